@@ -1,0 +1,63 @@
+# courseflow: every command people, the README and CI use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COURSEFLOW := $(BIN)/courseflow
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## Show the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+.PHONY: venv
+venv: $(STAMP) ## Create the virtualenv and install courseflow with its dev tools
+
+.PHONY: lint
+lint: $(STAMP) ## Ruff and mypy (strict)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+.PHONY: up
+up: $(STAMP) ## Start local Kafka and PostgreSQL (cached under .local/)
+	$(COURSEFLOW) stack up
+
+.PHONY: down
+down: $(STAMP) ## Stop everything started by make run/up (no process is left behind)
+	$(COURSEFLOW) stack down
+
+.PHONY: status
+status: $(STAMP) ## Show what the local stack is running
+	$(COURSEFLOW) stack status
+
+.PHONY: test
+test: lint ## The full test suite against real Kafka and PostgreSQL (starts and stops them)
+	$(COURSEFLOW) stack up
+	status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	  $(COURSEFLOW) stack down; exit $$status
+
+.PHONY: test-unit
+test-unit: $(STAMP) ## Only the pure, fast unit tests (no Kafka, no PostgreSQL)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+.PHONY: run
+run: $(STAMP) ## The whole system with a demo (Ctrl-C stops it cleanly)
+	$(COURSEFLOW) demo
+
+.PHONY: schemas
+schemas: $(STAMP) ## Regenerate the JSON Schema and AsyncAPI documents in schemas/
+	$(COURSEFLOW) schemas generate
+
+.PHONY: clean
+clean: down ## Stop the stack and remove .local/ (the Kafka jars are fetched again)
+	rm -rf .local
