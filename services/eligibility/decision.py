@@ -1,0 +1,118 @@
+"""The eligibility decision for one patient and one clinic-local day.
+
+Semantics (also the wire meaning of `courseflow.eligibility.decided`):
+
+- A `Block` holds on the days `since <= day < until`: `until` is the first day the block no
+  longer holds (exclusive). `until=None` means it holds until a further clinical event
+  (e.g. a flare without a confirmed remission, a surgery without a clearance).
+- `blocks` lists the blocks that hold on the decision day or start later (known future),
+  one per rule and stretch of time (overlapping or touching stretches of a rule are joined),
+  sorted by `since`, then rule ID, then `until` (open last).
+- `eligible` is true when no block holds on the day.
+- `eligible_from`: when not eligible, the first day after it on which no block holds, if that
+  is known (every block in the way ends on a known date); None otherwise, and None when
+  eligible.
+- `restrictions` say how massage is given; they never block it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    rule: str
+    since: date
+    until: date | None
+
+    def holds_on(self, day: date) -> bool:
+        return self.since <= day and (self.until is None or day < self.until)
+
+    def over_by(self, day: date) -> bool:
+        return self.until is not None and self.until <= day
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    eligible: bool
+    eligible_from: date | None
+    blocks: tuple[Block, ...]
+    restrictions: frozenset[str]
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """Rule IDs behind the decision, for logs and notices."""
+        return tuple(sorted({block.rule for block in self.blocks}))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "eligible": self.eligible,
+            "eligible_from": _iso(self.eligible_from),
+            "blocks": [
+                {"rule": b.rule, "since": b.since.isoformat(), "until": _iso(b.until)}
+                for b in self.blocks
+            ],
+            "restrictions": sorted(self.restrictions),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Decision:
+        return cls(
+            eligible=data["eligible"],
+            eligible_from=_date(data["eligible_from"]),
+            blocks=tuple(
+                Block(b["rule"], date.fromisoformat(b["since"]), _date(b["until"]))
+                for b in data["blocks"]
+            ),
+            restrictions=frozenset(data["restrictions"]),
+        )
+
+
+def decision_changed(old: Decision | None, new: Decision) -> bool:
+    return old != new
+
+
+def block_order(block: Block) -> tuple[date, str, bool, date]:
+    return block.since, block.rule, block.until is None, block.until or date.min
+
+
+def join_stretches(rule: str, stretches: list[tuple[date, date | None]]) -> list[Block]:
+    """One block per rule and stretch of time: overlapping or touching stretches join."""
+    joined: list[Block] = []
+    for since, until in sorted(stretches, key=lambda s: (s[0], s[1] is None, s[1] or date.min)):
+        if until is not None and until <= since:
+            continue
+        last = joined[-1] if joined else None
+        if last is None or (last.until is not None and last.until < since):
+            joined.append(Block(rule, since, until))
+        elif last.until is not None and (until is None or until > last.until):
+            joined[-1] = Block(rule, last.since, until)
+    return joined
+
+
+def first_free_day(blocks: tuple[Block, ...], day: date) -> date | None:
+    """First day from `day` on which no block holds; None if an open block is in the way."""
+    while holding := [block for block in blocks if block.holds_on(day)]:
+        ends = [block.until for block in holding]
+        if None in ends:
+            return None
+        day = max(end for end in ends if end is not None)
+    return day
+
+
+def decide(blocks: tuple[Block, ...], restrictions: frozenset[str], today: date) -> Decision:
+    relevant = tuple(sorted((b for b in blocks if not b.over_by(today)), key=block_order))
+    eligible = not any(block.holds_on(today) for block in relevant)
+    eligible_from = None if eligible else first_free_day(relevant, today)
+    return Decision(eligible, eligible_from, relevant, restrictions)
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)

@@ -1,0 +1,131 @@
+"""Clinical facts the eligibility rules read: one frozen type per kind of patient event.
+
+Every fact carries the id of the event it came from (idempotency, traceability) and its
+clinical date (`clinical_on`): when it happened, not when the message arrived.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal, TypeAlias, get_args
+
+ContraindicationKind = Literal["bleeding", "acute_inflammation", "vascular_thrombosis", "fever"]
+Knee = Literal["left", "right"]
+CONTRAINDICATION_KINDS: tuple[str, ...] = get_args(ContraindicationKind)
+KNEES: tuple[str, ...] = get_args(Knee)
+
+
+def _require(condition: bool, message: str) -> None:  # noqa: FBT001
+    if not condition:
+        raise ValueError(message)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileUpdated:
+    """The patient profile; the one with the latest `effective_at` wins (ties: event id)."""
+
+    event_id: str
+    effective_at: datetime
+    arthrosis_stage: int
+    rheumatic_inflammation: bool = False
+    impaired_limb_blood_supply: bool = False
+    knee_painful_on_palpation: bool = False
+    severe_swelling: bool = False
+
+    def __post_init__(self) -> None:
+        _require(1 <= self.arthrosis_stage <= 4, "arthrosis stage must be 1..4")
+        _require(self.effective_at.tzinfo is not None, "effective_at needs a UTC offset")
+
+    @property
+    def clinical_on(self) -> date:
+        return self.effective_at.date()
+
+
+@dataclass(frozen=True, slots=True)
+class FlareReported:
+    event_id: str
+    started_on: date
+    rheumatic: bool = False
+
+    @property
+    def clinical_on(self) -> date:
+        return self.started_on
+
+
+@dataclass(frozen=True, slots=True)
+class RemissionConfirmed:
+    """`exacerbation_ended_on` is the last day of the exacerbation."""
+
+    event_id: str
+    exacerbation_ended_on: date
+
+    @property
+    def clinical_on(self) -> date:
+        return self.exacerbation_ended_on
+
+
+@dataclass(frozen=True, slots=True)
+class ContraindicationReported:
+    event_id: str
+    kind: ContraindicationKind
+    observed_on: date
+    body_temperature_c: float | None = None
+
+    def __post_init__(self) -> None:
+        _require(self.kind in CONTRAINDICATION_KINDS, "unknown contraindication kind")
+
+    @property
+    def clinical_on(self) -> date:
+        return self.observed_on
+
+
+@dataclass(frozen=True, slots=True)
+class ContraindicationResolved:
+    """`resolved_on` is the last day the contraindication was present."""
+
+    event_id: str
+    kind: ContraindicationKind
+    resolved_on: date
+
+    def __post_init__(self) -> None:
+        _require(self.kind in CONTRAINDICATION_KINDS, "unknown contraindication kind")
+
+    @property
+    def clinical_on(self) -> date:
+        return self.resolved_on
+
+
+@dataclass(frozen=True, slots=True)
+class SurgeryPerformed:
+    event_id: str
+    performed_on: date
+    knee: Knee
+
+    def __post_init__(self) -> None:
+        _require(self.knee in KNEES, "unknown knee")
+
+    @property
+    def clinical_on(self) -> date:
+        return self.performed_on
+
+
+@dataclass(frozen=True, slots=True)
+class MassageCleared:
+    """`cleared_on` is the first day a physician allows massage after surgery."""
+
+    event_id: str
+    cleared_on: date
+
+    @property
+    def clinical_on(self) -> date:
+        return self.cleared_on
+
+
+Fact: TypeAlias = (
+    ProfileUpdated
+    | FlareReported
+    | RemissionConfirmed
+    | ContraindicationReported
+    | ContraindicationResolved
+    | SurgeryPerformed
+    | MassageCleared
+)

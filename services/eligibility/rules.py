@@ -1,0 +1,102 @@
+"""The blocking rules of DOMAIN.md, one small pure function per rule ID.
+
+A rule reads the whole timeline and returns the stretches of days `(since, until)` it blocks
+(`until` exclusive, None = until a further clinical event). Facts are paired by their
+clinical dates, never by arrival, so the result depends only on the set of facts:
+
+- a flare is closed by the earliest remission whose `exacerbation_ended_on` is on or after
+  its `started_on` (R-REMISSION); flares reported while one is open share its remission, and
+  a remission that closes no flare changes nothing (yet: its flare may arrive later, story 9);
+- a contraindication report is closed by the earliest resolution of the same kind dated on
+  or after it; a surgery by the earliest clearance dated on or after it;
+- on equal dates a start pairs with the end: a flare that started and ended on one day
+  blocks that day.
+
+Ending dates (`exacerbation_ended_on`, `resolved_on`) are the last day the condition was
+present: massage is possible from the next day (the planner then takes the next open day).
+A clearance date is the first day massage is allowed, subject to the 14 days after surgery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+
+from services.eligibility.dates import add_months, day_after, first_on_or_after
+from services.eligibility.facts import (
+    ContraindicationKind,
+    ContraindicationReported,
+    ContraindicationResolved,
+    FlareReported,
+    MassageCleared,
+    RemissionConfirmed,
+    SurgeryPerformed,
+)
+from services.eligibility.policy import Policy
+from services.eligibility.timeline import Timeline
+
+Stretch = tuple[date, date | None]
+BlockRule = Callable[[Timeline, Policy], Iterator[Stretch]]
+
+
+def flare_episodes(timeline: Timeline) -> Iterator[tuple[FlareReported, date | None]]:
+    """Each flare with the last day of its exacerbation, None while no remission closes it."""
+    ended = [r.exacerbation_ended_on for r in timeline.of_type(RemissionConfirmed)]
+    for flare in timeline.of_type(FlareReported):
+        yield flare, first_on_or_after(flare.started_on, ended)
+
+
+def r_flare(timeline: Timeline, _policy: Policy) -> Iterator[Stretch]:
+    """R-FLARE, ended by R-REMISSION: no massage from the start of a flare to its end."""
+    for flare, ended_on in flare_episodes(timeline):
+        yield flare.started_on, None if ended_on is None else day_after(ended_on)
+
+
+def r_rheum_wait(timeline: Timeline, policy: Policy) -> Iterator[Stretch]:
+    """R-RHEUM-WAIT: with rheumatic inflammation, a month's wait after the exacerbation."""
+    profile = timeline.current_profile()
+    rheumatic_profile = profile is not None and profile.rheumatic_inflammation
+    for flare, ended_on in flare_episodes(timeline):
+        if ended_on is not None and (flare.rheumatic or rheumatic_profile):
+            yield day_after(ended_on), add_months(ended_on, policy.rheumatic_wait_months)
+
+
+def counts_as_contraindication(report: ContraindicationReported, policy: Policy) -> bool:
+    """A fever counts from the policy threshold on; a report without a temperature counts."""
+    temperature = report.body_temperature_c
+    return report.kind != "fever" or temperature is None or temperature >= policy.fever_threshold_c
+
+
+def contraindication_rule(kind: ContraindicationKind) -> BlockRule:
+    """R-CONTRA-*: no massage from a report of `kind` until it is resolved."""
+
+    def rule(timeline: Timeline, policy: Policy) -> Iterator[Stretch]:
+        resolved = [
+            r.resolved_on for r in timeline.of_type(ContraindicationResolved) if r.kind == kind
+        ]
+        for report in timeline.of_type(ContraindicationReported):
+            if report.kind == kind and counts_as_contraindication(report, policy):
+                resolved_on = first_on_or_after(report.observed_on, resolved)
+                yield report.observed_on, None if resolved_on is None else day_after(resolved_on)
+
+    return rule
+
+
+def r_postop(timeline: Timeline, policy: Policy) -> Iterator[Stretch]:
+    """R-POSTOP: after surgery, massage once cleared and the minimum days have passed."""
+    cleared = [c.cleared_on for c in timeline.of_type(MassageCleared)]
+    for surgery in timeline.of_type(SurgeryPerformed):
+        cleared_on = first_on_or_after(surgery.performed_on, cleared)
+        earliest = surgery.performed_on + timedelta(days=policy.postop_min_days)
+        yield surgery.performed_on, None if cleared_on is None else max(cleared_on, earliest)
+
+
+BLOCK_RULES: dict[str, BlockRule] = {
+    "R-FLARE": r_flare,
+    "R-RHEUM-WAIT": r_rheum_wait,
+    "R-CONTRA-BLEEDING": contraindication_rule("bleeding"),
+    "R-CONTRA-INFLAMMATION": contraindication_rule("acute_inflammation"),
+    "R-CONTRA-THROMBOSIS": contraindication_rule("vascular_thrombosis"),
+    "R-CONTRA-FEVER": contraindication_rule("fever"),
+    "R-POSTOP": r_postop,
+}

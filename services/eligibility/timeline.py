@@ -1,0 +1,94 @@
+"""A patient's clinical facts as one immutable value, and its JSON form for storage.
+
+Facts are kept in a canonical order (clinical date, type, event id), so the same facts
+recorded in any arrival order give equal timelines and equal JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from services.eligibility.facts import (
+    ContraindicationReported,
+    ContraindicationResolved,
+    Fact,
+    FlareReported,
+    MassageCleared,
+    ProfileUpdated,
+    RemissionConfirmed,
+    SurgeryPerformed,
+)
+
+FORMAT = 1
+FACT_TYPES: dict[str, type[Fact]] = {
+    "profile_updated": ProfileUpdated,
+    "flare_reported": FlareReported,
+    "remission_confirmed": RemissionConfirmed,
+    "contraindication_reported": ContraindicationReported,
+    "contraindication_resolved": ContraindicationResolved,
+    "surgery_performed": SurgeryPerformed,
+    "massage_cleared": MassageCleared,
+}
+TYPE_NAMES = {fact_type: name for name, fact_type in FACT_TYPES.items()}
+
+F = TypeVar("F", bound=Fact)
+
+
+def _canonical_order(fact: Fact) -> tuple[date, str, str]:
+    return fact.clinical_on, TYPE_NAMES[type(fact)], fact.event_id
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    facts: tuple[Fact, ...] = ()
+
+    def find(self, event_id: str) -> Fact | None:
+        return next((fact for fact in self.facts if fact.event_id == event_id), None)
+
+    def of_type(self, fact_type: type[F]) -> tuple[F, ...]:
+        return tuple(fact for fact in self.facts if isinstance(fact, fact_type))
+
+    def current_profile(self) -> ProfileUpdated | None:
+        profiles = self.of_type(ProfileUpdated)
+        return max(profiles, key=lambda p: (p.effective_at, p.event_id), default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "facts": [_fact_to_json(fact) for fact in self.facts]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Timeline:
+        if data.get("format") != FORMAT:
+            raise ValueError("unsupported timeline format")
+        timeline = cls()
+        for fact_data in data["facts"]:
+            timeline = record(timeline, _fact_from_json(fact_data))
+        return timeline
+
+
+def record(timeline: Timeline, fact: Fact) -> Timeline:
+    """Add a fact; a fact whose event id is already recorded changes nothing."""
+    if timeline.find(fact.event_id) is not None:
+        return timeline
+    return Timeline(tuple(sorted((*timeline.facts, fact), key=_canonical_order)))
+
+
+def _fact_to_json(fact: Fact) -> dict[str, Any]:
+    fields = {
+        name: value.isoformat() if isinstance(value, date) else value
+        for name, value in asdict(fact).items()
+    }
+    return {"type": TYPE_NAMES[type(fact)], **fields}
+
+
+def _fact_from_json(data: dict[str, Any]) -> Fact:
+    fields = dict(data)
+    fact_type = FACT_TYPES[fields.pop("type")]
+    # Field names carry their type: `*_at` is a datetime, `*_on` a date.
+    for name, value in fields.items():
+        if name.endswith("_at"):
+            fields[name] = datetime.fromisoformat(value)
+        elif name.endswith("_on"):
+            fields[name] = date.fromisoformat(value)
+    return fact_type(**fields)
