@@ -1,0 +1,66 @@
+"""The asyncpg pool and the migrations of one service schema.
+
+Each service owns one Postgres schema: the runtime's tables (inbox, outbox) and the service's
+own migrations are applied there at start-up, in name order, each once, under an advisory
+lock so that replicas starting together do not race.
+"""
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
+
+import asyncpg
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    Conn: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+else:
+    Conn = asyncpg.Connection
+
+RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def checked_schema(schema: str) -> str:
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise ValueError(f"not a safe schema name: {schema!r}")
+    return schema
+
+
+async def create_pool(url: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
+    checked_schema(schema)
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        server_settings={"search_path": schema, "application_name": f"courseflow-{schema}"},
+    )
+    if pool is None:  # pragma: no cover - asyncpg types the pool as optional
+        raise RuntimeError("asyncpg returned no pool")
+    return pool
+
+
+async def migrate(conn: Conn, schema: str, folders: Sequence[Path] = ()) -> list[str]:
+    """Apply the runtime's migrations, then the service's; return the names newly applied."""
+    schema = checked_schema(schema)
+    applied: list[str] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        await conn.execute(f'SET LOCAL search_path TO "{schema}"')
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        for folder in (RUNTIME_MIGRATIONS, *folders):
+            for path in sorted(folder.glob("*.sql")):
+                name = f"{folder.parent.name}/{path.name}"
+                if name in done:
+                    continue
+                await conn.execute(path.read_text())
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                applied.append(name)
+    return applied

@@ -1,0 +1,127 @@
+"""One consumed batch → one Postgres transaction: inbox rows, state changes, outbox rows.
+
+The Kafka offset is committed by the caller only after this transaction commits, so a crash
+in between redelivers the batch and the inbox turns the redelivery into a no-op. Bad input is
+dead-lettered inside the same transaction and never blocks the partition; transient failures
+are retried and, if they last, re-raised so the consumer rewinds and tries again later.
+"""
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+import asyncpg
+
+from services.runtime.db import Conn
+from services.runtime.deadletters import dead_letter
+from services.runtime.inbox import first_delivery
+from services.runtime.incoming import Incoming
+from services.runtime.outbox import OutboxMessage, enqueue
+from services.runtime.retry import is_transient, retry_transient
+
+
+class Rejected(Exception):  # noqa: N818 - a verdict on the input, not a fault of ours
+    """The input cannot be used; `reason` is one line and never contains input values."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Envelope(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def correlationid(self) -> str | None: ...
+
+
+E = TypeVar("E", bound=Envelope)
+Process = Callable[[Conn, E], Awaitable[Sequence[OutboxMessage]]]
+
+
+@dataclass
+class BatchResult:
+    handled: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+
+
+@dataclass
+class Pipeline(Generic[E]):
+    consumer: str
+    schema: str
+    decode: Callable[[bytes], E]
+    process: Process[E]
+    dead_letter_topic: str
+    log: Any
+
+    async def handle(self, pool: asyncpg.Pool, records: Sequence[Incoming]) -> BatchResult:
+        return await retry_transient(lambda: self._in_one_transaction(pool, records), log=self.log)
+
+    async def _in_one_transaction(
+        self, pool: asyncpg.Pool, records: Sequence[Incoming]
+    ) -> BatchResult:
+        result = BatchResult()
+        async with pool.acquire() as conn, conn.transaction():
+            outputs: list[OutboxMessage] = []
+            for incoming in records:
+                outputs += await self._one(conn, incoming, result)
+            await enqueue(conn, self.schema, outputs)
+        return result
+
+    async def _one(
+        self, conn: Conn, incoming: Incoming, result: BatchResult
+    ) -> list[OutboxMessage]:
+        started = time.perf_counter()
+        try:
+            event = self.decode(incoming.value)
+        except Rejected as exc:
+            source = f"kafka:{incoming.topic}/{incoming.partition}"
+            if not await first_delivery(conn, self.consumer, source, str(incoming.offset)):
+                result.duplicates += 1
+                return []
+            return [self._dead(incoming, exc.reason, result)]
+        log = self.log.bind(
+            event_id=event.id, event_type=event.type, patient_id=event.subject,
+            correlation_id=event.correlationid,
+        )  # fmt: skip
+        if not await first_delivery(conn, self.consumer, event.source, event.id):
+            result.duplicates += 1
+            log.info("duplicate skipped")
+            return []
+        try:
+            async with conn.transaction():  # a savepoint: a rejected event leaves no state behind
+                outputs = list(await self.process(conn, event))
+        except Rejected as exc:
+            return [self._dead(incoming, exc.reason, result, log)]
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("handler failed; dead-lettered", error=type(exc).__name__)
+            return [self._dead(incoming, f"handler failed: {type(exc).__name__}", result, log)]
+        result.handled += 1
+        log.info("handled", published=len(outputs), latency_ms=_ms_since(started))
+        return outputs
+
+    def _dead(
+        self, incoming: Incoming, reason: str, result: BatchResult, log: Any = None
+    ) -> OutboxMessage:
+        result.dead_letters += 1
+        (log or self.log).warning(
+            "dead-lettered", reason=reason, topic=incoming.topic,
+            partition=incoming.partition, offset=incoming.offset,
+        )  # fmt: skip
+        return dead_letter(
+            incoming, reason=reason, consumer=self.consumer, topic=self.dead_letter_topic
+        )
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

@@ -1,0 +1,27 @@
+"""Settings shared by every service; each service subclasses with its own env prefix."""
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Read once at start-up and passed in; nothing reads the environment later."""
+
+    model_config = SettingsConfigDict(env_prefix="COURSEFLOW_", frozen=True, extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    database_url: str = "postgresql://courseflow@127.0.0.1:55432/courseflow"
+    topic_partitions: int = 6
+    topic_patient_events: str = "clinic.patient-events"
+    topic_eligibility: str = "courseflow.eligibility"
+    topic_schedule: str = "courseflow.schedule"
+    topic_notices: str = "courseflow.notices"
+    topic_dead_letters: str = "courseflow.dead-letters"
+    consumer_max_records: int = 500
+    outbox_batch_size: int = 500
+    outbox_poll_interval_s: float = 1.0
+    db_pool_max_size: int = 10
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    event_source: str = "/courseflow"

@@ -1,0 +1,41 @@
+"""Integration tests talk to the real local broker and database started by `make test`."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from services.stack.kafka import KafkaStack
+from services.stack.postgres import PostgresStack
+
+BOOTSTRAP = KafkaStack.from_env().bootstrap_servers
+DATABASE_URL = PostgresStack.from_env().url
+os.environ.setdefault("COURSEFLOW_KAFKA_BOOTSTRAP_SERVERS", BOOTSTRAP)
+os.environ.setdefault("COURSEFLOW_DATABASE_URL", DATABASE_URL)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def bootstrap() -> str:
+    return BOOTSTRAP
+
+
+@pytest.fixture
+def suffix() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+async def db() -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        yield conn
+    finally:
+        await conn.close()
