@@ -1,0 +1,162 @@
+"""Bytes <-> events: strict parsing with safe error reasons, compact serialisation."""
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final, TypeVar, overload
+from uuid import uuid4
+
+from pydantic import TypeAdapter, ValidationError
+
+from schemas.base import WireModel
+from schemas.clinic import ClinicEvent
+from schemas.envelope import DATACONTENTTYPE, SPECVERSION, Envelope
+from schemas.errors import InvalidEvent
+from schemas.events import EVENT_CLASSES, AnyEvent
+
+__all__ = [
+    "CONTENT_TYPE",
+    "MAX_EVENT_BYTES",
+    "InvalidEvent",
+    "new_event",
+    "parse_clinic_event",
+    "parse_event",
+    "to_bytes",
+]
+
+CONTENT_TYPE: Final = "application/cloudevents+json; charset=UTF-8"
+MAX_EVENT_BYTES: Final = 65536
+
+E = TypeVar("E", bound=Envelope)
+
+_ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+_CLINIC_EVENT: TypeAdapter[ClinicEvent] = TypeAdapter(ClinicEvent)
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def parse_event(raw: bytes) -> AnyEvent:
+    """Parse one Kafka message value of any topic; raises InvalidEvent."""
+    return _parse(raw, _ANY_EVENT)
+
+
+def parse_clinic_event(raw: bytes) -> ClinicEvent:
+    """Parse a message from `clinic.patient-events` (only `clinic.*` types); raises InvalidEvent."""
+    return _parse(raw, _CLINIC_EVENT)
+
+
+def to_bytes(event: Envelope) -> bytes:
+    """Compact JSON; absent optional envelope attributes are left out, data nulls are kept."""
+    return event.model_dump_json().encode()
+
+
+@overload
+def new_event(
+    event_type: type[E],
+    *,
+    source: str,
+    subject: str,
+    data: WireModel | Mapping[str, Any],
+    time: datetime,
+    causationid: str | None = None,
+    correlationid: str | None = None,
+    id: str | None = None,
+) -> E: ...
+
+
+@overload
+def new_event(
+    event_type: str,
+    *,
+    source: str,
+    subject: str,
+    data: WireModel | Mapping[str, Any],
+    time: datetime,
+    causationid: str | None = None,
+    correlationid: str | None = None,
+    id: str | None = None,
+) -> AnyEvent: ...
+
+
+def new_event(  # noqa: PLR0913  (keyword-only CloudEvents attributes)
+    event_type: type[Envelope] | str,
+    *,
+    source: str,
+    subject: str,
+    data: WireModel | Mapping[str, Any],
+    time: datetime,
+    causationid: str | None = None,
+    correlationid: str | None = None,
+    id: str | None = None,  # noqa: A002
+) -> Envelope:
+    """Build a validated event for publishing; `id` defaults to a fresh uuid4.
+
+    A bad argument is a bug in the caller, so it raises pydantic's ValidationError,
+    not InvalidEvent (which means "bad input, dead-letter it").
+    """
+    if isinstance(event_type, str):
+        if event_type not in EVENT_CLASSES:
+            raise ValueError("unknown event type")
+        cls = EVENT_CLASSES[event_type]
+    else:
+        cls = event_type
+    return cls.model_validate(
+        {
+            "specversion": SPECVERSION,
+            "id": id if id is not None else str(uuid4()),
+            "source": source,
+            "type": cls.event_type(),
+            "time": time,
+            "subject": subject,
+            "datacontenttype": DATACONTENTTYPE,
+            "data": data,
+            "correlationid": correlationid,
+            "causationid": causationid,
+        }
+    )
+
+
+T = TypeVar("T")
+
+
+def _parse(raw: bytes, adapter: TypeAdapter[T]) -> T:
+    if len(raw) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"event is larger than {MAX_EVENT_BYTES} bytes")
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidEvent("event is not valid UTF-8") from None
+    _check_json(text)
+    try:
+        return adapter.validate_json(raw, strict=True)
+    except ValidationError as error:
+        raise InvalidEvent.from_validation_error(error, EVENT_CLASSES) from None
+
+
+def _check_json(text: str) -> None:
+    # A first pass with the standard library catches what pydantic's parser lets through:
+    # duplicate keys (last one silently wins) and NaN/Infinity.
+    try:
+        json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+    except _DuplicateKeyError:
+        raise InvalidEvent("event has a duplicate key in a JSON object") from None
+    except json.JSONDecodeError as error:
+        reason = f"event is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        raise InvalidEvent(reason) from None
+    except ValueError:
+        raise InvalidEvent("event is not valid JSON: NaN and Infinity are not allowed") from None
+    except RecursionError:
+        raise InvalidEvent("event is not valid JSON: nested too deeply") from None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKeyError
+    return result
+
+
+def _no_constant(_: str) -> Any:
+    raise ValueError

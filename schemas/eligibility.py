@@ -1,0 +1,40 @@
+"""`courseflow.eligibility.decided` on `courseflow.eligibility`."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from schemas.base import WireModel
+from schemas.envelope import Envelope
+from schemas.rules import Rule
+from schemas.types import ClinicDate, Items, UniqueItems
+
+Restriction = Literal[
+    "no_direct_knee_work",
+    "hemodynamic_techniques",
+    "in_water",
+    "surgical_evaluation_advised",
+]
+
+
+class Block(WireModel):
+    """One rule that stops massage; `until` is null while its end is unknown."""
+
+    rule: Rule
+    since: ClinicDate
+    until: ClinicDate | None
+
+
+class EligibilityDecidedData(WireModel):
+    """`eligible` holds for the clinic-local date of the decision."""
+
+    eligible: bool
+    eligible_from: ClinicDate | None
+    blocks: Items[Block]
+    restrictions: UniqueItems[Restriction]
+    version: Annotated[int, Field(ge=1)]
+
+
+class EligibilityDecided(Envelope):
+    type: Literal["courseflow.eligibility.decided"]
+    data: EligibilityDecidedData

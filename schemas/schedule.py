@@ -1,0 +1,133 @@
+"""`courseflow.course.*` on `courseflow.schedule`: the planner's view of a course."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from schemas.base import WireModel
+from schemas.envelope import Envelope
+from schemas.rules import Rule, RuleId
+from schemas.types import ClinicDate, Identifier, Items, Timestamp, UniqueItems
+
+CourseStatus = Literal["pending", "active", "suspended", "completed", "cancelled"]
+SessionNote = Literal[RuleId.NO_KNEE_WHEN_PAINFUL, RuleId.HEMODYNAMICS, RuleId.IN_WATER]
+CancelReason = Literal["surgery", "withdrawal", "superseded"]
+
+
+class PlannedSession(WireModel):
+    """A session not yet done; `starts_at` is null when no time of day is fixed."""
+
+    session_id: Identifier
+    number: Annotated[int, Field(ge=1)]
+    on: ClinicDate
+    starts_at: Timestamp | None
+    duration_min: Annotated[int, Field(ge=1, le=120)]
+    notes: UniqueItems[SessionNote] = ()
+
+
+class SessionChange(WireModel):
+    session_id: Identifier
+    from_on: ClinicDate
+    to_on: ClinicDate
+    from_starts_at: Timestamp | None
+    to_starts_at: Timestamp | None
+
+
+class CourseData(WireModel):
+    """Carried by every schedule event: `sessions` is the complete remaining plan."""
+
+    course_id: Identifier
+    status: CourseStatus
+    version: Annotated[int, Field(ge=1)]
+    rules: UniqueItems[Rule]
+    sessions: Items[PlannedSession]
+    completed_sessions: Annotated[int, Field(ge=0)]
+
+
+class CourseScheduledData(CourseData):
+    pass
+
+
+class CourseSuspendedData(CourseData):
+    cancelled_session_ids: UniqueItems[Identifier]
+
+
+class CourseResumedData(CourseData):
+    pass
+
+
+class CourseRescheduledData(CourseData):
+    changes: Items[SessionChange]
+
+
+class CourseCompletedData(CourseData):
+    next_course_earliest_on: ClinicDate
+    next_course_due_by: ClinicDate
+
+
+class CourseCancelledData(CourseData):
+    reason: CancelReason
+
+
+class CourseNextDueData(CourseData):
+    """`course_id` is the completed course; the dates repeat its completion extras."""
+
+    next_course_earliest_on: ClinicDate | None = None
+    next_course_due_by: ClinicDate | None = None
+
+
+class CourseScheduled(Envelope):
+    type: Literal["courseflow.course.scheduled"]
+    data: CourseScheduledData
+
+
+class CourseSuspended(Envelope):
+    type: Literal["courseflow.course.suspended"]
+    data: CourseSuspendedData
+
+
+class CourseResumed(Envelope):
+    type: Literal["courseflow.course.resumed"]
+    data: CourseResumedData
+
+
+class CourseRescheduled(Envelope):
+    type: Literal["courseflow.course.rescheduled"]
+    data: CourseRescheduledData
+
+
+class CourseCompleted(Envelope):
+    type: Literal["courseflow.course.completed"]
+    data: CourseCompletedData
+
+
+class CourseCancelled(Envelope):
+    type: Literal["courseflow.course.cancelled"]
+    data: CourseCancelledData
+
+
+class CourseNextDue(Envelope):
+    type: Literal["courseflow.course.next_due"]
+    data: CourseNextDueData
+
+
+ScheduleEvent = Annotated[
+    CourseScheduled
+    | CourseSuspended
+    | CourseResumed
+    | CourseRescheduled
+    | CourseCompleted
+    | CourseCancelled
+    | CourseNextDue,
+    Field(discriminator="type"),
+]
+
+SCHEDULE_EVENT_CLASSES: tuple[type[Envelope], ...] = (
+    CourseScheduled,
+    CourseSuspended,
+    CourseResumed,
+    CourseRescheduled,
+    CourseCompleted,
+    CourseCancelled,
+    CourseNextDue,
+)

@@ -1,0 +1,11 @@
+"""Default Kafka topic names (each overridable by service settings)."""
+
+from typing import Final
+
+PATIENT_EVENTS: Final = "clinic.patient-events"
+ELIGIBILITY: Final = "courseflow.eligibility"
+SCHEDULE: Final = "courseflow.schedule"
+NOTICES: Final = "courseflow.notices"
+DEAD_LETTERS: Final = "courseflow.dead-letters"
+
+ALL_TOPICS: Final = (PATIENT_EVENTS, ELIGIBILITY, SCHEDULE, NOTICES, DEAD_LETTERS)
