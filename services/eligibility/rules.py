@@ -10,7 +10,8 @@ clinical dates, never by arrival, so the result depends only on the set of facts
 - a contraindication report is closed by the earliest resolution of the same kind dated on
   or after it; a surgery by the earliest clearance dated on or after it;
 - on equal dates a start pairs with the end: a flare that started and ended on one day
-  blocks that day.
+  blocks that day;
+- rheumatic inflammation is read from each flare and from the current (latest) profile.
 
 Ending dates (`exacerbation_ended_on`, `resolved_on`) are the last day the condition was
 present: massage is possible from the next day (the planner then takes the next open day).

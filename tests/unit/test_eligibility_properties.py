@@ -1,0 +1,102 @@
+"""Properties of the eligibility core over generated clinical histories."""
+
+from dataclasses import replace
+from datetime import timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.eligibility.engine import evaluate, next_change_on
+from services.eligibility.facts import (
+    CONTRAINDICATION_KINDS,
+    ContraindicationReported,
+    ContraindicationResolved,
+    Fact,
+    FlareReported,
+    MassageCleared,
+    RemissionConfirmed,
+    SurgeryPerformed,
+)
+from services.eligibility.policy import DEFAULT_POLICY
+from services.eligibility.timeline import Timeline
+from tests.unit.test_eligibility_builders import day, profile, timeline_of
+
+clinical_days = st.integers(0, 60).map(day)
+kinds = st.sampled_from(CONTRAINDICATION_KINDS)
+temperatures = st.none() | st.sampled_from([36.6, 37.2, 37.5, 38.2])
+
+fact_without_id = st.one_of(
+    st.builds(profile, clinical_days, st.integers(1, 4), rheumatic_inflammation=st.booleans()),
+    st.builds(FlareReported, st.just(""), clinical_days, st.booleans()),
+    st.builds(RemissionConfirmed, st.just(""), clinical_days),
+    st.builds(ContraindicationReported, st.just(""), kinds, clinical_days, temperatures),
+    st.builds(ContraindicationResolved, st.just(""), kinds, clinical_days),
+    st.builds(SurgeryPerformed, st.just(""), clinical_days, st.sampled_from(["left", "right"])),
+    st.builds(MassageCleared, st.just(""), clinical_days),
+)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[Fact]:
+    facts = draw(st.lists(fact_without_id, max_size=12))
+    return [replace(fact, event_id=f"event-{index}") for index, fact in enumerate(facts)]
+
+
+@st.composite
+def deliveries(draw: st.DrawFn, facts: list[Fact]) -> list[Fact]:
+    """Any arrival order, with some events delivered more than once."""
+    duplicates = draw(st.lists(st.sampled_from(facts), max_size=4)) if facts else []
+    return draw(st.permutations([*facts, *duplicates]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), histories(), st.lists(st.integers(-5, 100).map(day), min_size=3, max_size=3))
+def test_r_flare_r_remission_r_contra_r_postop_any_arrival_order_gives_the_same_decision(
+    data, facts, todays
+):
+    in_clinical_order = timeline_of(*sorted(facts, key=lambda f: (f.clinical_on, f.event_id)))
+    arrived = timeline_of(*data.draw(deliveries(facts)))
+    assert arrived == in_clinical_order
+    for today in todays:
+        assert evaluate(arrived, today, DEFAULT_POLICY) == evaluate(
+            in_clinical_order, today, DEFAULT_POLICY
+        )
+        assert next_change_on(arrived, today, DEFAULT_POLICY) == next_change_on(
+            in_clinical_order, today, DEFAULT_POLICY
+        )
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(), st.integers(-5, 100).map(day))
+def test_decision_is_consistent_with_its_blocks(facts, today):
+    timeline = timeline_of(*facts)
+    decision = evaluate(timeline, today, DEFAULT_POLICY)
+    assert decision.eligible == (not any(b.holds_on(today) for b in decision.blocks))
+    assert all(not b.over_by(today) for b in decision.blocks)
+    if decision.eligible:
+        assert decision.eligible_from is None
+    elif decision.eligible_from is not None:
+        assert decision.eligible_from > today
+        assert evaluate(timeline, decision.eligible_from, DEFAULT_POLICY).eligible
+        before = decision.eligible_from - timedelta(days=1)
+        assert not evaluate(timeline, before, DEFAULT_POLICY).eligible
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(), st.integers(-5, 100).map(day))
+def test_next_change_on_is_the_first_day_the_decision_differs(facts, today):
+    timeline = timeline_of(*facts)
+    decision = evaluate(timeline, today, DEFAULT_POLICY)
+    change = next_change_on(timeline, today, DEFAULT_POLICY)
+    horizon = (change - today).days if change is not None else 120
+    for offset in range(1, horizon):
+        assert evaluate(timeline, today + timedelta(days=offset), DEFAULT_POLICY) == decision
+    if change is not None:
+        assert evaluate(timeline, change, DEFAULT_POLICY) != decision
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories())
+def test_timeline_json_round_trip(facts):
+    timeline = timeline_of(*facts)
+    assert Timeline.from_json(timeline.to_json()) == timeline
