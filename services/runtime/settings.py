@@ -2,13 +2,36 @@
 
 from typing import Literal
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+SHARED_PREFIX = "COURSEFLOW_"
 
 
 class ServiceSettings(BaseSettings):
-    """Read once at start-up and passed in; nothing reads the environment later."""
+    """Read once at start-up and passed in; nothing reads the environment later.
 
-    model_config = SettingsConfigDict(env_prefix="COURSEFLOW_", frozen=True, extra="ignore")
+    A service's own variable (COURSEFLOW_PLANNER_LOG_LEVEL) wins over the shared one
+    (COURSEFLOW_LOG_LEVEL), which wins over the default.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=SHARED_PREFIX, frozen=True, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        shared = EnvSettingsSource(settings_cls, env_prefix=SHARED_PREFIX)
+        return init_settings, env_settings, shared, dotenv_settings, file_secret_settings
 
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     database_url: str = "postgresql://courseflow@127.0.0.1:55432/courseflow"

@@ -1,0 +1,13 @@
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.settings import ServiceSettings
+
+
+class EligibilitySettings(ServiceSettings):
+    """Policy numbers default to DOMAIN.md's; each is a clinic setting."""
+
+    model_config = SettingsConfigDict(env_prefix="COURSEFLOW_ELIGIBILITY_")
+
+    clinic_timezone: str = "UTC"
+    fever_threshold_c: float = 37.5
+    postop_min_days: int = 14

@@ -1,0 +1,16 @@
+from datetime import date
+
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.settings import ServiceSettings
+
+
+class PlannerSettings(ServiceSettings):
+    """The clinic calendar and the course policy; defaults are DOMAIN.md's."""
+
+    model_config = SettingsConfigDict(env_prefix="COURSEFLOW_PLANNER_")
+
+    clinic_timezone: str = "UTC"
+    open_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday=0 … Saturday=5
+    holidays: tuple[date, ...] = ()
+    next_course_reminder_days: int = 14
