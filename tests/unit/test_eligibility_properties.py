@@ -18,6 +18,7 @@ from services.eligibility.facts import (
     SurgeryPerformed,
 )
 from services.eligibility.policy import DEFAULT_POLICY
+from services.eligibility.rejection import check
 from services.eligibility.timeline import Timeline
 from tests.unit.test_eligibility_builders import day, profile, timeline_of
 
@@ -100,3 +101,13 @@ def test_next_change_on_is_the_first_day_the_decision_differs(facts, today):
 def test_timeline_json_round_trip(facts):
     timeline = timeline_of(*facts)
     assert Timeline.from_json(timeline.to_json()) == timeline
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), histories(), fact_without_id, clinical_days)
+def test_rejection_does_not_depend_on_which_facts_arrived_first(data, facts, fact, event_on):
+    candidate = replace(fact, event_id="candidate")
+    arrived_so_far = data.draw(st.lists(st.sampled_from(facts), unique=True)) if facts else []
+    assert check(timeline_of(*arrived_so_far), candidate, event_on=event_on) == check(
+        Timeline(), candidate, event_on=event_on
+    )
