@@ -197,3 +197,11 @@ def test_restrictions_follow_the_latest_profile_whatever_the_order():
     newer = profile(day(1), stage=2, severe_swelling=True)
     assert decide(newer, older).restrictions == frozenset({"in_water"})
     assert decide(older, newer).restrictions == frozenset({"in_water"})
+
+
+def test_r_flare_touching_episodes_join_into_one_block():
+    facts = (flare(day(0)), remission(day(4)), flare(day(5)), remission(day(9)), flare(day(20)))
+    assert decide(*facts).blocks == (
+        Block("R-FLARE", day(0), day(10)),
+        Block("R-FLARE", day(20), None),
+    )
