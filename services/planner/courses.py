@@ -1,0 +1,154 @@
+"""The courses of a patient, recomputed from the facts alone (order independent).
+
+Courses are taken in clinical order of prescription. R-COURSE-BREAK: a course starts no
+earlier than one calendar month after the last session (done or planned) of the courses
+before it; while an earlier course has no known dates, a later one waits without dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from services.planner import rule_ids
+from services.planner.calendar import add_months
+from services.planner.course import Course
+from services.planner.outputs import CourseStatus
+from services.planner.plan import DatedPlan, date_course
+from services.planner.sessions import physical_therapy_on, planned_sessions
+from services.planner.timeline import BlockedPeriod, blocked_periods
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from services.planner.calendar import ClinicCalendar
+    from services.planner.policy import PlannerPolicy
+    from services.planner.state import Cancellation, PatientState, Prescription
+
+BASE_RULES = (rule_ids.COURSE_LENGTH, rule_ids.CADENCE, rule_ids.DURATION_RAMP)
+
+
+def project_courses(
+    state: PatientState, calendar: ClinicCalendar, policy: PlannerPolicy
+) -> tuple[Course, ...]:
+    periods = blocked_periods(state.eligibility, calendar)
+    waiting_on_eligibility = bool(state.eligibility) and not state.eligibility[-1].eligible
+    courses: list[Course] = []
+    previous_end: date | None = None
+    previous_undated = False
+    for prescription in state.prescriptions:
+        course = _project(
+            state, prescription, periods, previous_end, calendar=calendar, policy=policy
+        )
+        if previous_undated and course.status not in {
+            CourseStatus.COMPLETED,
+            CourseStatus.CANCELLED,
+        }:
+            course = _undated(course, (rule_ids.COURSE_BREAK,))
+        if (
+            waiting_on_eligibility
+            and course.status is CourseStatus.ACTIVE
+            and not course.completed_sessions
+        ):
+            course = replace(course, status=CourseStatus.PENDING)
+        courses.append(course)
+        if course.last_day is not None:
+            previous_end = max(previous_end or course.last_day, course.last_day)
+        previous_undated |= (
+            course.status in {CourseStatus.PENDING, CourseStatus.SUSPENDED} and not course.plan
+        )
+    return tuple(courses)
+
+
+def _project(  # noqa: PLR0913
+    state: PatientState,
+    prescription: Prescription,
+    periods: tuple[BlockedPeriod, ...],
+    previous_end: date | None,
+    *,
+    calendar: ClinicCalendar,
+    policy: PlannerPolicy,
+) -> Course:
+    break_ends = None if previous_end is None else add_months(previous_end, policy.break_months)
+    moved_by_break = break_ends is not None and break_ends > prescription.start_on
+    earliest = max(prescription.start_on, break_ends or prescription.start_on)
+    attempts = [a for a in state.attempts if a.course_id == prescription.course_id]
+    dated = date_course(prescription, attempts, periods, earliest, calendar=calendar, policy=policy)
+    sessions = planned_sessions(
+        dated.sessions or (),
+        completed=len(dated.completed_on),
+        preferred_time=prescription.preferred_time,
+        profile=state.current_profile,
+        physical_therapy=state.physical_therapy,
+        calendar=calendar,
+    )
+    uses_pt = any(
+        physical_therapy_on(s, state.physical_therapy, calendar) for s in dated.sessions or ()
+    )
+    rules = {*BASE_RULES, *dated.deferred_by, *dated.held_by}
+    rules |= {rule_ids.COURSE_BREAK} if moved_by_break else set()
+    rules |= {rule_ids.PT_BEFORE} if uses_pt else set()
+    course = Course(
+        course_id=prescription.course_id,
+        prescribed_sessions=prescription.sessions,
+        cadence=prescription.cadence,
+        earliest_start=prescription.start_on,
+        preferred_time=prescription.preferred_time,
+        status=_status(dated),
+        version=_published_version(state, prescription.course_id),
+        completed_sessions=len(dated.completed_on),
+        completed_ids=dated.completed_ids,
+        plan=sessions,
+        rules=tuple(sorted(rules)),
+        held_by=dated.held_by,
+        deferred_by=dated.deferred_by,
+        first_session_on=min(dated.completed_on, default=None),
+        last_session_on=max(dated.completed_on, default=None),
+    )
+    cancellation = _cancelling(state.cancellations, prescription, course, calendar)
+    if cancellation is None:
+        return course
+    return replace(
+        course,
+        status=CourseStatus.CANCELLED,
+        plan=(),
+        cancel_reason=cancellation.reason,
+        cancel_rule=cancellation.rule,
+    )
+
+
+def _status(dated: DatedPlan) -> CourseStatus:
+    if not dated.remaining_ids:
+        return CourseStatus.COMPLETED
+    if dated.sessions is None:
+        return CourseStatus.SUSPENDED if dated.completed_on else CourseStatus.PENDING
+    return CourseStatus.ACTIVE
+
+
+def _undated(course: Course, held_by: tuple[str, ...]) -> Course:
+    status = CourseStatus.SUSPENDED if course.completed_sessions else CourseStatus.PENDING
+    rules = tuple(sorted({*course.rules, *held_by}))
+    return replace(course, status=status, plan=(), held_by=held_by, rules=rules)
+
+
+def _cancelling(
+    cancellations: tuple[Cancellation, ...],
+    prescription: Prescription,
+    course: Course,
+    calendar: ClinicCalendar,
+) -> Cancellation | None:
+    """Surgery or withdrawal after the prescription, unless the course was completed before."""
+    last = course.last_session_on
+    for cancellation in cancellations:
+        if cancellation.at < prescription.prescribed_at:
+            continue
+        finished = course.status is CourseStatus.COMPLETED and last is not None
+        if finished and last is not None and last <= calendar.local_date(cancellation.at):
+            continue
+        return cancellation
+    return None
+
+
+def _published_version(state: PatientState, course_id: str) -> int:
+    published = state.published_course(course_id)
+    return 0 if published is None else published.version

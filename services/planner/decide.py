@@ -1,0 +1,143 @@
+"""The planner's pure entry point: `decide(state, command, ...) -> (new_state, outputs)`.
+
+The command's fact is recorded, every course is recomputed from all facts, and each course
+whose result differs from what was last published gets one output. `today` is only read
+for the next-course reminder on a `Tick`; all dates otherwise come from clinical dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from services.planner import rule_ids
+from services.planner.commands import (
+    Command,
+    EligibilityChanged,
+    PhysicalTherapyBooked,
+    PrescribeCourse,
+    SessionCompleted,
+    SessionNotPerformed,
+    Tick,
+    UpdateProfile,
+)
+from services.planner.courses import project_courses
+from services.planner.facts import record
+from services.planner.notes import Profile, session_notes
+from services.planner.outputs import CourseRejected, CourseStatus, NextDue, Output
+from services.planner.pain import pain_streaks
+from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
+from services.planner.publish import course_event, follow_ups, next_course_window, reminder_day
+from services.planner.state import PatientState, PublishedCourse
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from services.planner.calendar import ClinicCalendar
+    from services.planner.course import Course
+
+
+def decide(
+    state: PatientState,
+    command: Command,
+    today: date,
+    calendar: ClinicCalendar,
+    policy: PlannerPolicy = DEFAULT_POLICY,
+) -> tuple[PatientState, tuple[Output, ...]]:
+    if isinstance(command, PrescribeCourse) and not (
+        policy.min_sessions <= command.sessions <= policy.max_sessions
+    ):
+        reason = (
+            f"a course is {policy.min_sessions} to {policy.max_sessions} sessions, "
+            f"{command.sessions} were prescribed"
+        )
+        return state, (CourseRejected(command.course_id, reason, (rule_ids.COURSE_LENGTH,)),)
+    recorded = record(state, command)
+    courses = project_courses(recorded, calendar, policy)
+    published = {p.course_id: p for p in recorded.published}
+    outputs: list[Output] = []
+    for course in courses:
+        event = course_event(
+            published.get(course.course_id), course, cause_rules(command, state), policy
+        )
+        if event is None:
+            continue
+        outputs += [event, *follow_ups(event, course, policy)]
+        published[course.course_id] = PublishedCourse(
+            course.course_id, event.version, event.status, event.sessions, event.completed_sessions
+        )
+    flagged = list(recorded.flagged_streaks)
+    for key, flag in pain_streaks(recorded):
+        if key not in flagged:
+            flagged.append(key)
+            outputs.append(flag)
+    reminded = list(recorded.reminded_courses)
+    if isinstance(command, Tick):
+        for course, reminder in _due_reminders(recorded, courses, today, policy):
+            reminded.append(course.course_id)
+            outputs.append(reminder)
+            published[course.course_id] = replace(
+                published[course.course_id], version=reminder.version
+            )
+    new_state = replace(
+        recorded,
+        published=tuple(published[c.course_id] for c in courses),
+        flagged_streaks=tuple(flagged),
+        reminded_courses=tuple(reminded),
+    )
+    return new_state, tuple(outputs)
+
+
+FIXED_CAUSE_RULES: dict[type, tuple[str, ...]] = {
+    PhysicalTherapyBooked: (rule_ids.PT_BEFORE,),
+    SessionNotPerformed: (rule_ids.SESSION_PAIN,),
+    SessionCompleted: (rule_ids.CADENCE,),
+    PrescribeCourse: (rule_ids.COURSE_BREAK,),
+}
+
+
+def cause_rules(command: Command, before: PatientState) -> tuple[str, ...]:
+    """The rules behind a reschedule caused by this command."""
+    match command:
+        case EligibilityChanged():
+            blocking = {b.rule for b in command.blocks}
+            return tuple(sorted(blocking | ({rule_ids.REMISSION} if command.eligible else set())))
+        case UpdateProfile():
+            after = Profile(
+                command.rheumatic_inflammation,
+                command.impaired_limb_blood_supply,
+                command.knee_painful_on_palpation,
+                command.severe_swelling,
+            )
+            changed = set(session_notes(after)) ^ set(session_notes(before.current_profile))
+            return tuple(sorted(changed | {rule_ids.SEQUENCE}))
+        case _:
+            return FIXED_CAUSE_RULES.get(type(command), ())
+
+
+def _due_reminders(
+    state: PatientState, courses: tuple[Course, ...], today: date, policy: PlannerPolicy
+) -> list[tuple[Course, NextDue]]:
+    """R-COURSES-PER-YEAR: remind before the due date if no later course was prescribed."""
+    due: list[tuple[Course, NextDue]] = []
+    for index, course in enumerate(courses):
+        later_prescribed = index < len(courses) - 1
+        if course.status is not CourseStatus.COMPLETED or later_prescribed:
+            continue
+        if course.course_id in state.reminded_courses or today < reminder_day(course, policy):
+            continue
+        earliest, due_by = next_course_window(course, policy)
+        published = state.published_course(course.course_id)
+        version = (0 if published is None else published.version) + 1
+        reminder = NextDue(
+            course_id=course.course_id,
+            status=course.status,
+            version=version,
+            rules=(rule_ids.COURSES_PER_YEAR,),
+            sessions=(),
+            completed_sessions=course.completed_sessions,
+            next_course_earliest_on=earliest,
+            next_course_due_by=due_by,
+        )
+        due.append((course, reminder))
+    return due

@@ -1,0 +1,123 @@
+"""What the core asks the shell to publish or arm; mirrors `courseflow.course.*`."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class CourseStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSession:
+    session_id: str
+    number: int
+    on: date
+    starts_at: datetime | None
+    duration_min: int
+    notes: tuple[str, ...]
+    sequence: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CourseEvent:
+    course_id: str
+    status: CourseStatus
+    version: int
+    rules: tuple[str, ...]
+    sessions: tuple[PlannedSession, ...]
+    completed_sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled(CourseEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Suspended(CourseEvent):
+    cancelled_session_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed(CourseEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChange:
+    session_id: str
+    from_on: date | None
+    to_on: date | None
+    from_starts_at: datetime | None
+    to_starts_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rescheduled(CourseEvent):
+    changes: tuple[SessionChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Completed(CourseEvent):
+    next_course_earliest_on: date
+    next_course_due_by: date
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled(CourseEvent):
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NextDue(CourseEvent):
+    next_course_earliest_on: date
+    next_course_due_by: date
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFlag:
+    """R-SESSION-PAIN: two severe-pain/discomfort sessions in a row, for staff review."""
+
+    course_id: str
+    session_ids: tuple[str, ...]
+    rules: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CourseRejected:
+    """A prescription the core refuses (R-COURSE-LENGTH); nothing is stored."""
+
+    course_id: str
+    reason: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArmReminder:
+    """Arm a durable timer: fire a `Tick` on `fire_on` (next-course reminder)."""
+
+    course_id: str
+    fire_on: date
+
+
+CourseOutput = Scheduled | Suspended | Resumed | Rescheduled | Completed | Cancelled | NextDue
+
+Output = (
+    Scheduled
+    | Suspended
+    | Resumed
+    | Rescheduled
+    | Completed
+    | Cancelled
+    | NextDue
+    | ReviewFlag
+    | CourseRejected
+    | ArmReminder
+)

@@ -1,0 +1,150 @@
+"""Diffing the recomputed course against what was last published, to pick the output.
+
+Only real changes are published: a session completed as planned changes nothing staff
+need to hear (its count shows in the next output), and a course that was pending and
+becomes active with an identical plan stays silent (nothing changes when a known
+eligibility date arrives).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from services.planner import rule_ids
+from services.planner.calendar import add_months
+from services.planner.course import can_transition
+from services.planner.outputs import (
+    ArmReminder,
+    Cancelled,
+    Completed,
+    CourseOutput,
+    CourseStatus,
+    PlannedSession,
+    Rescheduled,
+    Resumed,
+    Scheduled,
+    SessionChange,
+    Suspended,
+)
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from services.planner.course import Course
+    from services.planner.policy import PlannerPolicy
+    from services.planner.state import PublishedCourse
+
+RESUME_RULES = (rule_ids.REMISSION, rule_ids.CADENCE, rule_ids.DURATION_RAMP)
+
+
+def next_course_window(course: Course, policy: PlannerPolicy) -> tuple[date, date]:
+    """R-COURSES-PER-YEAR: (earliest start of the next course, due by)."""
+    assert course.first_session_on is not None
+    assert course.last_session_on is not None
+    earliest = add_months(course.last_session_on, policy.break_months)
+    due_by = add_months(course.first_session_on, policy.next_course_due_months)
+    return earliest, max(due_by, earliest)
+
+
+def reminder_day(course: Course, policy: PlannerPolicy) -> date:
+    _, due_by = next_course_window(course, policy)
+    return due_by - timedelta(days=policy.reminder_days_before_due)
+
+
+Head = tuple[str, CourseStatus, int, tuple[str, ...], tuple[PlannedSession, ...], int]
+
+
+def course_event(
+    published: PublishedCourse | None,
+    course: Course,
+    cause_rules: tuple[str, ...],
+    policy: PlannerPolicy,
+) -> CourseOutput | None:
+    if published is not None and not _changed(published, course):
+        return None
+    if published is not None and not can_transition(published.status, course.status):
+        raise ValueError(f"illegal course transition {published.status} -> {course.status}")
+    version = 1 if published is None else published.version + 1
+    if course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
+        return _terminal_event(course, version, policy)
+    if published is None or (published.status is CourseStatus.PENDING and not published.sessions):
+        return Scheduled(*_head(course, version, course.rules))
+    return _plan_event(published, course, version, cause_rules)
+
+
+def _head(course: Course, version: int, rules: tuple[str, ...]) -> Head:
+    return (
+        course.course_id,
+        course.status,
+        version,
+        rules,
+        course.plan,
+        course.completed_sessions,
+    )
+
+
+def _terminal_event(course: Course, version: int, policy: PlannerPolicy) -> CourseOutput:
+    if course.status is CourseStatus.CANCELLED:
+        rules = () if course.cancel_rule is None else (course.cancel_rule,)
+        return Cancelled(*_head(course, version, rules), course.cancel_reason or "")
+    earliest, due_by = next_course_window(course, policy)
+    return Completed(*_head(course, version, (rule_ids.COURSES_PER_YEAR,)), earliest, due_by)
+
+
+def _plan_event(
+    published: PublishedCourse, course: Course, version: int, cause_rules: tuple[str, ...]
+) -> CourseOutput:
+    before = published.status
+    if course.status is CourseStatus.SUSPENDED and before is not CourseStatus.SUSPENDED:
+        cancelled = tuple(s.session_id for s in _still_open(published, course))
+        return Suspended(*_head(course, version, course.held_by), cancelled)
+    if before is CourseStatus.SUSPENDED:
+        rules = tuple(sorted({*RESUME_RULES, *course.deferred_by}))
+        return Resumed(*_head(course, version, rules))
+    changes = _changes(published, course)
+    derived = {rule_ids.CADENCE} if any(c.from_on != c.to_on for c in changes) else set()
+    if _durations_changed(published, course):
+        derived.add(rule_ids.DURATION_RAMP)
+    rules = tuple(sorted({*cause_rules, *derived}))
+    return Rescheduled(*_head(course, version, rules), changes)
+
+
+def follow_ups(
+    event: CourseOutput, course: Course, policy: PlannerPolicy
+) -> tuple[ArmReminder, ...]:
+    if isinstance(event, Completed):
+        return (ArmReminder(course.course_id, reminder_day(course, policy)),)
+    return ()
+
+
+def _changed(published: PublishedCourse, course: Course) -> bool:
+    if published.status in {CourseStatus.COMPLETED, CourseStatus.CANCELLED}:
+        return published.status != course.status
+    if _still_open(published, course) != course.plan:
+        return True
+    silent = {published.status, course.status} == {CourseStatus.PENDING, CourseStatus.ACTIVE}
+    return published.status != course.status and not silent
+
+
+def _still_open(published: PublishedCourse, course: Course) -> tuple[PlannedSession, ...]:
+    """The published plan without the sessions completed since (completion moves nothing)."""
+    return tuple(s for s in published.sessions if s.session_id not in course.completed_ids)
+
+
+def _changes(published: PublishedCourse, course: Course) -> tuple[SessionChange, ...]:
+    before = {s.session_id: s for s in _still_open(published, course)}
+    after = {s.session_id: s for s in course.plan}
+    changes = []
+    for session_id in sorted(before.keys() | after.keys()):
+        old, new = before.get(session_id), after.get(session_id)
+        old_at, new_at = (None if s is None else s.starts_at for s in (old, new))
+        old_on, new_on = (None if s is None else s.on for s in (old, new))
+        if old_on != new_on or old_at != new_at:
+            changes.append(SessionChange(session_id, old_on, new_on, old_at, new_at))
+    return tuple(changes)
+
+
+def _durations_changed(published: PublishedCourse, course: Course) -> bool:
+    before = {s.session_id: s.duration_min for s in published.sessions}
+    return any(before.get(s.session_id, s.duration_min) != s.duration_min for s in course.plan)

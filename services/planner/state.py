@@ -1,0 +1,104 @@
+"""The per-patient state: clinical facts (the truth) plus what was last published.
+
+Facts are kept canonical (deduplicated, sorted by clinical time then event id), so the same
+facts recorded in any arrival order give an equal state; the plan is recomputed from them.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from services.planner.cadence import Cadence
+from services.planner.commands import Block, NotPerformedReason
+from services.planner.notes import Profile
+from services.planner.outputs import CourseStatus, PlannedSession
+
+
+@dataclass(frozen=True, slots=True)
+class Prescription:
+    event_id: str
+    prescribed_at: datetime
+    course_id: str
+    sessions: int
+    cadence: Cadence
+    start_on: date
+    preferred_time: time | None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A session outcome: completed, or not performed (then it moves to the end)."""
+
+    event_id: str
+    at: datetime
+    course_id: str
+    session_id: str
+    reason: NotPerformedReason | None
+
+    @property
+    def completed(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFact:
+    event_id: str
+    occurred_at: datetime
+    profile: Profile
+
+
+@dataclass(frozen=True, slots=True)
+class EligibilityFact:
+    version: int
+    decided_at: datetime
+    eligible: bool
+    eligible_from: date | None
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PhysicalTherapy:
+    event_id: str
+    occurred_at: datetime
+    appointment_id: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    event_id: str
+    at: datetime
+    reason: str
+    rule: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedCourse:
+    course_id: str
+    version: int
+    status: CourseStatus
+    sessions: tuple[PlannedSession, ...]
+    completed_sessions: int
+
+
+@dataclass(frozen=True, slots=True)
+class PatientState:
+    profile: ProfileFact | None = None
+    prescriptions: tuple[Prescription, ...] = ()
+    attempts: tuple[Attempt, ...] = ()
+    eligibility: tuple[EligibilityFact, ...] = ()
+    physical_therapy: tuple[PhysicalTherapy, ...] = ()
+    cancellations: tuple[Cancellation, ...] = ()
+    published: tuple[PublishedCourse, ...] = ()
+    flagged_streaks: tuple[str, ...] = ()
+    reminded_courses: tuple[str, ...] = ()
+
+    @property
+    def current_profile(self) -> Profile:
+        return Profile() if self.profile is None else self.profile.profile
+
+    @property
+    def eligibility_version(self) -> int:
+        return self.eligibility[-1].version if self.eligibility else 0
+
+    def published_course(self, course_id: str) -> PublishedCourse | None:
+        return next((p for p in self.published if p.course_id == course_id), None)
