@@ -1,0 +1,227 @@
+"""compose.yaml stays valid and in step with the services' settings classes.
+
+Valid variable names come from the settings classes' ``model_fields`` at test time, so a
+new field is accepted as soon as it exists and a typo'd name in compose.yaml fails here
+instead of being silently ignored by pydantic-settings at start-up.
+"""
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from services.eligibility.settings import EligibilitySettings
+from services.notifier.settings import NotifierSettings
+from services.planner.settings import PlannerSettings
+from services.runtime.settings import SHARED_PREFIX, ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "compose.yaml"
+
+APP_SETTINGS: dict[str, type[ServiceSettings]] = {
+    "eligibility": EligibilitySettings,
+    "planner": PlannerSettings,
+    "notifier": NotifierSettings,
+}
+# Compose services that run the courseflow image but are not one of the three services.
+TOOL_SETTINGS: dict[str, type[ServiceSettings]] = {"demo": ServiceSettings}
+BOOTSTRAP_VAR = f"{SHARED_PREFIX}KAFKA_BOOTSTRAP_SERVERS"
+DATABASE_VAR = f"{SHARED_PREFIX}DATABASE_URL"
+_INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::?[-?](?P<default>[^}]*))?\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def environment_of(service: Mapping[str, Any]) -> dict[str, str]:
+    """A service's environment as a mapping, whichever of compose's two forms it uses."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return {name: value for name, _, value in (item.partition("=") for item in env)}
+    return {name: "" if value is None else str(value) for name, value in env.items()}
+
+
+def _env_names(settings_cls: type[ServiceSettings], prefix: str) -> Iterator[str]:
+    for name, field in settings_cls.model_fields.items():
+        yield prefix + name
+        if isinstance(field.validation_alias, str):
+            yield field.validation_alias
+
+
+def accepted_names(settings_cls: type[ServiceSettings]) -> set[str]:
+    """Every variable name the class reads: its own prefix first, then the shared one."""
+    own_prefix = settings_cls.model_config.get("env_prefix") or ""
+    names = {*_env_names(settings_cls, own_prefix), *_env_names(settings_cls, SHARED_PREFIX)}
+    if settings_cls.model_config.get("case_sensitive", False):
+        return names
+    return {name.upper() for name in names}
+
+
+def misnamed_variables(compose: Mapping[str, Any]) -> list[str]:
+    """``service: VARIABLE`` for each COURSEFLOW_* variable no settings field would read."""
+    problems = []
+    services = compose.get("services") or {}
+    for service_name, settings_cls in {**APP_SETTINGS, **TOOL_SETTINGS}.items():
+        if service_name not in services:
+            continue
+        accepted = accepted_names(settings_cls)
+        case_sensitive = settings_cls.model_config.get("case_sensitive", False)
+        for variable in environment_of(services[service_name]):
+            if not variable.upper().startswith(SHARED_PREFIX):
+                continue
+            if (variable if case_sensitive else variable.upper()) not in accepted:
+                problems.append(f"{service_name}: {variable}")
+    return problems
+
+
+def _interpolated(value: str) -> str:
+    """What compose would pass with no host variables set: the ``${NAME:-default}``."""
+    return _INTERPOLATION.sub(lambda match: match.group("default") or "", value)
+
+
+def test_docker_compose_accepts_the_file() -> None:
+    docker_compose = shutil.which("docker-compose")
+    if docker_compose is None:
+        pytest.skip("docker-compose is not on PATH (tools/ensure-docker-compose.sh installs it)")
+    result = subprocess.run(
+        [docker_compose, "-f", str(COMPOSE_FILE), "config", "-q"],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr or result.stdout
+
+
+def test_every_service_is_declared(compose) -> None:
+    assert compose.get("version") is None, "compose spec: no `version:` key"
+    expected = {"kafka", "postgres", "demo", *APP_SETTINGS}
+    assert expected <= set(compose["services"])
+
+
+def test_infrastructure_has_healthchecks(compose) -> None:
+    for name in ("kafka", "postgres"):
+        test = compose["services"][name]["healthcheck"]["test"]
+        assert test
+        assert test != ["NONE"]
+    assert "pg_isready" in compose["services"]["postgres"]["healthcheck"]["test"]
+    kafka_check = " ".join(compose["services"]["kafka"]["healthcheck"]["test"])
+    assert "/opt/kafka/bin/kafka-broker-api-versions.sh" in kafka_check
+    assert "localhost:9092" in kafka_check
+
+
+def test_kafka_is_official_4x_single_kraft_node(compose) -> None:
+    kafka = compose["services"]["kafka"]
+    image, _, tag = kafka["image"].partition(":")
+    assert image == "apache/kafka"
+    assert tag.split(".")[0] == "4", kafka["image"]
+    env = environment_of(kafka)
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert f"{env['KAFKA_NODE_ID']}@kafka:" in env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
+    assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+
+
+def test_no_standard_port_is_published(compose) -> None:
+    assert "ports" not in compose["services"]["postgres"]
+    for name in APP_SETTINGS:
+        assert "ports" not in compose["services"][name]
+    for mapping in compose["services"]["kafka"].get("ports", []):
+        host_port = str(mapping).rsplit(":", 2)[-2]
+        assert host_port == "59092", mapping
+
+
+@pytest.mark.parametrize("name", sorted(APP_SETTINGS))
+def test_app_service_runs_itself_after_healthy_infrastructure(compose, name: str) -> None:
+    service = compose["services"][name]
+    assert service["command"] == ["run", name]
+    assert service["image"] == "courseflow:local"
+    assert service["build"] in (".", {"context": "."})
+    assert service["restart"] == "unless-stopped"
+    for dependency in ("kafka", "postgres"):
+        assert service["depends_on"][dependency]["condition"] == "service_healthy"
+    assert "profiles" not in service
+
+
+@pytest.mark.parametrize("name", sorted(APP_SETTINGS))
+def test_app_service_reaches_kafka_and_postgres(compose, name: str) -> None:
+    fields = ServiceSettings.model_fields
+    assert "kafka_bootstrap_servers" in fields
+    assert "database_url" in fields
+    env = environment_of(compose["services"][name])
+    assert env[BOOTSTRAP_VAR] == "kafka:9092"
+    url = urlsplit(env[DATABASE_VAR])
+    postgres = environment_of(compose["services"]["postgres"])
+    assert url.hostname == "postgres"
+    assert url.username == postgres["POSTGRES_USER"]
+    assert url.password == postgres["POSTGRES_PASSWORD"]
+    assert url.path == f"/{postgres['POSTGRES_DB']}"
+
+
+def test_every_courseflow_variable_names_a_settings_field(compose) -> None:
+    assert misnamed_variables(compose) == []
+
+
+@pytest.mark.parametrize("name", sorted({**APP_SETTINGS, **TOOL_SETTINGS}))
+def test_settings_accept_the_values(compose, monkeypatch, name: str) -> None:
+    settings_cls = {**APP_SETTINGS, **TOOL_SETTINGS}[name]
+    for variable in [v for v in os.environ if v.upper().startswith(SHARED_PREFIX)]:
+        monkeypatch.delenv(variable)
+    env = environment_of(compose["services"][name])
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, _interpolated(value))
+    settings = settings_cls()
+    assert settings.kafka_bootstrap_servers == env[BOOTSTRAP_VAR]
+    assert settings.log_format == "json"
+
+
+def test_demo_runs_only_in_its_profile(compose) -> None:
+    demo = compose["services"]["demo"]
+    assert demo["profiles"] == ["demo"]
+    assert demo["command"] == ["demo", "--traffic-only"]
+    assert set(APP_SETTINGS) <= set(demo["depends_on"])
+    others = {name: s for name, s in compose["services"].items() if name != "demo"}
+    assert all("profiles" not in service for service in others.values())
+
+
+@pytest.mark.parametrize(
+    ("service", "replaced", "wrong"),
+    [
+        ("planner", "COURSEFLOW_PLANNER_CLINIC_TIMEZONE", "COURSEFLOW_PLANNER_CLINIC_TIMEZOME"),
+        ("notifier", BOOTSTRAP_VAR, "COURSEFLOW_KAFKA_BOOTSTRAP_SERVER"),
+        ("demo", DATABASE_VAR, "courseflow_database_uri"),
+        # another service's variable: eligibility would silently ignore it
+        ("eligibility", None, "COURSEFLOW_PLANNER_CLINIC_TIMEZONE"),
+    ],
+)
+def test_checker_reports_a_misspelt_variable(
+    compose, service: str, replaced: str | None, wrong: str
+) -> None:
+    broken = copy.deepcopy(compose)
+    env = environment_of(broken["services"][service])
+    env[wrong] = env.pop(replaced) if replaced else "x"
+    broken["services"][service]["environment"] = [f"{k}={v}" for k, v in env.items()]
+    assert misnamed_variables(broken) == [f"{service}: {wrong}"]
+
+
+def test_checker_accepts_any_case_like_pydantic_settings(compose) -> None:
+    relaxed = copy.deepcopy(compose)
+    env = relaxed["services"]["planner"]["environment"]
+    env["courseflow_planner_clinic_timezone"] = env.pop("COURSEFLOW_PLANNER_CLINIC_TIMEZONE")
+    assert misnamed_variables(relaxed) == []
