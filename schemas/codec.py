@@ -17,6 +17,7 @@ from schemas.events import EVENT_CLASSES, AnyEvent
 __all__ = [
     "CONTENT_TYPE",
     "MAX_EVENT_BYTES",
+    "AnyEvent",
     "InvalidEvent",
     "new_event",
     "parse_clinic_event",

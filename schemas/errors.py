@@ -10,6 +10,7 @@ from schemas.types import PATTERN_DESCRIPTIONS
 
 _MAX_LISTED = 3
 _MAX_REASON = 500
+_MAX_MESSAGE = 160
 _FIELD_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
 
 # pydantic messages of these types name only the expected shape, never the input.
@@ -122,5 +123,7 @@ def _message(detail: ErrorDetails) -> str:
     if kind in _OWN_WORDING:
         return _OWN_WORDING[kind]
     if kind in _PYDANTIC_MSG_IS_SAFE or kind.startswith(("date_", "datetime_", "timestamp_")):
-        return detail["msg"]
+        message = detail["msg"]
+        # Long lists of expected values (all rule IDs) would crowd out the other errors.
+        return message if len(message) <= _MAX_MESSAGE else "is not one of the allowed values"
     return f"is invalid ({kind})"

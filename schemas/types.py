@@ -60,7 +60,7 @@ def _timestamp_shape(value: object) -> object:
         if not _TIMESTAMP_SHAPE.fullmatch(value):
             raise PydanticCustomError(
                 "timestamp_format",
-                "must be an RFC 3339 timestamp with offset, e.g. 2026-11-20T09:12:00+03:00",
+                "must be an RFC 3339 timestamp with offset: YYYY-MM-DDThh:mm:ss and Z or ±hh:mm",
             )
         try:
             value = datetime.fromisoformat(value.upper())
