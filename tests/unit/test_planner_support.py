@@ -1,0 +1,104 @@
+"""Shared helpers for the planner core tests (no tests here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from services.planner.cadence import Cadence
+from services.planner.calendar import ClinicCalendar
+from services.planner.commands import (
+    Block,
+    Command,
+    EligibilityChanged,
+    PhysicalTherapyBooked,
+    PrescribeCourse,
+    SessionCompleted,
+    SessionNotPerformed,
+    NotPerformedReason,
+)
+from services.planner.course import Course
+from services.planner.courses import project_courses
+from services.planner.decide import decide
+from services.planner.outputs import CourseOutput, Output, PlannedSession
+from services.planner.policy import DEFAULT_POLICY
+from services.planner.state import PatientState
+
+BERLIN = ClinicCalendar("Europe/Berlin", holidays=frozenset({date(2026, 12, 25), date(2026, 12, 26)}))
+MONDAY = date(2026, 11, 2)
+
+
+def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    return BERLIN.at(day, time(hour, minute))
+
+
+@dataclass
+class Harness:
+    """A patient fed command by command, remembering every output."""
+
+    calendar: ClinicCalendar = BERLIN
+    state: PatientState = field(default_factory=PatientState)
+    outputs: list[Output] = field(default_factory=list)
+    counter: int = 0
+
+    def feed(self, command: Command, today: date | None = None) -> tuple[Output, ...]:
+        day = today or self.calendar.local_date(command.occurred_at)
+        self.state, outputs = decide(self.state, command, day, self.calendar)
+        self.outputs += outputs
+        return outputs
+
+    def next_id(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}-{self.counter}"
+
+    def prescribe(
+        self,
+        start: date = MONDAY,
+        sessions: int = 15,
+        cadence: Cadence = Cadence.EVERY_OTHER_DAY,
+        course_id: str = "C1",
+        preferred: time | None = time(9),
+        prescribed_on: date | None = None,
+    ) -> tuple[Output, ...]:
+        when = at(prescribed_on or start, 8)
+        return self.feed(PrescribeCourse(self.next_id("rx"), when, course_id, sessions, cadence, start, preferred))
+
+    def course(self, course_id: str = "C1") -> Course:
+        return next(c for c in project_courses(self.state, self.calendar, DEFAULT_POLICY) if c.course_id == course_id)
+
+    def plan(self, course_id: str = "C1") -> tuple[PlannedSession, ...]:
+        return self.course(course_id).plan
+
+    def complete(self, session: PlannedSession, course_id: str = "C1") -> tuple[Output, ...]:
+        moment = at(session.on, 9)
+        return self.feed(SessionCompleted(self.next_id("done"), moment, course_id, session.session_id, moment))
+
+    def complete_next(self, count: int = 1, course_id: str = "C1") -> None:
+        for _ in range(count):
+            self.complete(self.plan(course_id)[0], course_id)
+
+    def not_performed(
+        self, session: PlannedSession, reason: NotPerformedReason, course_id: str = "C1"
+    ) -> tuple[Output, ...]:
+        return self.feed(
+            SessionNotPerformed(self.next_id("np"), at(session.on, 9), course_id, session.session_id, reason)
+        )
+
+    def eligibility(
+        self,
+        on: date,
+        *,
+        eligible: bool,
+        blocks: tuple[Block, ...] = (),
+        eligible_from: date | None = None,
+    ) -> tuple[Output, ...]:
+        version = self.state.eligibility_version + 1
+        return self.feed(
+            EligibilityChanged(self.next_id("el"), at(on, 12), eligible, eligible_from, blocks, version)
+        )
+
+    def physical_therapy(self, starts_at: datetime, appointment_id: str = "PT1") -> tuple[Output, ...]:
+        return self.feed(PhysicalTherapyBooked(self.next_id("pt"), starts_at - timedelta(days=3), appointment_id, starts_at))
+
+    def last(self, kind: type[CourseOutput]) -> CourseOutput:
+        return next(o for o in reversed(self.outputs) if isinstance(o, kind))
