@@ -11,3 +11,4 @@ class EligibilitySettings(ServiceSettings):
     clinic_timezone: str = "UTC"
     fever_threshold_c: float = 37.5
     postop_min_days: int = 14
+    timer_interval_s: float = 30.0

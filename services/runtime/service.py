@@ -4,10 +4,10 @@ Nothing connects at import time: `start()` builds the connections, `stop()` clos
 the FastStream app made by `app()` calls both from its lifespan hooks.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 import structlog
@@ -29,6 +29,13 @@ async def _skip_decoding(_msg: Any) -> None:
     """The pipeline parses the raw bytes itself, so FastStream never rejects a message."""
 
 
+class Background(Protocol):
+    """A task that lives as long as the service's connections (timers, reminders)."""
+
+    def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class ServiceRuntime:
     name: str
@@ -39,6 +46,8 @@ class ServiceRuntime:
     _pool: asyncpg.Pool | None = None
     _producer: AIOKafkaProducer | None = None
     _relay: OutboxRelay | None = None
+    _background_factories: list[Callable[[asyncpg.Pool], Background]] = field(default_factory=list)
+    _background: list[Background] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.broker = KafkaBroker(
@@ -90,6 +99,10 @@ class ServiceRuntime:
                     dead_letters=result.dead_letters, topic=topic,
                 )  # fmt: skip
 
+    def run_in_background(self, factory: Callable[[asyncpg.Pool], Background]) -> None:
+        """Start `factory(pool)` once the database is ready; stop it before the pool closes."""
+        self._background_factories.append(factory)
+
     def topics(self) -> list[str]:
         s = self.settings
         return [s.topic_patient_events, s.topic_eligibility, s.topic_schedule,
@@ -125,8 +138,14 @@ class ServiceRuntime:
             poll_interval_s=s.outbox_poll_interval_s, log=self.log,
         )  # fmt: skip
         self._relay.start()
+        self._background = [factory(self._pool) for factory in self._background_factories]
+        for task in self._background:
+            task.start()
 
     async def release(self) -> None:
+        for task in self._background:
+            await task.stop()
+        self._background = []
         if self._relay is not None:
             await self._relay.stop()
         if self._producer is not None:

@@ -9,6 +9,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from schemas import topics
+
 SHARED_PREFIX = "COURSEFLOW_"
 
 
@@ -36,11 +38,11 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
     database_url: str = "postgresql://courseflow@127.0.0.1:55432/courseflow"
     topic_partitions: int = 6
-    topic_patient_events: str = "clinic.patient-events"
-    topic_eligibility: str = "courseflow.eligibility"
-    topic_schedule: str = "courseflow.schedule"
-    topic_notices: str = "courseflow.notices"
-    topic_dead_letters: str = "courseflow.dead-letters"
+    topic_patient_events: str = topics.PATIENT_EVENTS
+    topic_eligibility: str = topics.ELIGIBILITY
+    topic_schedule: str = topics.SCHEDULE
+    topic_notices: str = topics.NOTICES
+    topic_dead_letters: str = topics.DEAD_LETTERS
     consumer_max_records: int = 500
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0

@@ -1,0 +1,49 @@
+"""Composition root of the eligibility service (`courseflow run eligibility`)."""
+
+from pathlib import Path
+
+import asyncpg
+from faststream import FastStream
+
+from services.eligibility.handler import EligibilityHandler
+from services.eligibility.policy import Policy
+from services.eligibility.settings import EligibilitySettings
+from services.eligibility.timers import TimerLoop
+from services.runtime import logs
+from services.runtime.clock import Clock, SystemClock
+from services.runtime.pipeline import Pipeline
+from services.runtime.service import ServiceRuntime
+from services.runtime.wire import decode_clinic_event
+
+NAME = "eligibility"
+
+
+def build_runtime(
+    settings: EligibilitySettings, clock: Clock | None = None, *, name: str = NAME
+) -> tuple[ServiceRuntime, EligibilityHandler]:
+    """`name` is the consumer group and schema; tests give each run its own."""
+    log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
+    runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
+    policy = Policy(
+        fever_threshold_c=settings.fever_threshold_c, postop_min_days=settings.postop_min_days
+    )
+    handler = EligibilityHandler(settings, policy, clock or SystemClock())
+    runtime.consume(
+        settings.topic_patient_events,
+        Pipeline(
+            consumer=name, schema=name, decode=decode_clinic_event,
+            process=handler.on_clinic_event, dead_letter_topic=settings.topic_dead_letters,
+            log=log,
+        ),
+    )  # fmt: skip
+
+    def timers(pool: asyncpg.Pool) -> TimerLoop:
+        return TimerLoop(handler, pool, name, log, interval_s=settings.timer_interval_s)
+
+    runtime.run_in_background(timers)
+    return runtime, handler
+
+
+def build_app() -> FastStream:
+    runtime, _ = build_runtime(EligibilitySettings())
+    return runtime.app()

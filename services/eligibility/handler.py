@@ -1,0 +1,112 @@
+"""The eligibility shell's use cases: a clinic event arrives, or a timer's day comes.
+
+Both end the same way (`decide_and_save`): evaluate the timeline for the clinic-local day,
+publish a decision only when it differs from the last one published, and keep the timer
+set to the next day on which time alone will change the decision.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from schemas.clinic import ClinicEvent
+from schemas.codec import new_event
+from schemas.eligibility import EligibilityDecided
+from services.eligibility import repository
+from services.eligibility.decision import Decision, decision_changed
+from services.eligibility.engine import evaluate, next_change_on
+from services.eligibility.facts import ProfileUpdated
+from services.eligibility.policy import Policy
+from services.eligibility.rejection import check
+from services.eligibility.repository import PatientRecord
+from services.eligibility.settings import EligibilitySettings
+from services.eligibility.timeline import Timeline, record
+from services.eligibility.translate import clinical_day, to_fact
+from services.runtime.clock import Clock, local_today
+from services.runtime.db import Conn
+from services.runtime.outbox import OutboxMessage
+from services.runtime.pipeline import Rejected
+from services.runtime.wire import outbox_message
+
+
+@dataclass(frozen=True)
+class Cause:
+    id: str
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class EligibilityHandler:
+    settings: EligibilitySettings
+    policy: Policy
+    clock: Clock
+
+    @property
+    def source(self) -> str:
+        return f"{self.settings.event_source}/eligibility"
+
+    def today(self) -> date:
+        return local_today(self.clock, self.settings.clinic_timezone)
+
+    async def on_clinic_event(self, conn: Conn, event: ClinicEvent) -> Sequence[OutboxMessage]:
+        fact = to_fact(event)
+        if fact is None:
+            return []
+        previous = await repository.load_for_update(conn, event.subject)
+        if previous is None and not isinstance(fact, ProfileUpdated):
+            raise Rejected("unknown patient: no clinic.patient.enrolled event before this one")
+        timeline = previous.timeline if previous else Timeline()
+        event_on = clinical_day(event, self.settings.clinic_timezone)
+        reason = check(timeline, fact, event_on=event_on, policy=self.policy)
+        if reason is not None:
+            raise Rejected(reason)
+        cause = Cause(event.id, event.correlationid or event.id)
+        return await self.decide_and_save(
+            conn, event.subject, record(timeline, fact), previous, cause
+        )
+
+    async def on_timer(self, conn: Conn, patient_id: str, due_on: date) -> Sequence[OutboxMessage]:
+        previous = await repository.load_for_update(conn, patient_id)
+        if previous is None:
+            await repository.set_timer(conn, patient_id, None)
+            return []
+        cause_id = f"timer:{patient_id}:{due_on.isoformat()}"
+        return await self.decide_and_save(
+            conn, patient_id, previous.timeline, previous, Cause(cause_id, cause_id)
+        )
+
+    async def decide_and_save(
+        self,
+        conn: Conn,
+        patient_id: str,
+        timeline: Timeline,
+        previous: PatientRecord | None,
+        cause: Cause,
+    ) -> Sequence[OutboxMessage]:
+        today = self.today()
+        decision = evaluate(timeline, today, self.policy)
+        last = previous.decision if previous else None
+        version = previous.version if previous else 0
+        outputs: list[OutboxMessage] = []
+        if decision_changed(last, decision):
+            version += 1
+            outputs.append(self._decided(patient_id, decision, version, cause))
+        else:
+            decision = last or decision
+        await repository.save(conn, patient_id, PatientRecord(timeline, decision, version))
+        await repository.set_timer(conn, patient_id, next_change_on(timeline, today, self.policy))
+        return outputs
+
+    def _decided(
+        self, patient_id: str, decision: Decision, version: int, cause: Cause
+    ) -> OutboxMessage:
+        event = new_event(
+            EligibilityDecided,
+            source=self.source,
+            subject=patient_id,
+            data={**decision.to_json(), "version": version},
+            time=self.clock.now(),
+            causationid=cause.id,
+            correlationid=cause.correlation_id,
+        )
+        return outbox_message(self.settings.topic_eligibility, event)

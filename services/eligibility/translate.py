@@ -1,0 +1,48 @@
+"""Wire events → clinical facts (the anti-corruption layer between the contract and the core)."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from schemas import clinic
+from schemas.clinic import ClinicEvent
+from services.eligibility.facts import (
+    ContraindicationReported,
+    ContraindicationResolved,
+    Fact,
+    FlareReported,
+    MassageCleared,
+    ProfileUpdated,
+    RemissionConfirmed,
+    SurgeryPerformed,
+)
+
+
+def to_fact(event: ClinicEvent) -> Fact | None:  # noqa: PLR0911 - one branch per event type
+    """The clinical fact an event reports, or None when it does not bear on eligibility."""
+    data = event.data
+    match event:
+        case clinic.PatientEnrolled(data=data):
+            return ProfileUpdated(
+                event.id, event.time, data.arthrosis_stage, data.rheumatic_inflammation,
+                data.impaired_limb_blood_supply, data.knee_painful_on_palpation,
+                data.severe_swelling,
+            )  # fmt: skip
+        case clinic.FlareReported(data=data):
+            return FlareReported(event.id, data.started_on, data.rheumatic)
+        case clinic.RemissionConfirmed(data=data):
+            return RemissionConfirmed(event.id, data.exacerbation_ended_on)
+        case clinic.ContraindicationReported(data=data):
+            return ContraindicationReported(
+                event.id, data.kind, data.observed_on, data.body_temperature_c
+            )
+        case clinic.ContraindicationResolved(data=data):
+            return ContraindicationResolved(event.id, data.kind, data.resolved_on)
+        case clinic.SurgeryPerformed(data=data):
+            return SurgeryPerformed(event.id, data.performed_on, data.knee)
+        case clinic.MassageCleared(data=data):
+            return MassageCleared(event.id, data.cleared_on)
+    return None
+
+
+def clinical_day(event: ClinicEvent, timezone: str) -> date:
+    return event.time.astimezone(ZoneInfo(timezone)).date()

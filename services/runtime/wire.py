@@ -1,0 +1,27 @@
+"""The contract's codec seen from the runtime: bad input becomes a value-free `Rejected`."""
+
+from schemas.clinic import ClinicEvent
+from schemas.codec import InvalidEvent, parse_clinic_event, parse_event, to_bytes
+from schemas.envelope import Envelope
+from schemas.events import AnyEvent
+from services.runtime.outbox import OutboxMessage
+from services.runtime.pipeline import Rejected
+
+
+def decode_clinic_event(raw: bytes) -> ClinicEvent:
+    try:
+        return parse_clinic_event(raw)
+    except InvalidEvent as exc:
+        raise Rejected(exc.reason) from None
+
+
+def decode_any_event(raw: bytes) -> AnyEvent:
+    try:
+        return parse_event(raw)
+    except InvalidEvent as exc:
+        raise Rejected(exc.reason) from None
+
+
+def outbox_message(topic: str, event: Envelope) -> OutboxMessage:
+    """Keyed by the patient id, so each patient's events stay in order on one partition."""
+    return OutboxMessage(topic=topic, key=event.subject.encode(), value=to_bytes(event))

@@ -1,0 +1,228 @@
+"""The eligibility service against the real broker and database (DOMAIN.md stories 2-5, 9, 10)."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from schemas.envelope import Envelope
+from services.eligibility.app import build_runtime
+from services.eligibility.dates import add_months
+from services.eligibility.handler import EligibilityHandler
+from services.eligibility.settings import EligibilitySettings
+from services.eligibility.timers import TimerLoop
+from services.runtime import failpoints
+from services.runtime.service import ServiceRuntime
+from services.runtime.topics import ensure_topics
+from tests.clinic_events import ClinicFeed, wire
+from tests.integration.kafka_io import eventually, produce, read_until
+
+D = date(2026, 3, 2)  # a Monday
+
+
+@dataclass
+class MovableClock:
+    today: date
+
+    def now(self) -> datetime:
+        return datetime.combine(self.today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+
+
+def settings_for(suffix: str) -> EligibilitySettings:
+    return EligibilitySettings(
+        topic_patient_events=f"clinic-{suffix}", topic_eligibility=f"elig-{suffix}",
+        topic_schedule=f"sched-{suffix}", topic_notices=f"notices-{suffix}",
+        topic_dead_letters=f"dead-{suffix}", topic_partitions=2, outbox_poll_interval_s=0.2,
+        timer_interval_s=3600, log_format="json",
+    )  # fmt: skip
+
+
+@dataclass
+class Eligibility:
+    runtime: ServiceRuntime
+    handler: EligibilityHandler
+    clock: MovableClock
+    bootstrap: str
+    suffix: str
+
+    async def send(self, *events: Envelope) -> None:
+        for event in events:
+            key, value = wire(event)
+            await produce(self.bootstrap, f"clinic-{self.suffix}", value, key=key)
+
+    async def decisions(self, patient: str, count: int) -> list[dict[str, Any]]:
+        def enough(records: list[Any]) -> bool:
+            return len([r for r in records if r.key == patient.encode()]) >= count
+
+        records = await read_until(self.bootstrap, f"elig-{self.suffix}", enough)
+        return [json.loads(r.value) for r in records if r.key == patient.encode()]
+
+    async def final(self, patient: str, count: int) -> dict[str, Any]:
+        decisions = await self.decisions(patient, count)
+        assert len(decisions) == count, [d["data"] for d in decisions]
+        return dict(decisions[-1]["data"])
+
+
+@pytest.fixture
+async def eligibility(bootstrap: str, suffix: str) -> AsyncIterator[Eligibility]:
+    clock = MovableClock(D)
+    runtime, handler = build_runtime(settings_for(suffix), clock, name=f"elig_{suffix}")
+    await runtime.start()
+    try:
+        yield Eligibility(runtime, handler, clock, bootstrap, suffix)
+    finally:
+        await runtime.stop()
+
+
+async def test_story_2_flare_blocks_until_remission_confirmed(eligibility: Eligibility) -> None:
+    feed = ClinicFeed()
+    eligibility.clock.today = D + timedelta(days=12)
+    await eligibility.send(feed.enrolled(D), feed.flare(D + timedelta(days=1)))
+    await eligibility.decisions(feed.patient, 2)
+    await eligibility.send(feed.remission(D + timedelta(days=11), D + timedelta(days=11)))
+    first, flare, remission = [d["data"] for d in await eligibility.decisions(feed.patient, 3)]
+    assert first["eligible"] is True
+    assert first["version"] == 1
+    assert flare["eligible"] is False
+    assert flare["eligible_from"] is None  # R-FLARE ends only with a confirmed remission
+    assert flare["blocks"] == [
+        {"rule": "R-FLARE", "since": (D + timedelta(days=1)).isoformat(), "until": None}
+    ]
+    assert flare["version"] == 2
+    assert remission == {**remission, "eligible": True, "blocks": [], "version": 3}
+
+
+async def test_story_3_rheumatic_flare_waits_a_calendar_month(eligibility: Eligibility) -> None:
+    feed = ClinicFeed()
+    ended = D + timedelta(days=10)
+    eligibility.clock.today = ended + timedelta(days=1)
+    await eligibility.send(
+        feed.enrolled(D), feed.flare(D + timedelta(days=1), rheumatic=True),
+        feed.remission(ended, ended),
+    )  # fmt: skip
+    waiting = await eligibility.final(feed.patient, 3)
+    assert waiting["eligible"] is False
+    assert waiting["eligible_from"] == add_months(ended, 1).isoformat()
+    assert [b["rule"] for b in waiting["blocks"]] == ["R-RHEUM-WAIT"]
+
+
+async def test_story_4_fever_suspends_and_resolution_lifts_it(eligibility: Eligibility) -> None:
+    feed = ClinicFeed()
+    fever_on = D + timedelta(days=3)
+    eligibility.clock.today = fever_on + timedelta(days=4)
+    await eligibility.send(feed.enrolled(D), feed.contraindication(fever_on, "fever", 38.2))
+    fever = (await eligibility.decisions(feed.patient, 2))[-1]["data"]
+    assert fever["eligible"] is False
+    assert fever["blocks"][0]["rule"] == "R-CONTRA-FEVER"
+    await eligibility.send(feed.resolved(fever_on + timedelta(days=3), "fever"))
+    assert (await eligibility.final(feed.patient, 3))["eligible"] is True
+
+
+async def test_story_5_postop_clearance_day_5_eligible_on_day_14_by_timer(
+    eligibility: Eligibility,
+) -> None:
+    feed = ClinicFeed()
+    surgery = D + timedelta(days=2)
+    eligibility.clock.today = surgery + timedelta(days=5)
+    await eligibility.send(
+        feed.enrolled(D), feed.surgery(surgery), feed.cleared(surgery + timedelta(days=5))
+    )
+    waiting = await eligibility.final(feed.patient, 3)
+    assert waiting["eligible"] is False
+    assert waiting["eligible_from"] == (surgery + timedelta(days=14)).isoformat()
+    assert [b["rule"] for b in waiting["blocks"]] == ["R-POSTOP"]
+
+    timers = TimerLoop(eligibility.handler, eligibility.runtime.pool, eligibility.runtime.schema,
+                       eligibility.runtime.log)  # fmt: skip
+    eligibility.clock.today = surgery + timedelta(days=13)
+    assert await timers.tick() == 0
+    eligibility.clock.today = surgery + timedelta(days=14)
+    assert await timers.tick() == 1
+    assert await timers.tick() == 0  # fired once, not again
+    eligible = await eligibility.final(feed.patient, 4)
+    assert eligible["eligible"] is True
+    assert eligible["version"] == 4
+
+
+async def test_story_9_remission_before_late_flare_report_equals_clinical_order(
+    eligibility: Eligibility,
+) -> None:
+    in_order, late = ClinicFeed(), ClinicFeed()
+    eligibility.clock.today = D + timedelta(days=20)
+    flare_on, ended = D + timedelta(days=1), D + timedelta(days=9)
+    await eligibility.send(
+        in_order.enrolled(D), in_order.flare(flare_on), in_order.remission(ended, ended),
+        late.enrolled(D), late.remission(ended, ended), late.flare(flare_on),
+    )  # fmt: skip
+    in_order_final = await eligibility.final(in_order.patient, 3)  # eligible, flare, eligible
+    late_final = await eligibility.final(late.patient, 1)  # the flare was over on arrival
+    assert {**late_final, "version": 0} == {**in_order_final, "version": 0}
+    assert late_final["eligible"] is True
+
+
+async def test_story_10_duplicate_delivery_publishes_nothing_new(eligibility: Eligibility) -> None:
+    feed = ClinicFeed()
+    flare = feed.flare(D)
+    await eligibility.send(feed.enrolled(D), flare, flare)
+    sentinel = ClinicFeed()
+    await eligibility.send(sentinel.enrolled(D))
+    await eligibility.decisions(sentinel.patient, 1)  # everything before it was handled
+    decisions = await eligibility.decisions(feed.patient, 2)
+    assert [d["data"]["version"] for d in decisions] == [1, 2]
+
+
+async def test_invalid_and_unknown_patient_messages_are_dead_lettered(
+    eligibility: Eligibility,
+) -> None:
+    stranger = ClinicFeed()
+    await eligibility.send(stranger.flare(D))
+    await produce(eligibility.bootstrap, f"clinic-{eligibility.suffix}", b'{"id": 1}', key=b"P-x")
+    dead = await read_until(eligibility.bootstrap, f"dead-{eligibility.suffix}",
+                            lambda rs: len(rs) >= 2)  # fmt: skip
+    reasons = sorted(dict(r.headers)["x-error"].decode() for r in dead)
+    assert any(r.startswith("unknown patient") for r in reasons)
+    assert all("CANARY" not in r for r in reasons)
+    assert len(dead) == 2
+
+
+async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_decision(
+    bootstrap: str, suffix: str
+) -> None:
+    feed = ClinicFeed()
+    today = datetime.now(UTC).date()
+    env = {**os.environ, **{f"COURSEFLOW_ELIGIBILITY_{k.upper()}": str(v) for k, v in {
+        "topic_patient_events": f"clinic-{suffix}", "topic_eligibility": f"elig-{suffix}",
+        "topic_dead_letters": f"dead-{suffix}", "topic_partitions": 2,
+    }.items()}}  # fmt: skip
+    argv = [sys.executable, "-m", "services.cli", "run", "eligibility"]
+    await ensure_topics(bootstrap, [f"clinic-{suffix}", f"elig-{suffix}"], partitions=2)
+    for event in (feed.enrolled(today), feed.flare(today)):
+        key, value = wire(event)
+        await produce(bootstrap, f"clinic-{suffix}", value, key=key)
+    crashing = subprocess.Popen(argv, env={**env, "COURSEFLOW_FAILPOINTS": "after_db_commit"})
+    try:
+        assert crashing.wait(timeout=90) == failpoints.EXIT_CODE
+    finally:
+        crashing.kill()
+    for event in (feed.contraindication(today, "bleeding"), feed.resolved(today, "bleeding")):
+        key, value = wire(event)
+        await produce(bootstrap, f"clinic-{suffix}", value, key=key)
+    restarted = subprocess.Popen(argv, env=env)
+    try:
+        def settled(records: list[Any]) -> bool:
+            return any(json.loads(r.value)["data"]["version"] >= 3 for r in records)
+
+        records = await read_until(bootstrap, f"elig-{suffix}", settled, timeout_s=90)
+        await eventually(lambda: restarted.poll() is None)
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=30)
+    versions = [json.loads(r.value)["data"]["version"] for r in records]
+    assert versions == sorted(set(versions))
+    assert versions[:2] == [1, 2]
