@@ -32,6 +32,7 @@ from schemas.schedule import (
     CourseNextDue,
     CourseRescheduled,
     CourseResumed,
+    CourseReviewRequested,
     CourseScheduled,
     CourseSuspended,
 )
@@ -57,6 +58,7 @@ AnyEvent = Annotated[
     | CourseCompleted
     | CourseCancelled
     | CourseNextDue
+    | CourseReviewRequested
     | NoticeIssued,
     Field(discriminator="type"),
 ]

@@ -183,6 +183,10 @@ _ALL = (
             next_course_due_by="2027-05-23",
         ),
     ),
+    _schedule(
+        "courseflow.course.review_requested",
+        _course("active", ["R-SESSION-PAIN"], session_ids=[f"{_COURSE}-s4", f"{_COURSE}-s5"]),
+    ),
     _event(
         "courseflow.notice.issued",
         "/courseflow/notifier",

@@ -76,6 +76,12 @@ class CourseNextDueData(CourseData):
     next_course_due_by: ClinicDate | None = None
 
 
+class CourseReviewRequestedData(CourseData):
+    """Added to the contract: sessions not performed in a row for pain (R-SESSION-PAIN)."""
+
+    session_ids: UniqueItems[Identifier]
+
+
 class CourseScheduled(Envelope):
     type: Literal["courseflow.course.scheduled"]
     data: CourseScheduledData
@@ -111,6 +117,11 @@ class CourseNextDue(Envelope):
     data: CourseNextDueData
 
 
+class CourseReviewRequested(Envelope):
+    type: Literal["courseflow.course.review_requested"]
+    data: CourseReviewRequestedData
+
+
 ScheduleEvent = Annotated[
     CourseScheduled
     | CourseSuspended
@@ -118,7 +129,8 @@ ScheduleEvent = Annotated[
     | CourseRescheduled
     | CourseCompleted
     | CourseCancelled
-    | CourseNextDue,
+    | CourseNextDue
+    | CourseReviewRequested,
     Field(discriminator="type"),
 ]
 
@@ -130,4 +142,5 @@ SCHEDULE_EVENT_CLASSES: tuple[type[Envelope], ...] = (
     CourseCompleted,
     CourseCancelled,
     CourseNextDue,
+    CourseReviewRequested,
 )
