@@ -1,9 +1,6 @@
 """The eligibility service against the real broker and database (DOMAIN.md stories 2-5, 9, 10)."""
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,7 +18,8 @@ from services.runtime import failpoints
 from services.runtime.service import ServiceRuntime
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
-from tests.integration.kafka_io import eventually, produce, read_until
+from tests.integration.kafka_io import produce, read_until
+from tests.integration.processes import courseflow, exit_code, running
 
 D = date(2026, 3, 2)  # a Monday
 
@@ -196,33 +194,26 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_decision(
 ) -> None:
     feed = ClinicFeed()
     today = datetime.now(UTC).date()
-    env = {**os.environ, **{f"COURSEFLOW_ELIGIBILITY_{k.upper()}": str(v) for k, v in {
+    env = {**{f"COURSEFLOW_ELIGIBILITY_{k.upper()}": str(v) for k, v in {
         "topic_patient_events": f"clinic-{suffix}", "topic_eligibility": f"elig-{suffix}",
         "topic_dead_letters": f"dead-{suffix}", "topic_partitions": 2,
     }.items()}}  # fmt: skip
-    argv = [sys.executable, "-m", "services.cli", "run", "eligibility"]
+    argv = courseflow("run", "eligibility")
     await ensure_topics(bootstrap, [f"clinic-{suffix}", f"elig-{suffix}"], partitions=2)
     for event in (feed.enrolled(today), feed.flare(today)):
         key, value = wire(event)
         await produce(bootstrap, f"clinic-{suffix}", value, key=key)
-    crashing = subprocess.Popen(argv, env={**env, "COURSEFLOW_FAILPOINTS": "after_db_commit"})
-    try:
-        assert crashing.wait(timeout=90) == failpoints.EXIT_CODE
-    finally:
-        crashing.kill()
+    crash = {**env, "COURSEFLOW_FAILPOINTS": "after_db_commit"}
+    assert await exit_code(argv, crash) == failpoints.EXIT_CODE
     for event in (feed.contraindication(today, "bleeding"), feed.resolved(today, "bleeding")):
         key, value = wire(event)
         await produce(bootstrap, f"clinic-{suffix}", value, key=key)
-    restarted = subprocess.Popen(argv, env=env)
-    try:
-        def settled(records: list[Any]) -> bool:
-            return any(json.loads(r.value)["data"]["version"] >= 3 for r in records)
 
+    def settled(records: list[Any]) -> bool:
+        return any(json.loads(r.value)["data"]["version"] >= 3 for r in records)
+
+    async with running(argv, env):
         records = await read_until(bootstrap, f"elig-{suffix}", settled, timeout_s=90)
-        await eventually(lambda: restarted.poll() is None)
-    finally:
-        restarted.terminate()
-        restarted.wait(timeout=30)
     versions = [json.loads(r.value)["data"]["version"] for r in records]
     assert versions == sorted(set(versions))
-    assert versions[:2] == [1, 2]
+    assert versions[:3] == [1, 2, 3]

@@ -1,9 +1,6 @@
 """The shared runtime's delivery guarantees, against the real broker and database."""
 
-import asyncio
 import json
-import os
-import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -16,8 +13,10 @@ from services.runtime.db import create_pool
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.relay import fetch_pending, publish
 from services.runtime.service import ServiceRuntime
+from services.runtime.topics import ensure_topics
 from tests.integration.echo.service import build, settings_for
 from tests.integration.kafka_io import eventually, produce, read_until
+from tests.integration.processes import exit_code, running
 
 
 def echo_event(event_type: str = "echo.ping", patient: str = "P-1") -> tuple[str, bytes]:
@@ -37,7 +36,7 @@ async def echo(suffix: str) -> AsyncIterator[ServiceRuntime]:
 
 
 async def effect_count(db: asyncpg.Connection, schema: str, event_id: str) -> int:
-    query = f'SELECT count(*) FROM "{schema}".effects WHERE event_id = $1'  # noqa: S608
+    query = f'SELECT count(*) FROM "{schema}".effects WHERE event_id = $1'
     return int(await db.fetchval(query, event_id))
 
 
@@ -47,29 +46,22 @@ async def test_consumer_killed_between_db_commit_and_offset_commit_keeps_one_eff
     name = f"echo_{suffix}"
     first, first_value = echo_event()
     argv = [sys.executable, "-m", "tests.integration.echo.service", name, suffix]
-    crashing = subprocess.Popen(argv, env={**os.environ, "COURSEFLOW_FAILPOINTS": "after_db_commit"})
-    try:
-        await eventually(lambda: db.fetchval("SELECT to_regclass($1)", f"{name}.effects"))
-        await produce(bootstrap, f"in-{suffix}", first_value, key=b"P-1")
-        assert await asyncio.to_thread(crashing.wait, 60) == failpoints.EXIT_CODE
-    finally:
-        crashing.kill()
+    await ensure_topics(bootstrap, [f"in-{suffix}", f"out-{suffix}"], partitions=2)
+    await produce(bootstrap, f"in-{suffix}", first_value, key=b"P-1")
+    crash = {"COURSEFLOW_FAILPOINTS": "after_db_commit"}
+    assert await exit_code(argv, crash) == failpoints.EXIT_CODE
     assert await effect_count(db, name, first) == 1
 
     second, second_value = echo_event()
     await produce(bootstrap, f"in-{suffix}", second_value, key=b"P-1")
-    restarted = subprocess.Popen(argv)
-    try:
+    async with running(argv, {}):
         await eventually(lambda: effect_count(db, name, second), timeout_s=60)
-        assert await effect_count(db, name, first) == 1  # redelivered, absorbed by the inbox
-        duplicates = await db.fetchval(
-            f'SELECT count(*) FROM "{name}".inbox WHERE event_id = $1',  # noqa: S608
-            first,
-        )
-        assert duplicates == 1
-    finally:
-        restarted.terminate()
-        await asyncio.to_thread(restarted.wait, 30)
+    assert await effect_count(db, name, first) == 1  # redelivered, absorbed by the inbox
+    inbox_rows = await db.fetchval(
+        f'SELECT count(*) FROM "{name}".inbox WHERE event_id = $1',
+        first,
+    )
+    assert inbox_rows == 1
 
 
 async def test_outbox_row_of_a_rolled_back_transaction_is_never_published(
@@ -84,7 +76,9 @@ async def test_outbox_row_of_a_rolled_back_transaction_is_never_published(
         async with conn.transaction():
             await enqueue(conn, echo.schema, [OutboxMessage(topic, b"P-1", b"committed")])
 
-    records = await read_until(bootstrap, topic, lambda rs: any(r.value == b"committed" for r in rs))
+    records = await read_until(
+        bootstrap, topic, lambda rs: any(r.value == b"committed" for r in rs)
+    )
     values = [r.value for r in records]
     assert b"committed" in values
     assert b"rolled-back" not in values
@@ -111,9 +105,7 @@ async def test_relay_dying_after_publish_before_mark_republishes_and_inbox_absor
         records = await read_until(bootstrap, in_topic, lambda rs: len(rs) >= 2)
         assert [r.value for r in records] == [value, value]
         await eventually(lambda: effect_count(db, consumer_side.schema, event_id))
-        echoes = await read_until(
-            bootstrap, f"out-{suffix}", lambda rs: len(rs) >= 1, timeout_s=10
-        )
+        echoes = await read_until(bootstrap, f"out-{suffix}", lambda rs: len(rs) >= 1, timeout_s=10)
         assert await effect_count(db, consumer_side.schema, event_id) == 1
         assert len(echoes) == 1
     finally:
@@ -134,7 +126,9 @@ async def test_invalid_message_is_dead_lettered_with_headers_and_the_next_one_is
     await eventually(lambda: effect_count(db, echo.schema, good_id))
     dead = await read_until(bootstrap, f"dead-{suffix}", lambda rs: len(rs) >= 2)
     assert [d.value for d in dead] == [b"{not json", rejected]
-    for record, reason in zip(dead, ["not an echo event", "rejected by the echo rules"], strict=True):
+    for record, reason in zip(
+        dead, ["not an echo event", "rejected by the echo rules"], strict=True
+    ):
         assert record.key == b"P-7"
         headers = dict(record.headers)
         assert headers["x-error"] == reason.encode()

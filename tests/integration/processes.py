@@ -1,0 +1,40 @@
+"""Services as real OS processes, for crash and restart tests."""
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Mapping
+
+
+async def exit_code(argv: list[str], env: Mapping[str, str], *, timeout_s: float = 90) -> int:
+    """Run until the process exits by itself (e.g. at a failpoint); kill it at the deadline."""
+    proc = await asyncio.create_subprocess_exec(*argv, env={**os.environ, **env})
+    try:
+        return await asyncio.wait_for(proc.wait(), timeout_s)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    argv: list[str], env: Mapping[str, str]
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A process that runs for the duration of the block, then is asked to stop (SIGTERM)."""
+    proc = await asyncio.create_subprocess_exec(*argv, env={**os.environ, **env})
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 30)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+def courseflow(*args: str) -> list[str]:
+    return [sys.executable, "-m", "services.cli", *args]
