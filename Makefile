@@ -40,8 +40,12 @@ down: $(STAMP) ## Stop everything started by make run/up (no process is left beh
 status: $(STAMP) ## Show what the local stack is running
 	$(COURSEFLOW) stack status
 
+.PHONY: tools
+tools: ## Debian's docker-compose, to validate compose.yaml offline (installed when root)
+	@tools/ensure-docker-compose.sh
+
 .PHONY: test
-test: lint ## The full test suite against real Kafka and PostgreSQL (starts and stops them)
+test: lint tools ## The full test suite against real Kafka and PostgreSQL (starts and stops them)
 	$(COURSEFLOW) stack up
 	status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	  $(COURSEFLOW) stack down; exit $$status
