@@ -1,6 +1,7 @@
 """R-CADENCE and R-DURATION-RAMP on their own."""
 
 from datetime import date, timedelta
+from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +14,9 @@ from tests.unit.test_planner_support import BERLIN, MONDAY
 
 DAYS = st.dates(min_value=date(2025, 1, 1), max_value=date(2029, 12, 31))
 CALENDARS = st.builds(
-    lambda weekdays, holidays: ClinicCalendar("Europe/Berlin", frozenset(weekdays), frozenset(holidays)),
+    lambda weekdays, holidays: ClinicCalendar(
+        "Europe/Berlin", frozenset(weekdays), frozenset(holidays)
+    ),
     st.sets(st.integers(0, 6), min_size=1),
     st.sets(DAYS, max_size=30),
 )
@@ -37,11 +40,13 @@ def test_r_cadence_open_days_only_with_exact_shift_rule(
     assert len(dates) == count
     assert all(calendar.is_open(d) for d in dates)
     assert dates[0] == calendar.next_open_on_or_after(start)
-    for before, after in zip(dates, dates[1:], strict=False):
+    for before, after in pairwise(dates):
         assert (after - before) >= cadence.step
         # the cadence continues from where the previous session actually fell
         assert after == calendar.next_open_on_or_after(before + cadence.step)
-        closed_between = [before + timedelta(days=n) for n in range(cadence.step.days, (after - before).days)]
+        closed_between = [
+            before + timedelta(days=n) for n in range(cadence.step.days, (after - before).days)
+        ]
         assert not any(calendar.is_open(d) for d in closed_between)
 
 

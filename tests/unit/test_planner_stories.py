@@ -1,9 +1,17 @@
 """The worked stories of DOMAIN.md at the planner core level."""
 
 from datetime import date, time, timedelta
+from itertools import pairwise
 
 from services.planner.calendar import add_months
-from services.planner.commands import Block, NotPerformedReason, PatientWithdrawn, SurgeryPerformed, Tick
+from services.planner.commands import (
+    Block,
+    NotPerformedReason,
+    PatientWithdrawn,
+    SessionNotPerformed,
+    SurgeryPerformed,
+    Tick,
+)
 from services.planner.outputs import (
     ArmReminder,
     Cancelled,
@@ -38,10 +46,28 @@ def test_story_1_r_cadence_r_duration_ramp_every_other_day_from_a_monday() -> No
     assert len(days) == 15
     assert days[0] == MONDAY
     assert all(d.weekday() != 6 and BERLIN.is_open(d) for d in days)
-    assert all((b - a).days >= 2 for a, b in zip(days, days[1:], strict=False))
-    assert [s.duration_min for s in scheduled.sessions] == [7, 8, 9, 10, 11, 12, 13, 14, 15, 15, 15, 15, 15, 15, 15]
+    assert all((b - a).days >= 2 for a, b in pairwise(days))
+    assert [s.duration_min for s in scheduled.sessions] == [
+        7,
+        8,
+        9,
+        10,
+        11,
+        12,
+        13,
+        14,
+        15,
+        15,
+        15,
+        15,
+        15,
+        15,
+        15,
+    ]
     assert [s.number for s in scheduled.sessions] == list(range(1, 16))
-    assert all(s.starts_at is not None and s.starts_at.time() == time(9) for s in scheduled.sessions)
+    assert all(
+        s.starts_at is not None and s.starts_at.time() == time(9) for s in scheduled.sessions
+    )
 
 
 def test_r_course_length_rejects_outside_15_to_20() -> None:
@@ -82,7 +108,9 @@ def test_story_3_r_rheum_wait_resumes_a_month_after_the_exacerbation_ended() -> 
     ended_on = flare_on + timedelta(days=8)
     wait_until = add_months(ended_on, 1)
     blocks = (Block("R-RHEUM-WAIT", ended_on + timedelta(days=1), wait_until),)
-    (resumed,) = patient.eligibility(ended_on + timedelta(days=2), eligible=False, blocks=blocks, eligible_from=wait_until)
+    (resumed,) = patient.eligibility(
+        ended_on + timedelta(days=2), eligible=False, blocks=blocks, eligible_from=wait_until
+    )
     assert isinstance(resumed, Resumed)
     assert resumed.sessions[0].on == BERLIN.next_open_on_or_after(wait_until)
     assert "R-RHEUM-WAIT" in resumed.rules
@@ -95,7 +123,9 @@ def test_story_4_r_contra_fever_suspends_and_resolution_resumes() -> None:
     patient.prescribe()
     patient.complete_next(3)
     fever_on = patient.plan()[0].on
-    (suspended,) = patient.eligibility(fever_on, eligible=False, blocks=(Block("R-CONTRA-FEVER", fever_on, None),))
+    (suspended,) = patient.eligibility(
+        fever_on, eligible=False, blocks=(Block("R-CONTRA-FEVER", fever_on, None),)
+    )
     assert isinstance(suspended, Suspended)
     assert suspended.rules == ("R-CONTRA-FEVER",)
     (resumed,) = patient.eligibility(fever_on + timedelta(days=3), eligible=True)
@@ -119,7 +149,12 @@ def test_story_5_r_postop_surgery_cancels_and_rehab_waits_for_day_14() -> None:
     patient.eligibility(surgery_on, eligible=False, blocks=(Block("R-POSTOP", surgery_on, None),))
     day_14 = surgery_on + timedelta(days=14)
     cleared_on = surgery_on + timedelta(days=5)
-    patient.eligibility(cleared_on, eligible=False, blocks=(Block("R-POSTOP", surgery_on, day_14),), eligible_from=day_14)
+    patient.eligibility(
+        cleared_on,
+        eligible=False,
+        blocks=(Block("R-POSTOP", surgery_on, day_14),),
+        eligible_from=day_14,
+    )
     (rehab,) = patient.prescribe(start=cleared_on, course_id="REHAB", prescribed_on=cleared_on)
     assert isinstance(rehab, Scheduled)
     assert rehab.status is CourseStatus.PENDING
@@ -142,7 +177,9 @@ def test_story_6_r_course_break_and_r_courses_per_year() -> None:
     reminder = next(o for o in patient.outputs if isinstance(o, ArmReminder))
     assert reminder.fire_on == completed.next_course_due_by - timedelta(days=14)
     ten_days_later = last + timedelta(days=10)
-    (scheduled,) = patient.prescribe(start=ten_days_later, course_id="C2", prescribed_on=ten_days_later)
+    (scheduled,) = patient.prescribe(
+        start=ten_days_later, course_id="C2", prescribed_on=ten_days_later
+    )
     assert isinstance(scheduled, Scheduled)
     assert "R-COURSE-BREAK" in scheduled.rules
     assert scheduled.sessions[0].on == BERLIN.next_open_on_or_after(add_months(last, 1))
@@ -216,9 +253,9 @@ def test_story_10_the_same_event_twice_has_one_effect() -> None:
     first = patient.not_performed(session, NotPerformedReason.SEVERE_PAIN)
     command = patient.state.attempts[0]
     state = patient.state
-    from services.planner.commands import SessionNotPerformed
-
-    again = SessionNotPerformed(command.event_id, command.at, "C1", session.session_id, NotPerformedReason.SEVERE_PAIN)
+    again = SessionNotPerformed(
+        command.event_id, command.at, "C1", session.session_id, NotPerformedReason.SEVERE_PAIN
+    )
     assert first
     assert patient.feed(again) == ()
     assert patient.state == state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from services.planner.cadence import Cadence
 from services.planner.calendar import ClinicCalendar
@@ -11,20 +12,24 @@ from services.planner.commands import (
     Block,
     Command,
     EligibilityChanged,
+    NotPerformedReason,
     PhysicalTherapyBooked,
     PrescribeCourse,
     SessionCompleted,
     SessionNotPerformed,
-    NotPerformedReason,
 )
-from services.planner.course import Course
 from services.planner.courses import project_courses
 from services.planner.decide import decide
-from services.planner.outputs import CourseOutput, Output, PlannedSession
 from services.planner.policy import DEFAULT_POLICY
 from services.planner.state import PatientState
 
-BERLIN = ClinicCalendar("Europe/Berlin", holidays=frozenset({date(2026, 12, 25), date(2026, 12, 26)}))
+if TYPE_CHECKING:
+    from services.planner.course import Course
+    from services.planner.outputs import CourseOutput, Output, PlannedSession
+
+BERLIN = ClinicCalendar(
+    "Europe/Berlin", holidays=frozenset({date(2026, 12, 25), date(2026, 12, 26)})
+)
 MONDAY = date(2026, 11, 2)
 
 
@@ -53,6 +58,7 @@ class Harness:
 
     def prescribe(
         self,
+        *,
         start: date = MONDAY,
         sessions: int = 15,
         cadence: Cadence = Cadence.EVERY_OTHER_DAY,
@@ -61,17 +67,27 @@ class Harness:
         prescribed_on: date | None = None,
     ) -> tuple[Output, ...]:
         when = at(prescribed_on or start, 8)
-        return self.feed(PrescribeCourse(self.next_id("rx"), when, course_id, sessions, cadence, start, preferred))
+        return self.feed(
+            PrescribeCourse(
+                self.next_id("rx"), when, course_id, sessions, cadence, start, preferred
+            )
+        )
 
     def course(self, course_id: str = "C1") -> Course:
-        return next(c for c in project_courses(self.state, self.calendar, DEFAULT_POLICY) if c.course_id == course_id)
+        return next(
+            c
+            for c in project_courses(self.state, self.calendar, DEFAULT_POLICY)
+            if c.course_id == course_id
+        )
 
     def plan(self, course_id: str = "C1") -> tuple[PlannedSession, ...]:
         return self.course(course_id).plan
 
     def complete(self, session: PlannedSession, course_id: str = "C1") -> tuple[Output, ...]:
         moment = at(session.on, 9)
-        return self.feed(SessionCompleted(self.next_id("done"), moment, course_id, session.session_id, moment))
+        return self.feed(
+            SessionCompleted(self.next_id("done"), moment, course_id, session.session_id, moment)
+        )
 
     def complete_next(self, count: int = 1, course_id: str = "C1") -> None:
         for _ in range(count):
@@ -81,7 +97,9 @@ class Harness:
         self, session: PlannedSession, reason: NotPerformedReason, course_id: str = "C1"
     ) -> tuple[Output, ...]:
         return self.feed(
-            SessionNotPerformed(self.next_id("np"), at(session.on, 9), course_id, session.session_id, reason)
+            SessionNotPerformed(
+                self.next_id("np"), at(session.on, 9), course_id, session.session_id, reason
+            )
         )
 
     def eligibility(
@@ -94,11 +112,19 @@ class Harness:
     ) -> tuple[Output, ...]:
         version = self.state.eligibility_version + 1
         return self.feed(
-            EligibilityChanged(self.next_id("el"), at(on, 12), eligible, eligible_from, blocks, version)
+            EligibilityChanged(
+                self.next_id("el"), at(on, 12), eligible, eligible_from, blocks, version
+            )
         )
 
-    def physical_therapy(self, starts_at: datetime, appointment_id: str = "PT1") -> tuple[Output, ...]:
-        return self.feed(PhysicalTherapyBooked(self.next_id("pt"), starts_at - timedelta(days=3), appointment_id, starts_at))
+    def physical_therapy(
+        self, starts_at: datetime, appointment_id: str = "PT1"
+    ) -> tuple[Output, ...]:
+        return self.feed(
+            PhysicalTherapyBooked(
+                self.next_id("pt"), starts_at - timedelta(days=3), appointment_id, starts_at
+            )
+        )
 
     def last(self, kind: type[CourseOutput]) -> CourseOutput:
         return next(o for o in reversed(self.outputs) if isinstance(o, kind))
