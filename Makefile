@@ -46,8 +46,7 @@ tools: ## Debian's docker-compose, to validate compose.yaml offline (installed w
 
 .PHONY: test
 test: lint tools ## The full test suite against real Kafka and PostgreSQL (starts and stops them)
-	$(COURSEFLOW) stack up
-	status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	status=0; $(COURSEFLOW) stack up && $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	  $(COURSEFLOW) stack down; exit $$status
 
 .PHONY: test-unit
