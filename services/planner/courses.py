@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from services.planner import rule_ids
 from services.planner.calendar import add_months
-from services.planner.course import Course
+from services.planner.course import TERMINAL, Course
 from services.planner.outputs import CourseStatus
 from services.planner.plan import DatedPlan, date_course
 from services.planner.sessions import physical_therapy_on, planned_sessions
@@ -40,16 +40,10 @@ def project_courses(
         course = _project(
             state, prescription, periods, previous_end, calendar=calendar, policy=policy
         )
-        if previous_undated and course.status not in {
-            CourseStatus.COMPLETED,
-            CourseStatus.CANCELLED,
-        }:
+        if previous_undated and course.status not in TERMINAL:
             course = _undated(course, (rule_ids.COURSE_BREAK,))
-        if (
-            waiting_on_eligibility
-            and course.status is CourseStatus.ACTIVE
-            and not course.completed_sessions
-        ):
+        not_started = course.status is CourseStatus.ACTIVE and not course.completed_sessions
+        if waiting_on_eligibility and not_started:
             course = replace(course, status=CourseStatus.PENDING)
         courses.append(course)
         if course.last_day is not None:

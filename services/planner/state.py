@@ -6,6 +6,9 @@ facts recorded in any arrival order give an equal state; the plan is recomputed 
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from services.planner.cadence import Cadence
 from services.planner.commands import Block, NotPerformedReason
@@ -102,3 +105,15 @@ class PatientState:
 
     def published_course(self, course_id: str) -> PublishedCourse | None:
         return next((p for p in self.published if p.course_id == course_id), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form for a jsonb column; aware datetimes keep their UTC offset."""
+        dumped: dict[str, Any] = _STATE_ADAPTER.dump_python(self, mode="json")
+        return dumped
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "PatientState":
+        return _STATE_ADAPTER.validate_python(data)
+
+
+_STATE_ADAPTER = TypeAdapter(PatientState)

@@ -3,10 +3,10 @@
 import json
 from datetime import date, timedelta
 
-from services.planner.codec import from_json, to_json
 from services.planner.commands import Block, EligibilityChanged, NotPerformedReason, UpdateProfile
 from services.planner.notes import NEARBY_MUSCLES
 from services.planner.outputs import CourseStatus, Rescheduled, Scheduled, Suspended
+from services.planner.state import PatientState
 from tests.unit.test_planner_support import BERLIN, MONDAY, Harness, at
 
 
@@ -103,9 +103,10 @@ def test_state_round_trips_through_json() -> None:
     patient.eligibility(
         MONDAY + timedelta(days=9), eligible=False, blocks=(Block("R-FLARE", MONDAY, None),)
     )
-    stored = json.loads(json.dumps(to_json(patient.state)))
-    assert from_json(stored) == patient.state
-    assert to_json(from_json(stored)) == stored
+    stored = json.loads(json.dumps(patient.state.to_json()))
+    assert PatientState.from_json(stored) == patient.state
+    assert PatientState.from_json(stored).to_json() == stored
+    assert PatientState.from_json(PatientState().to_json()) == PatientState()
 
 
 def test_r_contra_bleeding_inflammation_thrombosis_fever_each_suspend_with_their_rule() -> None:
