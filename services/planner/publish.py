@@ -64,7 +64,7 @@ def course_event(
     if published is not None and not _changed(published, course):
         return None
     if published is not None and not can_transition(published.status, course.status):
-        raise ValueError(f"illegal course transition {published.status} -> {course.status}")
+        return None  # a terminal state sticks; a late fact cannot reopen a course
     version = 1 if published is None else published.version + 1
     if course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
         return _terminal_event(course, version, policy)

@@ -267,3 +267,23 @@ def test_patient_withdrawn_cancels_the_course() -> None:
     (cancelled,) = patient.feed(PatientWithdrawn("w", at(MONDAY, 12)))
     assert isinstance(cancelled, Cancelled)
     assert cancelled.reason == "patient withdrawn"
+
+
+def test_story_9_like_late_completion_before_the_flare_counts_whatever_the_arrival_order() -> None:
+    """R-FLARE: a session done before the flare but reported after it still counts."""
+    in_order, late = Harness(), Harness()
+    for patient in (in_order, late):
+        patient.prescribe()
+        patient.complete_next(5)
+    sixth = in_order.plan()[0]
+    flare = (Block("R-FLARE", sixth.on + timedelta(days=1), None),)
+    in_order.complete(sixth)
+    in_order.eligibility(sixth.on + timedelta(days=1), eligible=False, blocks=flare)
+    late.eligibility(sixth.on + timedelta(days=1), eligible=False, blocks=flare)
+    late.complete(sixth)
+    assert late.course().completed_sessions == in_order.course().completed_sessions == 6
+    assert late.course().status is in_order.course().status is CourseStatus.SUSPENDED
+    for patient in (in_order, late):
+        patient.eligibility(sixth.on + timedelta(days=9), eligible=True)
+    assert late.plan() == in_order.plan()
+    assert late.plan()[0].duration_min == 7
