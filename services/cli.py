@@ -17,6 +17,13 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run one service in the foreground")
     run.add_argument("service", choices=SERVICES)
 
+    demo = commands.add_parser("demo", help="the whole local system with demo patients")
+    demo.add_argument(
+        "--traffic-only",
+        action="store_true",
+        help="only send demo traffic to the configured broker and show the results",
+    )
+
     schemas = commands.add_parser("schemas", help="the wire contract's generated documents")
     schemas.add_argument("action", choices=("generate",))
     return parser
@@ -29,6 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _stack(args.action)
         if args.command == "run":
             return _run(args.service)
+        if args.command == "demo":
+            from services.demo.runner import run_demo  # noqa: PLC0415
+
+            return run_demo(traffic_only=args.traffic_only)
         if args.command == "schemas":
             from schemas.generate import write  # noqa: PLC0415
 

@@ -112,7 +112,7 @@ class ServiceRuntime:
         """Connect the database and the producer, prepare schema and topics, then consume."""
         await self.prepare()
         await self.broker.start()
-        self.log.info("started", topic=",".join(self.topics()))
+        await self.announce()
 
     async def stop(self) -> None:
         await self.broker.stop()
@@ -142,6 +142,10 @@ class ServiceRuntime:
         for task in self._background:
             task.start()
 
+    async def announce(self) -> None:
+        """One line that says the service consumes now (the demo and operators wait for it)."""
+        self.log.info("started", topic=",".join(self.topics()))
+
     async def release(self) -> None:
         for task in self._background:
             await task.stop()
@@ -157,5 +161,6 @@ class ServiceRuntime:
     def app(self) -> FastStream:
         """The FastStream application: it starts the broker between our two hooks."""
         return FastStream(
-            self.broker, logger=self.log, on_startup=[self.prepare], after_shutdown=[self.release]
-        )
+            self.broker, logger=self.log, on_startup=[self.prepare],
+            after_startup=[self.announce], after_shutdown=[self.release],
+        )  # fmt: skip

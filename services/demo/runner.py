@@ -1,0 +1,135 @@
+"""`courseflow demo` (`make run`): the local stack, the three services as processes, demo
+patients, and a readable feed of what the system publishes, until Ctrl-C."""
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from schemas.codec import CONTENT_TYPE, to_bytes
+from services.demo.stories import story_events
+from services.runtime.settings import ServiceSettings
+from services.stack import process, stack
+from services.stack.paths import local_dir
+
+SERVICES = ("eligibility", "planner", "notifier")
+Say = Callable[[str], None]
+
+
+def run_demo(*, traffic_only: bool, say: Say = print) -> int:
+    settings = ServiceSettings()
+    if traffic_only:
+        return _follow(settings, say, forever=False)
+    for line in stack.up():
+        say(line)
+    try:
+        _start_services(say)
+        return _follow(settings, say, forever=True)
+    finally:
+        say("stopping…")
+        for line in stack.down():
+            say(line)
+
+
+def _start_services(say: Say) -> None:
+    run_dir = local_dir() / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        pid_file, log_file = run_dir / f"{service}.pid", run_dir / f"{service}.log"
+        if process.read_pid(pid_file) is None:
+            log_file.unlink(missing_ok=True)
+            argv = [sys.executable, "-m", "services.cli", "run", service]
+            process.spawn(argv, pid_file=pid_file, log_file=log_file)
+    for service in SERVICES:
+        log_file = run_dir / f"{service}.log"
+        if not process.wait_until(partial(_announced, log_file), 120, interval_s=0.5):
+            raise RuntimeError(f"{service} did not start; see {log_file}")
+        say(f"{service} running, log: {log_file}")
+
+
+def _announced(log_file: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return '"started"' in log_file.read_text()
+    return False
+
+
+def _follow(settings: ServiceSettings, say: Say, *, forever: bool) -> int:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_traffic_and_feed(settings, say, forever=forever))
+    return 0
+
+
+async def _traffic_and_feed(settings: ServiceSettings, say: Say, *, forever: bool) -> None:
+    outputs = [settings.topic_eligibility, settings.topic_schedule, settings.topic_notices,
+               settings.topic_dead_letters]  # fmt: skip
+    consumer = AIOKafkaConsumer(
+        *outputs, bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="latest", enable_auto_commit=False,
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        await _wait_for_assignment(consumer)
+        patients = await _send_stories(settings, say)
+        say("following what the services publish (Ctrl-C stops everything):")
+        deadline = time.monotonic() + 60
+        while forever or time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    if record.key and record.key.decode() in patients:
+                        say(_describe(record.topic, record.value))
+    finally:
+        await consumer.stop()
+
+
+async def _wait_for_assignment(consumer: AIOKafkaConsumer) -> None:
+    while not consumer.assignment():
+        await consumer.getmany(timeout_ms=200)
+    for partition in consumer.assignment():
+        await consumer.position(partition)  # pin "latest" before the demo sends anything
+
+
+async def _send_stories(settings: ServiceSettings, say: Say) -> set[str]:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    patients: set[str] = set()
+    try:
+        for what, event in story_events(datetime.now(UTC).date()):
+            await producer.send_and_wait(
+                settings.topic_patient_events, to_bytes(event), key=event.subject.encode(),
+                headers=[("content-type", CONTENT_TYPE.encode())],
+            )  # fmt: skip
+            patients.add(event.subject)
+            say(f"→ {event.subject:<26} {event.type:<34} {what}")
+    finally:
+        await producer.stop()
+    return patients
+
+
+def _describe(topic: str, value: bytes) -> str:
+    try:
+        event = json.loads(value)
+        data = event["data"]
+    except (ValueError, KeyError, TypeError):
+        return f"← {topic}: a message that is not a CloudEvent (see the dead-letter topic)"
+    subject = event.get("subject", "?")
+    if event.get("type") == "courseflow.notice.issued":
+        route = f"{data.get('channel')}:{data.get('recipient')}"
+        return f"← notice   {subject:<26} {route}  {data.get('summary')}"
+    if event.get("type") == "courseflow.eligibility.decided":
+        verdict = "eligible" if data.get("eligible") else "not eligible"
+        rules = ",".join(b["rule"] for b in data.get("blocks", []))
+        return f"← decision {subject:<26} {verdict} {rules}".rstrip()
+    sessions = data.get("sessions", [])
+    first = sessions[0]["on"] if sessions else "-"
+    return (f"← schedule {subject:<26} {event.get('type', '').rsplit('.', 1)[-1]:<12} "
+            f"{data.get('status')} {len(sessions)} planned, first {first}")  # fmt: skip
