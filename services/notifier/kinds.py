@@ -1,0 +1,37 @@
+"""The kinds of notice staff receive, and which of them may be merged by coalescing."""
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    COURSE_SCHEDULED = "course_scheduled"
+    COURSE_PENDING = "course_pending"
+    COURSE_SUSPENDED = "course_suspended"
+    COURSE_RESUMED = "course_resumed"
+    SESSIONS_RESCHEDULED = "sessions_rescheduled"
+    COURSE_COMPLETED = "course_completed"
+    COURSE_CANCELLED = "course_cancelled"
+    NEXT_COURSE_DUE = "next_course_due"
+    REHAB_COURSE_ELIGIBLE = "rehab_course_eligible"
+    SURGICAL_EVALUATION_ADVISED = "surgical_evaluation_advised"
+    REPEATED_PAIN_REVIEW = "repeated_pain_review"
+
+
+PLAN_CHANGES = "plan_changes"
+
+# Each of these restates the course's complete current plan, so within a coalescing window
+# the latest one says everything the earlier ones said; the other kinds stand alone.
+_PLAN_KINDS = frozenset(
+    {
+        Kind.COURSE_SCHEDULED,
+        Kind.COURSE_PENDING,
+        Kind.COURSE_SUSPENDED,
+        Kind.COURSE_RESUMED,
+        Kind.SESSIONS_RESCHEDULED,
+    }
+)
+
+
+def family(kind: Kind) -> str:
+    """Notices of one family for one patient and recipient may be merged into one."""
+    return PLAN_CHANGES if kind in _PLAN_KINDS else kind.value

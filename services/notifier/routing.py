@@ -1,0 +1,102 @@
+"""Which kinds of notice go to which recipients on which channels (one clinic's file).
+
+Events do not name the clinic, so each clinic's notifier runs with its own routing file.
+With no file every kind goes to the log channel, so a fresh install shows every notice.
+"""
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+
+from services.notifier.kinds import Kind
+
+EVERY_KIND = "*"
+RecipientName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+
+
+class RoutingConfigError(ValueError):
+    """A routing file that cannot be used; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class WebhookRecipient(_Strict):
+    channel: Literal["webhook"]
+    url: HttpUrl
+    secret: Annotated[str, Field(min_length=16)]
+
+
+class EmailRecipient(_Strict):
+    channel: Literal["email"]
+    address: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class LogRecipient(_Strict):
+    channel: Literal["log"]
+
+
+Recipient = Annotated[
+    WebhookRecipient | EmailRecipient | LogRecipient, Field(discriminator="channel")
+]
+
+
+class SmtpServer(_Strict):
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
+    username: str | None = None
+    password: str | None = None
+    start_tls: bool = False
+
+
+class Route(_Strict):
+    kinds: Annotated[tuple[Kind | Literal["*"], ...], Field(min_length=1)]
+    recipients: Annotated[tuple[RecipientName, ...], Field(min_length=1)]
+
+
+class RoutingConfig(_Strict):
+    clinic: str = "default"
+    recipients: dict[RecipientName, Recipient]
+    routes: tuple[Route, ...]
+    smtp: SmtpServer | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "RoutingConfig":
+        for route in self.routes:
+            unknown = [name for name in route.recipients if name not in self.recipients]
+            if unknown:
+                raise ValueError(f"routes name unknown recipients: {', '.join(unknown)}")
+        emails = [n for n, r in self.recipients.items() if isinstance(r, EmailRecipient)]
+        if emails and self.smtp is None:
+            raise ValueError("e-mail recipients need an `smtp` section")
+        return self
+
+    def recipients_for(self, kind: Kind) -> list[tuple[str, Recipient]]:
+        """Each recipient once, in the order the routes first name them."""
+        names: dict[str, None] = {}
+        for route in self.routes:
+            if kind in route.kinds or EVERY_KIND in route.kinds:
+                names.update(dict.fromkeys(route.recipients))
+        return [(name, self.recipients[name]) for name in names]
+
+
+DEFAULT_ROUTING = RoutingConfig(
+    recipients={"log": LogRecipient(channel="log")},
+    routes=(Route(kinds=(EVERY_KIND,), recipients=("log",)),),
+)
+
+
+def parse_routing(data: Any, origin: str = "routing") -> RoutingConfig:
+    if not isinstance(data, Mapping):
+        raise RoutingConfigError(f"{origin}: must be a mapping with `recipients` and `routes`")
+    try:
+        return RoutingConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'top level'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise RoutingConfigError(f"{origin}: {problems}") from None
