@@ -7,12 +7,13 @@ from faststream import FastStream
 
 from services.eligibility.handler import EligibilityHandler
 from services.eligibility.policy import Policy
+from services.eligibility.repository import claim_due_timers
 from services.eligibility.settings import EligibilitySettings
-from services.eligibility.timers import TimerLoop
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock
 from services.runtime.pipeline import Pipeline
 from services.runtime.service import ServiceRuntime
+from services.runtime.timers import TimerLoop
 from services.runtime.wire import decode_clinic_event
 
 NAME = "eligibility"
@@ -37,8 +38,11 @@ def build_runtime(
         ),
     )  # fmt: skip
 
-    def timers(pool: asyncpg.Pool) -> TimerLoop:
-        return TimerLoop(handler, pool, name, log, interval_s=settings.timer_interval_s)
+    def timers(pool: asyncpg.Pool) -> TimerLoop[str]:
+        return TimerLoop(
+            pool, name, claim_due_timers, handler.on_timer, handler.today, log,
+            interval_s=settings.timer_interval_s,
+        )  # fmt: skip
 
     runtime.run_in_background(timers)
     return runtime, handler

@@ -1,48 +1,54 @@
-"""Durable timers: when a patient's decision changes by time alone, publish it that day.
+"""Durable timers: work due on a clinic-local day, kept in Postgres until it is done.
 
-Timers live in Postgres and are claimed with FOR UPDATE SKIP LOCKED inside the transaction
-that publishes (through the outbox) and re-arms them, so a restart neither loses nor
-repeats one, and replicas share the work.
+Each tick claims due timers with FOR UPDATE SKIP LOCKED inside the transaction that fires
+them, writes their output through the outbox and re-arms or clears them, so a restart
+neither loses nor repeats a timer, and replicas share the work.
 """
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
-from services.eligibility import repository
-from services.eligibility.handler import EligibilityHandler
-from services.runtime.outbox import enqueue
+from services.runtime.db import Conn
+from services.runtime.outbox import OutboxMessage, enqueue
+
+K = TypeVar("K")
+ClaimDue = Callable[[Conn, date, int], Awaitable[Sequence[K]]]
+Fire = Callable[[Conn, K, date], Awaitable[Sequence[OutboxMessage]]]
 
 
 @dataclass
-class TimerLoop:
-    handler: EligibilityHandler
+class TimerLoop(Generic[K]):
     pool: asyncpg.Pool
     schema: str
+    claim_due: ClaimDue[K]
+    fire: Fire[K]
+    today: Callable[[], date]
     log: Any
     interval_s: float = 30.0
     batch_size: int = 100
     _task: asyncio.Task[None] | None = field(default=None, init=False)
 
     async def tick(self) -> int:
-        """Fire every timer due by the clinic-local today; return how many fired."""
-        today = self.handler.today()
+        """Fire every timer due by today; return how many fired."""
+        today = self.today()
         fired = 0
         while True:
             async with self.pool.acquire() as conn, conn.transaction():
-                due = await repository.claim_due_timers(conn, today, self.batch_size)
-                for patient_id in due:
-                    outputs = await self.handler.on_timer(conn, patient_id, today)
-                    await enqueue(conn, self.schema, outputs)
+                due = await self.claim_due(conn, today, self.batch_size)
+                for key in due:
+                    await enqueue(conn, self.schema, await self.fire(conn, key, today))
             fired += len(due)
             if len(due) < self.batch_size:
                 return fired
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="eligibility-timers")
+        self._task = asyncio.create_task(self._run(), name=f"timers-{self.schema}")
 
     async def stop(self) -> None:
         if self._task is not None:
