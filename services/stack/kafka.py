@@ -171,8 +171,14 @@ class KafkaStack:
 
     def up(self, timeout_s: float = 90.0) -> str:
         version, downloaded = self.ensure_jars()
-        if process.read_pid(self.pid_file) is not None and self.answers():
-            return f"kafka {version} already running on {self.bootstrap_servers}"
+        ours = process.read_pid(self.pid_file) is not None
+        if self.answers():
+            if ours:
+                return f"kafka {version} already running on {self.bootstrap_servers}"
+            raise RuntimeError(
+                f"port {self.port} answers but is not our broker; stop it or set "
+                "COURSEFLOW_KAFKA_PORT and COURSEFLOW_KAFKA_CONTROLLER_PORT"
+            )
         process.stop(self.pid_file)
         config = self.home / "server.properties"
         config.write_text(self.server_properties())

@@ -116,7 +116,12 @@ class PostgresStack:
             version = server_version(self.url)
             return f"postgres {version} at DATABASE_URL (not managed here)"
         if self.answers():
-            return f"postgres already running on 127.0.0.1:{self.port}"
+            if (self.data_dir / "postmaster.pid").exists():
+                return f"postgres already running on 127.0.0.1:{self.port}"
+            raise RuntimeError(
+                f"port {self.port} answers but is not our cluster; stop it, set "
+                "COURSEFLOW_PG_PORT, or name a server with DATABASE_URL"
+            )
         self._init_cluster()
         log = self.data_dir.parent / "postgres.log"
         self._pg_ctl("-l", str(log), "-w", "-t", str(int(timeout_s)), "start")
