@@ -18,9 +18,10 @@ def due_at(now: datetime, window_s: float) -> datetime:
     return now + timedelta(seconds=window_s)
 
 
-def merged_summary(summary: str, rules: Sequence[str], earlier_kinds: Sequence[str]) -> str:
-    """`summary` ends with its rules; the note on the merged notices goes before them."""
-    tail = f" ({', '.join(rules)})"
-    text = summary.removesuffix(tail) if rules else summary
+def merged_summary(
+    summary: str, own_rules: Sequence[str], earlier_kinds: Sequence[str], rules: Sequence[str]
+) -> str:
+    """`summary` ends with its own rules; the note and all the merged rules replace them."""
+    text = summary.removesuffix(f" ({', '.join(own_rules)})") if own_rules else summary
     note = f"; replaces {len(earlier_kinds)} earlier notice(s): {listed(list(earlier_kinds))}"
     return with_rules(text + note, rules)

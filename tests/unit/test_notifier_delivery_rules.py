@@ -31,8 +31,10 @@ def test_plan_changes_form_one_family_and_other_kinds_stand_alone() -> None:
 
 def test_merged_summary_says_what_it_replaces_and_keeps_rules_last() -> None:
     summary = "Patient P-1: course C-1 resumed: 9 sessions 2026-03-24..2026-04-11 (R-REMISSION)"
-    merged = merged_summary(summary, ["R-REMISSION"], ["course_suspended"])
+    merged = merged_summary(
+        summary, ["R-REMISSION"], ["course_suspended"], ["R-REMISSION", "R-FLARE"]
+    )
     assert merged == (
         "Patient P-1: course C-1 resumed: 9 sessions 2026-03-24..2026-04-11; "
-        "replaces 1 earlier notice(s): course_suspended (R-REMISSION)"
+        "replaces 1 earlier notice(s): course_suspended (R-REMISSION, R-FLARE)"
     )

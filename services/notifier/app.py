@@ -1,0 +1,84 @@
+"""Composition root of the notifier service (`courseflow run notifier`)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+from faststream import FastStream
+
+from services.notifier.backoff import RetryPolicy
+from services.notifier.channels.dispatch import Channels
+from services.notifier.channels.email import EmailChannel
+from services.notifier.channels.log import LogChannel
+from services.notifier.channels.webhook import WebhookChannel
+from services.notifier.handler import NotifierHandler
+from services.notifier.outcomes import Outcomes
+from services.notifier.routing_file import load_routing
+from services.notifier.settings import NotifierSettings
+from services.notifier.source import SourceTrackingPipeline
+from services.notifier.worker import DeliveryWorker
+from services.notifier.worker_loop import DeliveryLoop
+from services.runtime import logs
+from services.runtime.clock import Clock, SystemClock
+from services.runtime.service import ServiceRuntime
+from services.runtime.wire import decode_any_event
+
+NAME = "notifier"
+
+
+@dataclass
+class _WorkerWithClient:
+    """The delivery loop and the HTTP client it uses live and die together."""
+
+    loop: DeliveryLoop
+    client: httpx.AsyncClient
+
+    def start(self) -> None:
+        self.loop.start()
+
+    async def stop(self) -> None:
+        await self.loop.stop()
+        await self.client.aclose()
+
+
+def build_runtime(
+    settings: NotifierSettings, clock: Clock | None = None, *, name: str = NAME
+) -> tuple[ServiceRuntime, NotifierHandler]:
+    """`name` is the consumer group and schema; tests give each run its own."""
+    log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
+    clock = clock or SystemClock()
+    routing = load_routing(settings.routing_file)  # a bad file stops the start-up, clearly
+    runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
+    handler = NotifierHandler(settings, routing, clock)
+    for topic in (settings.topic_schedule, settings.topic_eligibility):
+        runtime.consume(
+            topic,
+            SourceTrackingPipeline(
+                consumer=name, schema=name, decode=decode_any_event, process=handler.on_event,
+                dead_letter_topic=settings.topic_dead_letters, log=log,
+            ),
+        )  # fmt: skip
+
+    def deliveries(pool: asyncpg.Pool) -> _WorkerWithClient:
+        client = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
+        channels = Channels({
+            "webhook": WebhookChannel(client),
+            "email": EmailChannel(routing.smtp, settings.smtp_timeout_s),
+            "log": LogChannel(log),
+        })  # fmt: skip
+        retry = RetryPolicy(settings.delivery_max_attempts, settings.delivery_first_retry_s,
+                            settings.delivery_max_retry_s)  # fmt: skip
+        outcomes = Outcomes(settings.topic_notices, settings.topic_dead_letters,
+                            f"{settings.event_source}/notifier")  # fmt: skip
+        worker = DeliveryWorker(pool, name, routing, channels, outcomes, retry, clock, log,
+                                settings.delivery_batch_size)  # fmt: skip
+        return _WorkerWithClient(DeliveryLoop(worker, settings.delivery_poll_interval_s), client)
+
+    runtime.run_in_background(deliveries)
+    return runtime, handler
+
+
+def build_app() -> FastStream:
+    runtime, _ = build_runtime(NotifierSettings())
+    return runtime.app()

@@ -1,0 +1,92 @@
+"""The delivery worker: claims due deliveries, sends them, records the outcome.
+
+Each claim is one transaction holding the rows' locks (FOR UPDATE SKIP LOCKED) while they
+are sent, so replicas never send one notice at the same time, and a crash between sending
+and recording (failpoint `after_delivery`) leaves the row pending: it is sent again with the
+same Idempotency-Key / Message-ID, which a recipient that honours them ignores.
+"""
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from services.notifier import deliveries
+from services.notifier.backoff import RetryPolicy
+from services.notifier.channels.base import DeliveryError
+from services.notifier.channels.dispatch import Channels
+from services.notifier.deliveries import DeliveryRow
+from services.notifier.outcomes import Outcomes
+from services.notifier.routing import RoutingConfig
+from services.runtime import failpoints
+from services.runtime.clock import Clock
+from services.runtime.db import Conn
+from services.runtime.outbox import OutboxMessage, enqueue
+
+
+@dataclass
+class DeliveryWorker:
+    pool: asyncpg.Pool
+    schema: str
+    routing: RoutingConfig
+    channels: Channels
+    outcomes: Outcomes
+    retry: RetryPolicy
+    clock: Clock
+    log: Any
+    batch_size: int = 20
+
+    async def tick(self) -> int:
+        """Send what is due now; return how many deliveries were attempted."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            due = await deliveries.claim_due(conn, self.clock.now(), self.batch_size)
+            merged = [await deliveries.carried_by(conn, row.notice_id) for row in due]
+            errors = await asyncio.gather(
+                *(self._send(row, carried) for row, carried in zip(due, merged, strict=True))
+            )
+            failpoints.hit("after_delivery")
+            outputs: list[OutboxMessage] = []
+            for row, error in zip(due, errors, strict=True):
+                outputs += await self._record(conn, row, error)
+            await enqueue(conn, self.schema, outputs)
+        return len(due)
+
+    async def _send(self, row: DeliveryRow, merged: list[DeliveryRow]) -> DeliveryError | None:
+        recipient = self.routing.recipients.get(row.recipient)
+        if recipient is None:
+            return DeliveryError("recipient no longer in the routing file", permanent=True)
+        try:
+            await self.channels.send(recipient, row.outgoing(merged))
+        except DeliveryError as exc:
+            return exc
+        return None
+
+    async def _record(
+        self, conn: Conn, row: DeliveryRow, error: DeliveryError | None
+    ) -> list[OutboxMessage]:
+        attempts = row.attempts + 1
+        log = self.log.bind(notice_id=row.notice_id, kind=row.kind, channel=row.channel,
+                            patient_id=row.patient_id, attempts=attempts)  # fmt: skip
+        now = self.clock.now()
+        if error is None:
+            await deliveries.finish(conn, row.notice_id, "delivered", attempts, None)
+            log.info("notice delivered", delivery="delivered")
+            return await self._issued(conn, row, "delivered", attempts, None)
+        delay = None if error.permanent else self.retry.delay_after(attempts)
+        if delay is not None:
+            due_at = now + timedelta(seconds=delay)
+            await deliveries.retry_later(conn, row.notice_id, attempts, due_at, error.reason)
+            log.warning("delivery failed; will retry", reason=error.reason, retry_in_s=delay)
+            return []
+        await deliveries.finish(conn, row.notice_id, "failed", attempts, error.reason)
+        log.error("notice failed; dead-lettered", reason=error.reason, delivery="failed")
+        return await self._issued(conn, row, "failed", attempts, error.reason)
+
+    async def _issued(
+        self, conn: Conn, row: DeliveryRow, delivery: str, attempts: int, error: str | None
+    ) -> list[OutboxMessage]:
+        now = self.clock.now()
+        rows = [row, *await deliveries.carried_by(conn, row.notice_id)]
+        return [m for r in rows for m in self.outcomes.messages(r, delivery, attempts, now, error)]
