@@ -112,14 +112,20 @@ class KafkaStack:
         pom.write_text(
             _POM.format(kafka=KAFKA_VERSION_RANGE, log4j=LOG4J_VERSION, slf4j=SLF4J_VERSION)
         )
-        subprocess.run(
-            [
-                "mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(pom),
-                "dependency:copy-dependencies", f"-DoutputDirectory={self.libs}",
-                "-DincludeScope=runtime",
-            ],
-            check=True,
-        )  # fmt: skip
+        print(f"fetching Apache Kafka {KAFKA_VERSION_RANGE} jars from Maven Central (once)…",
+              flush=True)  # fmt: skip
+        log = self.home / "mvn.log"
+        with log.open("wb") as out:
+            fetched = subprocess.run(
+                [
+                    "mvn", "-B", "-Dstyle.color=never", "-f", str(pom),
+                    "dependency:copy-dependencies", f"-DoutputDirectory={self.libs}",
+                    "-DincludeScope=runtime",
+                ],
+                check=False, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        if fetched.returncode != 0:
+            raise RuntimeError(f"mvn could not fetch the Kafka jars; see {log}")
         version = _kafka_version(self.libs)
         (self.libs / ".complete").write_text(f"{version}\n")
         return version, True

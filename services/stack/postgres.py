@@ -81,14 +81,14 @@ class PostgresStack:
     def _reachable_by_owner(self, directory: Path) -> bool:
         directory.mkdir(parents=True, exist_ok=True)
         probe = ["runuser", "-u", self.owner, "--", "test", "-x", str(directory)]
-        return subprocess.run(probe, check=False).returncode == 0
+        return subprocess.run(probe, check=False, cwd="/").returncode == 0
 
     def _as_owner(self, argv: list[str]) -> list[str]:
         return ["runuser", "-u", self.owner, "--", *argv] if os.geteuid() == 0 else argv
 
     def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         argv = self._as_owner([server_bin("pg_ctl"), "-D", str(self.data_dir), *args])
-        return subprocess.run(argv, check=check, stdout=subprocess.DEVNULL)
+        return subprocess.run(argv, check=check, stdout=subprocess.DEVNULL, cwd="/")
 
     def _init_cluster(self) -> None:
         data = self.data_dir
@@ -101,7 +101,7 @@ class PostgresStack:
         subprocess.run(
             self._as_owner([server_bin("initdb"), "-D", str(data), "-U", SUPERUSER,
                             "--auth=trust", "-E", "UTF8", "--no-instructions"]),
-            check=True, stdout=subprocess.DEVNULL,
+            check=True, stdout=subprocess.DEVNULL, cwd="/",
         )  # fmt: skip
         with (data / "postgresql.conf").open("a") as conf:
             conf.write(
