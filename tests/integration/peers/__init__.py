@@ -1,0 +1,1 @@
+"""Real peers the notifier's tests start: an HTTP webhook receiver and an SMTP server."""

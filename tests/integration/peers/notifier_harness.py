@@ -1,0 +1,80 @@
+"""Shared set-up of the notifier's integration tests: settings, routing files, events."""
+
+import json
+import uuid
+from copy import deepcopy
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from schemas.codec import new_event
+from schemas.envelope import Envelope
+from schemas.examples import EXAMPLES
+from services.notifier.settings import NotifierSettings
+from tests.integration.kafka_io import read_until
+
+FAST_DELIVERY = {
+    "delivery_first_retry_s": 0.2, "delivery_max_retry_s": 1.0,
+    "delivery_poll_interval_s": 0.1, "delivery_max_attempts": 5,
+    "webhook_timeout_s": 2.0, "smtp_timeout_s": 2.0, "outbox_poll_interval_s": 0.2,
+}  # fmt: skip
+
+
+def topics(suffix: str) -> dict[str, Any]:
+    return {
+        "topic_patient_events": f"clinic-{suffix}", "topic_eligibility": f"elig-{suffix}",
+        "topic_schedule": f"sched-{suffix}", "topic_notices": f"notices-{suffix}",
+        "topic_dead_letters": f"dead-{suffix}", "topic_partitions": 2,
+    }  # fmt: skip
+
+
+def settings(suffix: str, routing: Path, **overrides: Any) -> NotifierSettings:
+    return NotifierSettings(**{**topics(suffix), **FAST_DELIVERY, "routing_file": routing,
+                               "log_format": "json", **overrides})  # fmt: skip
+
+
+def env(suffix: str, routing: Path, **overrides: Any) -> dict[str, str]:
+    values = {**topics(suffix), **FAST_DELIVERY, "routing_file": routing, **overrides}
+    return {f"COURSEFLOW_NOTIFIER_{k.upper()}": str(v) for k, v in values.items()}
+
+
+def routing_file(folder: Path, recipients: dict[str, Any], **extra: Any) -> Path:
+    path = folder / "routing.json"
+    routes = [{"kinds": ["*"], "recipients": list(recipients)}]
+    path.write_text(json.dumps({"clinic": "test", "recipients": recipients, "routes": routes,
+                                **extra}))  # fmt: skip
+    return path
+
+
+def schedule_event(event_type: str, patient: str, **changes: Any) -> Envelope:
+    example = deepcopy(dict(EXAMPLES[f"courseflow.course.{event_type}"]))
+    event: Envelope = new_event(
+        example["type"], source="/courseflow/planner", subject=patient,
+        data={**example["data"], **changes}, time=datetime.now(UTC),
+        id=f"sched-{uuid.uuid4().hex}", correlationid="corr-test",
+    )  # fmt: skip
+    return event
+
+
+def new_patient() -> str:
+    return f"P-{uuid.uuid4().hex[:10]}"
+
+
+async def issued_for(bootstrap: str, topic: str, patient: str, count: int) -> list[dict[str, Any]]:
+    """The notice.issued data published for `patient`, once `count` of them are there."""
+
+    def enough(records: list[Any]) -> bool:
+        return len([r for r in records if r.key == patient.encode()]) >= count
+
+    records = await read_until(bootstrap, topic, enough)
+    return [json.loads(r.value)["data"] for r in records if r.key == patient.encode()]
+
+
+def decision_event(patient: str, version: int, *, eligible: bool, **data: Any) -> Envelope:
+    event: Envelope = new_event(
+        "courseflow.eligibility.decided", source="/courseflow/eligibility", subject=patient,
+        data={"eligible": eligible, "eligible_from": None, "blocks": [], "restrictions": [],
+              "version": version, **data},
+        time=datetime.now(UTC), id=f"dec-{uuid.uuid4().hex}",
+    )  # fmt: skip
+    return event
