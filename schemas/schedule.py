@@ -15,7 +15,10 @@ CancelReason = Literal["surgery", "withdrawal", "superseded"]
 
 
 class PlannedSession(WireModel):
-    """A session not yet done; `starts_at` is null when no time of day is fixed."""
+    """A session not yet done; `starts_at` is null when no time of day is fixed.
+
+    `sequence` (added, optional) is the therapist's order of work (R-SEQUENCE).
+    """
 
     session_id: Identifier
     number: Annotated[int, Field(ge=1)]
@@ -23,6 +26,7 @@ class PlannedSession(WireModel):
     starts_at: Timestamp | None
     duration_min: Annotated[int, Field(ge=1, le=120)]
     notes: UniqueItems[SessionNote] = ()
+    sequence: Items[str] = ()
 
 
 class SessionChange(WireModel):
