@@ -14,6 +14,10 @@ SessionNote = Literal[RuleId.NO_KNEE_WHEN_PAINFUL, RuleId.HEMODYNAMICS, RuleId.I
 CancelReason = Literal["surgery", "withdrawal", "superseded"]
 
 
+def _is_empty(value: tuple[str, ...]) -> bool:
+    return not value
+
+
 class PlannedSession(WireModel):
     """A session not yet done; `starts_at` is null when no time of day is fixed.
 
@@ -26,7 +30,8 @@ class PlannedSession(WireModel):
     starts_at: Timestamp | None
     duration_min: Annotated[int, Field(ge=1, le=120)]
     notes: UniqueItems[SessionNote] = ()
-    sequence: Items[str] = ()
+    # Left out when empty, so events without it keep their exact bytes.
+    sequence: Items[str] = Field(default=(), exclude_if=_is_empty)
 
 
 class SessionChange(WireModel):
