@@ -6,6 +6,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 from faststream import FastStream
+from faststream.asgi import AsgiFastStream
 
 from services.notifier.backoff import RetryPolicy
 from services.notifier.channels.dispatch import Channels
@@ -79,6 +80,6 @@ def build_runtime(
     return runtime, handler
 
 
-def build_app() -> FastStream:
+def build_app() -> FastStream | AsgiFastStream:
     runtime, _ = build_runtime(NotifierSettings())
     return runtime.app()

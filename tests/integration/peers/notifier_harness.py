@@ -3,15 +3,19 @@
 import json
 import uuid
 from copy import deepcopy
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from schemas.codec import new_event
+from schemas.codec import new_event, to_bytes
 from schemas.envelope import Envelope
 from schemas.examples import EXAMPLES
+from services.notifier.app import build_runtime
 from services.notifier.settings import NotifierSettings
-from tests.integration.kafka_io import read_until
+from services.runtime.service import ServiceRuntime
+from tests.integration.kafka_io import produce, read_until
+from tests.integration.peers.webhook import WebhookReceiver
 
 FAST_DELIVERY = {
     "delivery_first_retry_s": 0.2, "delivery_max_retry_s": 1.0,
@@ -54,6 +58,32 @@ def schedule_event(event_type: str, patient: str, **changes: Any) -> Envelope:
         id=f"sched-{uuid.uuid4().hex}", correlationid="corr-test",
     )  # fmt: skip
     return event
+
+
+@dataclass
+class Notifier:
+    """A notifier service run in the test's process, with the peers it delivers to."""
+
+    runtime: ServiceRuntime
+    bootstrap: str
+    suffix: str
+    webhook: WebhookReceiver = field(default_factory=WebhookReceiver)
+
+    @classmethod
+    async def start(
+        cls, bootstrap: str, suffix: str, routing: Path, **overrides: Any
+    ) -> "Notifier":
+        runtime, _ = build_runtime(settings(suffix, routing, **overrides), name=f"notif_{suffix}")
+        await runtime.start()
+        return cls(runtime, bootstrap, suffix)
+
+    async def send(self, *events: Envelope, topic: str = "sched") -> None:
+        for event in events:
+            key, value = event.subject.encode(), to_bytes(event)
+            await produce(self.bootstrap, f"{topic}-{self.suffix}", value, key=key)
+
+    async def issued(self, patient: str, count: int) -> list[dict[str, Any]]:
+        return await issued_for(self.bootstrap, f"notices-{self.suffix}", patient, count)
 
 
 def new_patient() -> str:

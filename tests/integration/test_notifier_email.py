@@ -1,0 +1,44 @@
+"""E-mail delivery to a real SMTP server (aiosmtpd) that is down for a while."""
+
+from pathlib import Path
+
+import asyncpg
+
+from tests.integration.kafka_io import eventually
+from tests.integration.peers import notifier_harness as h
+from tests.integration.peers.smtp import SmtpServer
+
+
+async def test_smtp_down_for_a_while_gets_the_mail_after_it_comes_back(
+    bootstrap: str, suffix: str, tmp_path: Path, db: asyncpg.Connection
+) -> None:
+    smtp = SmtpServer()  # not started yet: the mail server is down
+    server = {"host": "127.0.0.1", "port": smtp.port, "sender": "courseflow@north.example"}
+    physician = {"channel": "email", "address": "dr@north.example"}
+    routing = h.routing_file(tmp_path, {"physician": physician}, smtp=server)
+    service = await h.Notifier.start(bootstrap, suffix, routing, delivery_max_attempts=10)
+    patient = h.new_patient()
+    try:
+        await service.send(h.schedule_event("cancelled", patient))
+
+        async def failed_twice() -> bool:
+            attempts = await db.fetchval(
+                f"SELECT attempts FROM notif_{suffix}.deliveries WHERE patient_id = $1", patient
+            )
+            return attempts is not None and attempts >= 2
+
+        await eventually(failed_twice)
+        assert smtp.messages == []
+        smtp.start()
+        [issued] = await service.issued(patient, 1)
+    finally:
+        await service.runtime.stop()
+        smtp.stop()
+    assert issued["delivery"] == "delivered"
+    assert issued["attempts"] >= 3
+    assert issued["channel"] == "email"
+    [mail] = smtp.messages
+    assert mail["To"] == "dr@north.example"
+    assert mail["Message-ID"] == f"<{issued['notice_id']}@courseflow>"
+    assert mail["Subject"] == f"[courseflow] course cancelled: {patient}"
+    assert issued["summary"] in mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
