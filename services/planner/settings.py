@@ -14,3 +14,4 @@ class PlannerSettings(ServiceSettings):
     open_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday=0 … Saturday=5
     holidays: tuple[date, ...] = ()
     next_course_reminder_days: int = 14
+    timer_interval_s: float = 30.0

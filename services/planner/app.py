@@ -1,0 +1,69 @@
+"""Composition root of the planner service (`courseflow run planner`)."""
+
+from pathlib import Path
+
+import asyncpg
+from faststream import FastStream
+from faststream.asgi import AsgiFastStream
+
+from services.planner.calendar import ClinicCalendar
+from services.planner.handler import PlannerHandler
+from services.planner.policy import PlannerPolicy
+from services.planner.repository import ReminderKey, claim_due_reminders
+from services.planner.settings import PlannerSettings
+from services.runtime import logs
+from services.runtime.clock import Clock, SystemClock
+from services.runtime.pipeline import Pipeline
+from services.runtime.service import ServiceRuntime
+from services.runtime.timers import TimerLoop
+from services.runtime.wire import decode_any_event, decode_clinic_event
+
+NAME = "planner"
+
+
+def calendar_from(settings: PlannerSettings) -> ClinicCalendar:
+    return ClinicCalendar(
+        time_zone=settings.clinic_timezone,
+        open_weekdays=frozenset(settings.open_weekdays),
+        holidays=frozenset(settings.holidays),
+    )
+
+
+def build_runtime(
+    settings: PlannerSettings, clock: Clock | None = None, *, name: str = NAME
+) -> tuple[ServiceRuntime, PlannerHandler]:
+    """`name` is the consumer group and schema; tests give each run its own."""
+    log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
+    runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
+    policy = PlannerPolicy(reminder_days_before_due=settings.next_course_reminder_days)
+    handler = PlannerHandler(settings, calendar_from(settings), policy, clock or SystemClock())
+    runtime.consume(
+        settings.topic_patient_events,
+        Pipeline(
+            consumer=name, schema=name, decode=decode_clinic_event,
+            process=handler.on_clinic_event, dead_letter_topic=settings.topic_dead_letters,
+            log=log,
+        ),
+    )  # fmt: skip
+    runtime.consume(
+        settings.topic_eligibility,
+        Pipeline(
+            consumer=name, schema=name, decode=decode_any_event,
+            process=handler.on_eligibility_event, dead_letter_topic=settings.topic_dead_letters,
+            log=log,
+        ),
+    )  # fmt: skip
+
+    def reminders(pool: asyncpg.Pool) -> TimerLoop[ReminderKey]:
+        return TimerLoop(
+            pool, name, claim_due_reminders, handler.on_reminder, handler.today, log,
+            interval_s=settings.timer_interval_s,
+        )  # fmt: skip
+
+    runtime.run_in_background(reminders)
+    return runtime, handler
+
+
+def build_app() -> FastStream | AsgiFastStream:
+    runtime, _ = build_runtime(PlannerSettings())
+    return runtime.app()
