@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import asyncpg
-from faststream import FastStream
 
 from services.eligibility.handler import EligibilityHandler
 from services.eligibility.policy import Policy
@@ -12,7 +11,7 @@ from services.eligibility.settings import EligibilitySettings
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock
 from services.runtime.pipeline import Pipeline
-from services.runtime.service import ServiceRuntime
+from services.runtime.service import ServiceApp, ServiceRuntime
 from services.runtime.timers import TimerLoop
 from services.runtime.wire import decode_clinic_event
 
@@ -48,6 +47,6 @@ def build_runtime(
     return runtime, handler
 
 
-def build_app() -> FastStream:
+def build_app() -> ServiceApp:
     runtime, _ = build_runtime(EligibilitySettings())
     return runtime.app()

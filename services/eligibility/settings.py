@@ -8,6 +8,8 @@ class EligibilitySettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="COURSEFLOW_ELIGIBILITY_")
 
+    http_port: int = 58081
+
     clinic_timezone: str = "UTC"
     fever_threshold_c: float = 37.5
     postop_min_days: int = 14

@@ -10,6 +10,8 @@ class NotifierSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="COURSEFLOW_NOTIFIER_")
 
+    http_port: int = 58083
+
     routing_file: Path | None = None
     coalesce_window_s: float = 0.0
     clinic_timezone: str = "UTC"

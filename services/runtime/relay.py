@@ -15,6 +15,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from services.runtime.db import Conn
+from services.runtime.metrics import Metrics
 from services.runtime.outbox import headers_from_json, notify_channel
 
 
@@ -65,6 +66,7 @@ class OutboxRelay:
     batch_size: int = 500
     poll_interval_s: float = 1.0
     log: Any = field(default_factory=structlog.get_logger)
+    metrics: Metrics | None = None
     published: int = 0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
@@ -85,6 +87,11 @@ class OutboxRelay:
             await publish(self.producer, rows)
             await mark_sent(conn, rows)
             self.published += len(rows)
+        if self.metrics is not None:
+            self.metrics.published.labels(self.schema).inc(len(rows))
+            pending = await backlog(conn) if len(rows) < self.batch_size else None
+            if pending is not None:
+                self.metrics.outbox_backlog.labels(self.schema).set(pending)
         return len(rows)
 
     async def _run(self) -> None:

@@ -4,29 +4,39 @@ Nothing connects at import time: `start()` builds the connections, `stop()` clos
 the FastStream app made by `app()` calls both from its lifespan hooks.
 """
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faststream import AckPolicy, FastStream
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.annotations import Consumer, KafkaMessage
+from prometheus_client import make_asgi_app
 
 from services.runtime import failpoints
 from services.runtime.db import create_pool, migrate
 from services.runtime.incoming import Incoming
+from services.runtime.metrics import Metrics
 from services.runtime.pipeline import Pipeline
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import ensure_topics
 
+if TYPE_CHECKING:
+    from faststream.asgi.types import ASGIApp
+
 
 async def _skip_decoding(_msg: Any) -> None:
     """The pipeline parses the raw bytes itself, so FastStream never rejects a message."""
+
+
+ServiceApp = FastStream | AsgiFastStream
 
 
 class Background(Protocol):
@@ -43,6 +53,7 @@ class ServiceRuntime:
     migrations: Sequence[Path] = ()
     log: Any = field(default_factory=structlog.get_logger)
     broker: KafkaBroker = field(init=False)
+    metrics: Metrics = field(init=False)
     _pool: asyncpg.Pool | None = None
     _producer: AIOKafkaProducer | None = None
     _relay: OutboxRelay | None = None
@@ -50,6 +61,7 @@ class ServiceRuntime:
     _background: list[Background] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.metrics = Metrics(self.name)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap_servers, client_id=self.name, logger=self.log
         )
@@ -88,16 +100,44 @@ class ServiceRuntime:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_skip_decoding,
         )
-        async def handle(msg: KafkaMessage) -> None:
+        async def handle(msg: KafkaMessage, consumer: Consumer) -> None:
             raw = msg.raw_message
             records = raw if isinstance(raw, tuple) else (raw,)
+            started = time.perf_counter()
             result = await pipeline.handle(self.pool, [Incoming.from_record(r) for r in records])
             failpoints.hit("after_db_commit")
+            self.metrics.batch_done(
+                topic, handled=result.handled, duplicates=result.duplicates,
+                dead_letters=result.dead_letters, seconds=time.perf_counter() - started,
+            )  # fmt: skip
+            self._record_lag(consumer, records)
             if result.dead_letters or result.duplicates:
                 self.log.info(
                     "batch done", batch_size=len(records), duplicates=result.duplicates,
                     dead_letters=result.dead_letters, topic=topic,
                 )  # fmt: skip
+
+    def _record_lag(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
+        last: dict[TopicPartition, int] = {}
+        for record in records:
+            last[TopicPartition(record.topic, record.partition)] = record.offset
+        for partition, offset in last.items():
+            highwater = consumer.highwater(partition)
+            if highwater is not None:
+                self.metrics.consumer_lag.labels(
+                    self.name, partition.topic, str(partition.partition)
+                ).set(max(highwater - offset - 1, 0))
+
+    async def healthy(self) -> bool:
+        """Ready only when both the broker and the database answer."""
+        if self._pool is None:
+            return False
+        try:
+            async with self._pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+            return bool(await self.broker.ping(timeout=2))
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
 
     def run_in_background(self, factory: Callable[[asyncpg.Pool], Background]) -> None:
         """Start `factory(pool)` once the database is ready; stop it before the pool closes."""
@@ -135,7 +175,7 @@ class ServiceRuntime:
         await self._producer.start()
         self._relay = OutboxRelay(
             self._pool, self._producer, self.schema, batch_size=s.outbox_batch_size,
-            poll_interval_s=s.outbox_poll_interval_s, log=self.log,
+            poll_interval_s=s.outbox_poll_interval_s, log=self.log, metrics=self.metrics,
         )  # fmt: skip
         self._relay.start()
         self._background = [factory(self._pool) for factory in self._background_factories]
@@ -158,9 +198,22 @@ class ServiceRuntime:
             await self._pool.close()
         self._relay = self._producer = self._pool = None
 
-    def app(self) -> FastStream:
-        """The FastStream application: it starts the broker between our two hooks."""
-        return FastStream(
-            self.broker, logger=self.log, on_startup=[self.prepare],
-            after_startup=[self.announce], after_shutdown=[self.release],
-        )  # fmt: skip
+    def app(self) -> "ServiceApp":
+        """The FastStream application (it starts the broker between our hooks); with an HTTP
+        port, an ASGI one that also serves /health and Prometheus /metrics."""
+        hooks: dict[str, Any] = {
+            "logger": self.log, "on_startup": [self.prepare],
+            "after_startup": [self.announce], "after_shutdown": [self.release],
+        }  # fmt: skip
+        if not self.settings.http_port:
+            return FastStream(self.broker, **hooks)
+
+        @get
+        async def health(_scope: Any) -> AsgiResponse:
+            ok = await self.healthy()
+            body = b'{"status":"ok"}' if ok else b'{"status":"unavailable"}'
+            return AsgiResponse(body, 200 if ok else 503, {"content-type": "application/json"})
+
+        metrics: ASGIApp = make_asgi_app(self.metrics.registry)
+        routes: list[tuple[str, ASGIApp]] = [("/health", health), ("/metrics", metrics)]
+        return AsgiFastStream(self.broker, asgi_routes=routes, **hooks)

@@ -50,3 +50,5 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     event_source: str = "/courseflow"
+    http_host: str = "127.0.0.1"
+    http_port: int = 0

@@ -199,7 +199,7 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_decision(
     today = datetime.now(UTC).date()
     env = {**{f"COURSEFLOW_ELIGIBILITY_{k.upper()}": str(v) for k, v in {
         "topic_patient_events": f"clinic-{suffix}", "topic_eligibility": f"elig-{suffix}",
-        "topic_dead_letters": f"dead-{suffix}", "topic_partitions": 2,
+        "topic_dead_letters": f"dead-{suffix}", "topic_partitions": 2, "http_port": 0,
     }.items()}}  # fmt: skip
     argv = courseflow("run", "eligibility")
     await ensure_topics(bootstrap, [f"clinic-{suffix}", f"elig-{suffix}"], partitions=2)
