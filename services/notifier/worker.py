@@ -62,6 +62,8 @@ class DeliveryWorker:
             await self.channels.send(recipient, row.outgoing(merged))
         except DeliveryError as exc:
             return exc
+        except Exception as exc:  # noqa: BLE001 - an unforeseen failure is retried, then failed
+            return DeliveryError(f"channel failed: {type(exc).__name__}")
         return None
 
     async def _record(
