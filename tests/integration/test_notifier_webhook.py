@@ -2,61 +2,42 @@
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
-from schemas.codec import to_bytes
-from schemas.envelope import Envelope
-from services.notifier.app import build_runtime
-from services.runtime.service import ServiceRuntime
-from tests.integration.kafka_io import eventually, produce, read_until
+from tests.integration.kafka_io import eventually, read_until
 from tests.integration.peers import notifier_harness as h
 from tests.integration.peers.webhook import SECRET, WebhookReceiver
 
 
-@dataclass
-class Notifier:
-    runtime: ServiceRuntime
-    receiver: WebhookReceiver
-    bootstrap: str
-    suffix: str
-
-    async def send(self, *events: Envelope, topic: str = "sched") -> None:
-        for event in events:
-            key, value = event.subject.encode(), to_bytes(event)
-            await produce(self.bootstrap, f"{topic}-{self.suffix}", value, key=key)
-
-    async def issued(self, patient: str, count: int) -> list[dict[str, Any]]:
-        return await h.issued_for(self.bootstrap, f"notices-{self.suffix}", patient, count)
-
-
-async def start_notifier(bootstrap: str, suffix: str, tmp_path: Path, **overrides: Any) -> Notifier:
+async def start_notifier(
+    bootstrap: str, suffix: str, tmp_path: Path, **overrides: Any
+) -> h.Notifier:
     receiver = await WebhookReceiver().start()
     hook = {"channel": "webhook", "url": receiver.url, "secret": SECRET}
     routing = h.routing_file(tmp_path, {"front-desk": hook})
-    runtime, _ = build_runtime(h.settings(suffix, routing, **overrides), name=f"notif_{suffix}")
-    await runtime.start()
-    return Notifier(runtime, receiver, bootstrap, suffix)
+    service = await h.Notifier.start(bootstrap, suffix, routing, **overrides)
+    service.webhook = receiver
+    return service
 
 
 @pytest.fixture
-async def notifier(bootstrap: str, suffix: str, tmp_path: Path) -> AsyncIterator[Notifier]:
+async def notifier(bootstrap: str, suffix: str, tmp_path: Path) -> AsyncIterator[h.Notifier]:
     service = await start_notifier(bootstrap, suffix, tmp_path)
     try:
         yield service
     finally:
         await service.runtime.stop()
-        await service.receiver.stop()
+        await service.webhook.stop()
 
 
 async def test_webhook_failing_twice_then_ok_gets_the_notice_exactly_once(
-    notifier: Notifier,
+    notifier: h.Notifier,
 ) -> None:
-    notifier.receiver.fail_next = 2
+    notifier.webhook.fail_next = 2
     patient = h.new_patient()
     await notifier.send(h.schedule_event("suspended", patient))
     [issued] = await notifier.issued(patient, 1)
@@ -65,29 +46,29 @@ async def test_webhook_failing_twice_then_ok_gets_the_notice_exactly_once(
     assert issued["kind"] == "course_suspended"
     assert issued["recipient"] == "front-desk"
     assert issued["channel"] == "webhook"
-    assert len(notifier.receiver.requests) == 3
-    assert notifier.receiver.bad_signatures == 0
-    [body] = notifier.receiver.bodies()
-    assert body["notice_id"] == issued["notice_id"] == notifier.receiver.requests[0]
+    assert len(notifier.webhook.requests) == 3
+    assert notifier.webhook.bad_signatures == 0
+    [body] = notifier.webhook.bodies()
+    assert body["notice_id"] == issued["notice_id"] == notifier.webhook.requests[0]
     assert body["summary"] == issued["summary"]
     assert body["summary"].startswith(f"Patient {patient}: course C-2026-0042 suspended")
 
 
-async def test_redelivered_schedule_event_gives_one_notice(notifier: Notifier) -> None:
+async def test_redelivered_schedule_event_gives_one_notice(notifier: h.Notifier) -> None:
     patient, sentinel = h.new_patient(), h.new_patient()
     event = h.schedule_event("completed", patient)
     await notifier.send(event, event, h.schedule_event("resumed", sentinel))
     await notifier.issued(sentinel, 1)  # both copies were handled before the sentinel
     issued = await notifier.issued(patient, 1)
     assert [i["kind"] for i in issued] == ["course_completed"]
-    assert len([b for b in notifier.receiver.bodies() if b["patient_id"] == patient]) == 1
-    assert notifier.receiver.requests.count(issued[0]["notice_id"]) == 1
+    assert len([b for b in notifier.webhook.bodies() if b["patient_id"] == patient]) == 1
+    assert notifier.webhook.requests.count(issued[0]["notice_id"]) == 1
 
 
 async def test_permanently_failing_recipient_ends_failed_and_dead_lettered(
-    notifier: Notifier, db: asyncpg.Connection
+    notifier: h.Notifier, db: asyncpg.Connection
 ) -> None:
-    notifier.receiver.always_fail = True
+    notifier.webhook.always_fail = True
     patient = h.new_patient()
     event = h.schedule_event("review_requested", patient)
     await notifier.send(event)
@@ -111,7 +92,7 @@ async def test_permanently_failing_recipient_ends_failed_and_dead_lettered(
     assert status == "failed"
 
 
-async def test_rehab_eligibility_after_r_postop_is_announced(notifier: Notifier) -> None:
+async def test_rehab_eligibility_after_r_postop_is_announced(notifier: h.Notifier) -> None:
     patient = h.new_patient()
     postop = [{"rule": "R-POSTOP", "since": "2026-03-04", "until": "2026-03-18"}]
     await notifier.send(h.decision_event(patient, 1, eligible=False, blocks=postop),
@@ -119,4 +100,4 @@ async def test_rehab_eligibility_after_r_postop_is_announced(notifier: Notifier)
     [issued] = await notifier.issued(patient, 1)
     assert issued["kind"] == "rehab_course_eligible"
     assert issued["rules"] == ["R-POSTOP"]
-    await eventually(lambda: len(notifier.receiver.bodies()) == 1)
+    await eventually(lambda: len(notifier.webhook.bodies()) == 1)
