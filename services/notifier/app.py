@@ -17,11 +17,11 @@ from services.notifier.handler import NotifierHandler
 from services.notifier.outcomes import Outcomes
 from services.notifier.routing_file import load_routing
 from services.notifier.settings import NotifierSettings
-from services.notifier.source import SourceTrackingPipeline
 from services.notifier.worker import DeliveryWorker
 from services.notifier.worker_loop import DeliveryLoop
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock
+from services.runtime.pipeline import Pipeline
 from services.runtime.service import ServiceRuntime
 from services.runtime.wire import decode_any_event
 
@@ -55,7 +55,7 @@ def build_runtime(
     for topic in (settings.topic_schedule, settings.topic_eligibility):
         runtime.consume(
             topic,
-            SourceTrackingPipeline(
+            Pipeline(
                 consumer=name, schema=name, decode=decode_any_event, process=handler.on_event,
                 dead_letter_topic=settings.topic_dead_letters, log=log,
             ),

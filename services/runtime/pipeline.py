@@ -8,6 +8,7 @@ are retried and, if they last, re-raised so the consumer rewinds and tries again
 
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -19,6 +20,13 @@ from services.runtime.inbox import first_delivery
 from services.runtime.incoming import Incoming
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.retry import is_transient, retry_transient
+
+_handling: ContextVar[Incoming | None] = ContextVar("handling", default=None)
+
+
+def current_incoming() -> Incoming | None:
+    """The record being handled, for handlers that must name it (e.g. in a later dead letter)."""
+    return _handling.get()
 
 
 class Rejected(Exception):  # noqa: N818 - a verdict on the input, not a fault of ours
@@ -79,48 +87,62 @@ class Pipeline(Generic[E]):
     async def _one(
         self, conn: Conn, incoming: Incoming, result: BatchResult
     ) -> list[OutboxMessage]:
+        token = _handling.set(incoming)
+        try:
+            return await self._handle_one(conn, incoming, result)
+        finally:
+            _handling.reset(token)
+
+    async def _handle_one(
+        self, conn: Conn, incoming: Incoming, result: BatchResult
+    ) -> list[OutboxMessage]:
         started = time.perf_counter()
         try:
             event = self.decode(incoming.value)
         except Rejected as exc:
-            source = f"kafka:{incoming.topic}/{incoming.partition}"
-            if not await first_delivery(conn, self.consumer, source, str(incoming.offset)):
-                result.duplicates += 1
-                return []
-            return [self._dead(incoming, exc.reason, result)]
+            return await self._dead_once(conn, incoming, exc.reason, result, self.log)
         log = self.log.bind(
             event_id=event.id, event_type=event.type, patient_id=event.subject,
             correlation_id=event.correlationid,
         )  # fmt: skip
-        if not await first_delivery(conn, self.consumer, event.source, event.id):
-            result.duplicates += 1
-            log.info("duplicate skipped")
-            return []
         try:
-            async with conn.transaction():  # a savepoint: a rejected event leaves no state behind
+            # A savepoint: a rejected event leaves no state and no inbox row behind, so an
+            # operator can replay it from the dead letters once its cause is fixed.
+            async with conn.transaction():
+                if not await first_delivery(conn, self.consumer, event.source, event.id):
+                    result.duplicates += 1
+                    log.info("duplicate skipped")
+                    return []
                 outputs = list(await self.process(conn, event))
         except Rejected as exc:
-            return [self._dead(incoming, exc.reason, result, log)]
+            return await self._dead_once(conn, incoming, exc.reason, result, log)
         except Exception as exc:
             if is_transient(exc):
                 raise
             log.exception("handler failed; dead-lettered", error=type(exc).__name__)
-            return [self._dead(incoming, f"handler failed: {type(exc).__name__}", result, log)]
+            reason = f"handler failed: {type(exc).__name__}"
+            return await self._dead_once(conn, incoming, reason, result, log)
         result.handled += 1
         log.info("handled", published=len(outputs), latency_ms=_ms_since(started))
         return outputs
 
-    def _dead(
-        self, incoming: Incoming, reason: str, result: BatchResult, log: Any = None
-    ) -> OutboxMessage:
+    async def _dead_once(
+        self, conn: Conn, incoming: Incoming, reason: str, result: BatchResult, log: Any
+    ) -> list[OutboxMessage]:
+        """Dead-letter a record once, even if it is redelivered (keyed by its position)."""
+        source = f"kafka:{incoming.topic}/{incoming.partition}"
+        if not await first_delivery(conn, self.consumer, source, str(incoming.offset)):
+            result.duplicates += 1
+            return []
         result.dead_letters += 1
-        (log or self.log).warning(
+        log.warning(
             "dead-lettered", reason=reason, topic=incoming.topic,
             partition=incoming.partition, offset=incoming.offset,
         )  # fmt: skip
-        return dead_letter(
+        message = dead_letter(
             incoming, reason=reason, consumer=self.consumer, topic=self.dead_letter_topic
         )
+        return [message]
 
 
 def _ms_since(started: float) -> float:
