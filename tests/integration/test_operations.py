@@ -1,13 +1,17 @@
 """What operators see of a running service: /health, Prometheus /metrics, JSON log lines."""
 
+import asyncio
+import json
+import os
 import socket
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
-from tests.integration.kafka_io import eventually, produce
+from tests.integration.kafka_io import eventually, produce, read_until
 from tests.integration.processes import courseflow, running
 
 
@@ -50,3 +54,48 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
     assert f"courseflow_messages_total{{{labels}}} 1.0" in metrics
     assert "courseflow_consumer_lag" in metrics
     assert "courseflow_outbox_backlog" in metrics
+
+
+async def test_dead_letter_listed_then_replayed_after_its_cause_is_fixed(
+    bootstrap: str, suffix: str
+) -> None:
+    from services.eligibility.app import build_runtime  # noqa: PLC0415
+    from tests.integration.test_eligibility_service import settings_for  # noqa: PLC0415
+
+    runtime, _ = build_runtime(settings_for(suffix), name=f"elig_{suffix}")
+    env = {"COURSEFLOW_TOPIC_DEAD_LETTERS": f"dead-{suffix}"}
+    feed = ClinicFeed()
+    today = datetime.now(UTC).date()
+    await runtime.start()
+    try:
+        key, early_flare = wire(feed.flare(today))  # before the patient is enrolled
+        await produce(bootstrap, f"clinic-{suffix}", early_flare, key=key)
+        dead = await read_until(bootstrap, f"dead-{suffix}", lambda rs: len(rs) >= 1)
+        position = f"{dead[0].partition}:{dead[0].offset}"
+
+        listed = await output_of(courseflow("dead-letters", "list"), env)
+        assert f"{position} " in listed
+        assert "unknown patient" in listed
+        assert "1 dead letters" in listed
+
+        key, enrolled = wire(feed.enrolled(today))
+        await produce(bootstrap, f"clinic-{suffix}", enrolled, key=key)
+        replayed = await output_of(courseflow("dead-letters", "replay", position), env)
+        assert "replayed 1 dead letters" in replayed
+
+        def flare_decided(records: list[Any]) -> bool:
+            return any(not json.loads(r.value)["data"]["eligible"] for r in records)
+
+        decisions = await read_until(bootstrap, f"elig-{suffix}", flare_decided)
+        assert [json.loads(r.value)["data"]["eligible"] for r in decisions] == [True, False]
+    finally:
+        await runtime.stop()
+
+
+async def output_of(argv: list[str], env: dict[str, str]) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env={**os.environ, **env}, stdout=asyncio.subprocess.PIPE
+    )
+    stdout, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0
+    return stdout.decode()

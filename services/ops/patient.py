@@ -1,0 +1,82 @@
+"""`courseflow patient <id>`: one patient's decision, courses, plan and notices, for people.
+
+An operator's read-only view across the three services' schemas (the services themselves
+never read each other's tables).
+"""
+
+import json
+from typing import Any
+
+import asyncpg
+
+from services.planner.state import PatientState
+
+
+async def patient_report(database_url: str, patient_id: str) -> list[str]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return [
+            *await _decision(conn, patient_id),
+            *await _courses(conn, patient_id),
+            *await _notices(conn, patient_id),
+        ]
+    finally:
+        await conn.close()
+
+
+async def _fetch(conn: asyncpg.Connection, query: str, patient_id: str) -> list[asyncpg.Record]:
+    try:
+        return list(await conn.fetch(query, patient_id))
+    except asyncpg.UndefinedTableError:
+        return []  # that service has not started yet
+
+
+async def _decision(conn: asyncpg.Connection, patient_id: str) -> list[str]:
+    rows = await _fetch(
+        conn, "SELECT decision::text, version FROM eligibility.patients WHERE patient_id = $1",
+        patient_id,
+    )  # fmt: skip
+    if not rows or rows[0]["decision"] is None:
+        return ["eligibility: unknown patient"]
+    decision: dict[str, Any] = json.loads(rows[0]["decision"])
+    verdict = "eligible" if decision["eligible"] else "NOT eligible"
+    since = f", from {decision['eligible_from']}" if decision["eligible_from"] else ""
+    lines = [f"eligibility (v{rows[0]['version']}): {verdict}{since}"]
+    lines += [f"  block {b['rule']} since {b['since']} until {b['until'] or 'further notice'}"
+              for b in decision["blocks"]]  # fmt: skip
+    if decision["restrictions"]:
+        lines.append(f"  restrictions: {', '.join(decision['restrictions'])}")
+    return lines
+
+
+async def _courses(conn: asyncpg.Connection, patient_id: str) -> list[str]:
+    rows = await _fetch(
+        conn, "SELECT state::text FROM planner.patients WHERE patient_id = $1", patient_id
+    )
+    if not rows or rows[0]["state"] is None:
+        return ["courses: none"]
+    state = PatientState.from_json(json.loads(rows[0]["state"]))
+    lines: list[str] = []
+    for course in state.published:
+        done, planned = course.completed_sessions, len(course.sessions)
+        lines.append(
+            f"course {course.course_id} (v{course.version}): {course.status.value}, "
+            f"{done} done, {planned} planned"
+        )
+        lines += [
+            f"  #{s.number:<2} {s.on.isoformat()} "
+            f"{s.starts_at.strftime('%H:%M') if s.starts_at else '--:--'} "
+            f"{s.duration_min:>2} min {' '.join(s.notes)}".rstrip()
+            for s in course.sessions
+        ]
+    return lines or ["courses: none"]
+
+
+async def _notices(conn: asyncpg.Connection, patient_id: str) -> list[str]:
+    rows = await _fetch(
+        conn, "SELECT kind, channel, recipient, status, attempts, summary "
+        "FROM notifier.deliveries WHERE patient_id = $1 ORDER BY created_at", patient_id,
+    )  # fmt: skip
+    lines = [f"notice {r['kind']} → {r['channel']}:{r['recipient']} [{r['status']}, "
+             f"{r['attempts']} attempts] {r['summary']}" for r in rows]  # fmt: skip
+    return lines or ["notices: none"]
