@@ -4,6 +4,7 @@ patients, and a readable feed of what the system publishes, until Ctrl-C."""
 import asyncio
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -17,18 +18,25 @@ from schemas.codec import CONTENT_TYPE, to_bytes
 from services.demo.stories import story_events
 from services.runtime.settings import ServiceSettings
 from services.stack import process, stack
+from services.stack.kafka import KafkaStack
 from services.stack.paths import local_dir
+from services.stack.postgres import PostgresStack
 
 SERVICES = ("eligibility", "planner", "notifier")
 Say = Callable[[str], None]
 
 
 def run_demo(*, traffic_only: bool, say: Say = print) -> int:
-    settings = ServiceSettings()
     if traffic_only:
-        return _follow(settings, say, forever=False)
+        return _follow(ServiceSettings(), say, forever=False)
     for line in stack.up():
         say(line)
+    # The services and the feed talk to the stack just started, wherever its ports are.
+    os.environ.setdefault(
+        "COURSEFLOW_KAFKA_BOOTSTRAP_SERVERS", KafkaStack.from_env().bootstrap_servers
+    )
+    os.environ.setdefault("COURSEFLOW_DATABASE_URL", PostgresStack.from_env().url)
+    settings = ServiceSettings()
     try:
         _start_services(say)
         return _follow(settings, say, forever=True)
