@@ -27,7 +27,7 @@ def build_runtime(
     policy = Policy(
         fever_threshold_c=settings.fever_threshold_c, postop_min_days=settings.postop_min_days
     )
-    handler = EligibilityHandler(settings, policy, clock or SystemClock())
+    handler = EligibilityHandler(settings, policy, clock or SystemClock(settings.clock_offset_days))
     runtime.consume(
         settings.topic_patient_events,
         Pipeline(

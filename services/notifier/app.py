@@ -48,7 +48,7 @@ def build_runtime(
 ) -> tuple[ServiceRuntime, NotifierHandler]:
     """`name` is the consumer group and schema; tests give each run its own."""
     log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
-    clock = clock or SystemClock()
+    clock = clock or SystemClock(settings.clock_offset_days)
     routing = load_routing(settings.routing_file)  # a bad file stops the start-up, clearly
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
     handler = NotifierHandler(settings, routing, clock)

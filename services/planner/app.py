@@ -36,7 +36,9 @@ def build_runtime(
     log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
     policy = PlannerPolicy(reminder_days_before_due=settings.next_course_reminder_days)
-    handler = PlannerHandler(settings, calendar_from(settings), policy, clock or SystemClock())
+    handler = PlannerHandler(
+        settings, calendar_from(settings), policy, clock or SystemClock(settings.clock_offset_days)
+    )
     runtime.consume(
         settings.topic_patient_events,
         Pipeline(

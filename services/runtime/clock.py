@@ -1,6 +1,7 @@
 """The one source of "now": injectable, so tests can let days pass without waiting for them."""
 
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -9,9 +10,14 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+@dataclass(frozen=True)
 class SystemClock:
+    """The real clock; `offset_days` lets a demo or an end-to-end test live a few days ahead."""
+
+    offset_days: int = 0
+
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(UTC) + timedelta(days=self.offset_days)
 
 
 def local_today(clock: Clock, timezone: str) -> date:

@@ -52,3 +52,4 @@ class ServiceSettings(BaseSettings):
     event_source: str = "/courseflow"
     http_host: str = "127.0.0.1"
     http_port: int = 0
+    clock_offset_days: int = 0
