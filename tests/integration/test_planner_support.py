@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.codec import new_event, to_bytes
 from schemas.eligibility import EligibilityDecided
@@ -146,6 +147,23 @@ async def read_to_end(bootstrap: str, topic: str) -> list[Any]:
         await consumer.stop()
 
 
+async def consumed_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> bool:
+    partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return all(
+        end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
+    )
+
+
 @dataclass
 class Planner:
     runtime: ServiceRuntime
@@ -168,17 +186,17 @@ class Planner:
     async def send_raw(self, topic: str, patient: str, value: bytes) -> None:
         await produce(self.bootstrap, topic, value, key=patient.encode())
 
-    async def handled(self, *event_ids: str) -> None:
-        """Every event sent so far (or those given) is in the inbox and its outputs published."""
-        ids = list(event_ids or self.sent)
+    async def handled(self) -> None:
+        """Everything sent so far is consumed (offsets committed after the database commit,
+        dead letters included) and every output is published."""
+        topics = [f"clinic-{self.suffix}", f"elig-{self.suffix}"]
 
         async def done() -> bool:
+            if not await consumed_to_end(self.bootstrap, self.runtime.name, topics):
+                return False
             async with self.runtime.pool.acquire() as conn:
-                seen = await conn.fetchval(
-                    "SELECT count(DISTINCT event_id) FROM inbox WHERE event_id = ANY($1)", ids
-                )
                 unsent = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
-            return bool(seen == len(ids) and unsent == 0)
+            return bool(unsent == 0)
 
         await eventually(done, timeout_s=20)
 
