@@ -150,6 +150,11 @@ async def test_a_completed_session_reported_twice_is_an_idempotent_no_op(
     assert types(events) == ["scheduled", "rescheduled"]
     assert events[-1]["data"]["completed_sessions"] == 1
     assert await planner.dead_letters() == []
+    # reported as not performed after it was done: a contradiction for operators to see
+    await planner.send(feed.not_performed(first, "severe_pain"))
+    (dead,) = await planner.dead_letters()
+    assert dict(dead.headers)["x-error"].startswith(b"session already completed")
+    assert len(await planner.published(feed.patient)) == 2
     attempts = (await stored_state(planner, feed.patient)).attempts
     assert [a.session_id for a in attempts if a.completed] == [first["session_id"]]
 
