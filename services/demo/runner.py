@@ -36,6 +36,11 @@ def run_demo(*, traffic_only: bool, say: Say = print) -> int:
         "COURSEFLOW_KAFKA_BOOTSTRAP_SERVERS", KafkaStack.from_env().bootstrap_servers
     )
     os.environ.setdefault("COURSEFLOW_DATABASE_URL", PostgresStack.from_env().url)
+    for service in SERVICES:  # each service logs in as its own least-privilege role
+        os.environ.setdefault(
+            f"COURSEFLOW_{service.upper()}_DATABASE_URL",
+            PostgresStack.from_env().service_url(service),
+        )
     settings = ServiceSettings()
     try:
         _start_services(say)

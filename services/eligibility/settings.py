@@ -8,6 +8,8 @@ class EligibilitySettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="COURSEFLOW_ELIGIBILITY_")
 
+    database_url: str = "postgresql://courseflow_eligibility@127.0.0.1:55432/courseflow"
+
     http_port: int = 58081
 
     clinic_timezone: str = "UTC"

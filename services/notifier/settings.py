@@ -10,6 +10,8 @@ class NotifierSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="COURSEFLOW_NOTIFIER_")
 
+    database_url: str = "postgresql://courseflow_notifier@127.0.0.1:55432/courseflow"
+
     http_port: int = 58083
 
     routing_file: Path | None = None

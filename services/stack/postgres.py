@@ -17,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
+from services.stack import roles
 from services.stack.paths import local_dir
 
 SUPERUSER = "courseflow"
@@ -57,6 +58,12 @@ class PostgresStack:
     @property
     def url(self) -> str:
         return self.external_url or f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
+
+    def service_url(self, service: str) -> str:
+        """Where a service logs in as its own least-privilege role (local cluster: trust)."""
+        if self.external_url:
+            return self.external_url
+        return f"postgresql://{roles.role_for(service)}@127.0.0.1:{self.port}/{DATABASE}"
 
     @property
     def owner(self) -> str:
@@ -117,6 +124,7 @@ class PostgresStack:
             return f"postgres {version} at DATABASE_URL (not managed here)"
         if self.answers():
             if (self.data_dir / "postmaster.pid").exists():
+                asyncio.run(roles.provision(self.url, DATABASE))
                 return f"postgres already running on 127.0.0.1:{self.port}"
             raise RuntimeError(
                 f"port {self.port} answers but is not our cluster; stop it, set "
@@ -126,6 +134,7 @@ class PostgresStack:
         log = self.data_dir.parent / "postgres.log"
         self._pg_ctl("-l", str(log), "-w", "-t", str(int(timeout_s)), "start")
         asyncio.run(_create_database(self.port))
+        asyncio.run(roles.provision(self.url, DATABASE))
         return f"postgres {server_version(self.url)} up on 127.0.0.1:{self.port}"
 
     def down(self) -> str:

@@ -1,0 +1,50 @@
+"""Least privilege in PostgreSQL: each service logs in as its own role, which owns its own
+schema and can touch nothing else (no other schema, no objects in `public`)."""
+
+import asyncpg
+
+SERVICES = ("eligibility", "planner", "notifier")
+
+
+def role_for(service: str) -> str:
+    return f"courseflow_{service}"
+
+
+async def provision(admin_url: str, database: str, passwords: dict[str, str] | None = None) -> None:
+    """Create each service's role and schema (idempotent); needs a superuser connection."""
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'REVOKE ALL ON DATABASE "{database}" FROM PUBLIC')
+        await conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        for service in SERVICES:
+            role = role_for(service)
+            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            if not exists:
+                await conn.execute(f'CREATE ROLE "{role}" LOGIN')
+            password = (passwords or {}).get(service)
+            if password is not None:
+                await conn.execute(f"ALTER ROLE \"{role}\" PASSWORD '{_quoted(password)}'")
+            await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{service}" AUTHORIZATION "{role}"')
+            await conn.execute(f'ALTER SCHEMA "{service}" OWNER TO "{role}"')
+            await conn.execute(_OWN_TABLES.format(schema=service, role=role))
+    finally:
+        await conn.close()
+
+
+# Tables made before the role existed (by an older set-up) pass to the service's role too.
+_OWN_TABLES = """
+DO $$
+DECLARE t record;
+BEGIN
+  FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = '{schema}' AND c.relkind IN ('r', 'p', 'v', 'm')
+  LOOP
+    EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', '{schema}', t.relname, '{role}');
+  END LOOP;
+END $$
+"""
+
+
+def _quoted(literal: str) -> str:
+    return literal.replace("'", "''")
