@@ -11,6 +11,7 @@ class PlannerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="COURSEFLOW_PLANNER_")
 
     database_url: str = "postgresql://courseflow_planner@127.0.0.1:55432/courseflow"
+    http_port: int = 58082
 
     clinic_timezone: str = "UTC"
     open_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday=0 … Saturday=5
