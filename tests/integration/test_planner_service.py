@@ -207,6 +207,7 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_schedule_eve
         "COURSEFLOW_PLANNER_CLINIC_TIMEZONE": ZONE,
         "COURSEFLOW_PLANNER_OUTBOX_POLL_INTERVAL_S": "0.2",
         "COURSEFLOW_PLANNER_LOG_FORMAT": "json",
+        "COURSEFLOW_PLANNER_HTTP_PORT": "0",
     }
     await ensure_topics(bootstrap, topics.values(), partitions=PARTITIONS)
 
