@@ -22,6 +22,7 @@ from prometheus_client import make_asgi_app
 from services.runtime import failpoints
 from services.runtime.db import create_pool, migrate
 from services.runtime.incoming import Incoming
+from services.runtime.kafka_security import broker_security, client_options
 from services.runtime.metrics import Metrics
 from services.runtime.pipeline import Pipeline
 from services.runtime.relay import OutboxRelay
@@ -63,8 +64,9 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         self.metrics = Metrics(self.name)
         self.broker = KafkaBroker(
-            self.settings.kafka_bootstrap_servers, client_id=self.name, logger=self.log
-        )
+            self.settings.kafka_bootstrap_servers, client_id=self.name, logger=self.log,
+            security=broker_security(self.settings),
+        )  # fmt: skip
 
     @property
     def schema(self) -> str:
@@ -164,13 +166,17 @@ class ServiceRuntime:
         async with self._pool.acquire() as conn:
             for name in await migrate(conn, self.schema, self.migrations):
                 self.log.info("migration applied", migration=name, schema=self.schema)
-        await ensure_topics(s.kafka_bootstrap_servers, self.topics(), partitions=s.topic_partitions)
+        await ensure_topics(
+            s.kafka_bootstrap_servers, self.topics(), partitions=s.topic_partitions,
+            options=client_options(s),
+        )  # fmt: skip
         self._producer = AIOKafkaProducer(
             bootstrap_servers=s.kafka_bootstrap_servers,
             client_id=f"{self.name}-outbox",
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
+            **client_options(s),
         )
         await self._producer.start()
         self._relay = OutboxRelay(

@@ -1,7 +1,9 @@
 """Settings shared by every service; each service subclasses with its own env prefix."""
 
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Self
 
+from pydantic import SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -36,6 +38,11 @@ class ServiceSettings(BaseSettings):
         return init_settings, env_settings, shared, dotenv_settings, file_secret_settings
 
     kafka_bootstrap_servers: str = "127.0.0.1:59092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
     database_url: str = "postgresql://courseflow@127.0.0.1:55432/courseflow"
     topic_partitions: int = 6
     topic_patient_events: str = topics.PATIENT_EVENTS
@@ -53,3 +60,11 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     clock_offset_days: int = 0
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> Self:
+        if self.kafka_security_protocol == "SASL_SSL" and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError("SASL_SSL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+        return self

@@ -1,16 +1,22 @@
 """The contract's topics are created at start-up; partitions are the unit of scale-out."""
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: Iterable[str], *, partitions: int, replication: int = 1
+    bootstrap_servers: str,
+    names: Iterable[str],
+    *,
+    partitions: int,
+    replication: int = 1,
+    options: Mapping[str, Any] | None = None,
 ) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **(options or {}))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -70,6 +70,7 @@ class KafkaStack:
     controller_port: int = 59093
     partitions: int = 6
     heap: str = "512m"
+    tls: "BrokerTls | None" = None
 
     @classmethod
     def from_env(cls) -> "KafkaStack":
@@ -132,15 +133,17 @@ class KafkaStack:
 
     def server_properties(self) -> str:
         ctl = f"127.0.0.1:{self.controller_port}"
+        secure = f",SASL_SSL://127.0.0.1:{self.tls.port}" if self.tls else ""
         return "\n".join(
             [
                 "process.roles=broker,controller",
                 "node.id=1",
                 f"controller.quorum.voters=1@{ctl}",
-                f"listeners=PLAINTEXT://{self.bootstrap_servers},CONTROLLER://{ctl}",
-                f"advertised.listeners=PLAINTEXT://{self.bootstrap_servers}",
+                f"listeners=PLAINTEXT://{self.bootstrap_servers},CONTROLLER://{ctl}{secure}",
+                f"advertised.listeners=PLAINTEXT://{self.bootstrap_servers}{secure}",
                 "controller.listener.names=CONTROLLER",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+                + (",SASL_SSL:SASL_SSL" if self.tls else ""),
                 "inter.broker.listener.name=PLAINTEXT",
                 f"log.dirs={self.home / 'data'}",
                 f"num.partitions={self.partitions}",
@@ -150,6 +153,7 @@ class KafkaStack:
                 "transaction.state.log.min.isr=1",
                 "group.initial.rebalance.delay.ms=0",
                 "auto.create.topics.enable=false",
+                *(self.tls.properties() if self.tls else ()),
                 "",
             ]
         )
@@ -169,9 +173,13 @@ class KafkaStack:
         if (self.home / "data" / "meta.properties").exists():
             return
         cluster_id = _new_cluster_id()
+        scram = [
+            f"--add-scram=SCRAM-SHA-512=[name={user},password={password}]"
+            for user, password in (self.tls.scram_users if self.tls else ())
+        ]
         subprocess.run(
             self._java("kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
-                       "-c", str(config)),
+                       *scram, "-c", str(config)),
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
 
@@ -211,6 +219,29 @@ class KafkaStack:
 
     def answers(self) -> bool:
         return cluster_id(self.bootstrap_servers) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerTls:
+    """An extra SASL_SSL listener with SCRAM-SHA-512 users, as a secured deployment has."""
+
+    port: int
+    keystore: Path
+    keystore_password: str
+    scram_users: tuple[tuple[str, str], ...]
+
+    def properties(self) -> list[str]:
+        return [
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            (
+                "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+            ),
+            "ssl.keystore.type=PKCS12",
+            f"ssl.keystore.location={self.keystore}",
+            f"ssl.keystore.password={self.keystore_password}",
+            f"ssl.key.password={self.keystore_password}",
+        ]
 
 
 def cluster_id(bootstrap_servers: str, timeout_s: float = 5.0) -> str | None:

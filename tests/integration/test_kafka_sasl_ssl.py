@@ -1,0 +1,128 @@
+"""SASL_SSL with SCRAM-SHA-512 is a supported way to reach Kafka: a second local broker with
+a TLS certificate and SCRAM users made by this test, and a service that only speaks to it."""
+
+import secrets
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from services.eligibility.app import build_runtime
+from services.eligibility.settings import EligibilitySettings
+from services.runtime.kafka_security import client_options
+from services.stack.kafka import BrokerTls, KafkaStack
+from tests.clinic_events import ClinicFeed, wire
+from tests.integration.kafka_io import produce, read_until
+
+
+@dataclass(frozen=True)
+class SecuredBroker:
+    plaintext: str
+    sasl_ssl: str
+    cafile: Path
+    user: str
+    password: str
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def make_certificate(folder: Path, password: str) -> tuple[Path, Path]:
+    keystore, cafile = folder / "broker.p12", folder / "ca.pem"
+    keytool = ["keytool", "-noprompt", "-keystore", str(keystore), "-storepass", password]
+    subprocess.run(
+        [*keytool, "-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048",
+         "-validity", "2", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+         "-ext", "BC:c=ca:true", "-storetype", "PKCS12", "-keypass", password],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(
+        [*keytool, "-exportcert", "-rfc", "-alias", "broker", "-file", str(cafile)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return keystore, cafile
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
+    folder = tmp_path_factory.mktemp("secured-kafka")
+    store_password, user_password = secrets.token_hex(12), secrets.token_hex(12)
+    keystore, cafile = make_certificate(folder, store_password)
+    tls_port = free_port()
+    broker = KafkaStack(
+        home=folder / "kafka", port=free_port(), controller_port=free_port(),
+        tls=BrokerTls(tls_port, keystore, store_password, (("eligibility", user_password),)),
+    )  # fmt: skip
+    broker.home.mkdir()
+    (broker.home / "libs").symlink_to(KafkaStack.from_env().libs)  # the cached jars
+    broker.up()
+    try:
+        yield SecuredBroker(
+            broker.bootstrap_servers, f"127.0.0.1:{tls_port}", cafile, "eligibility", user_password
+        )
+    finally:
+        broker.down()
+
+
+def sasl_settings(secured: SecuredBroker, suffix: str, **overrides: Any) -> EligibilitySettings:
+    values: dict[str, Any] = {
+        "kafka_bootstrap_servers": secured.sasl_ssl, "kafka_security_protocol": "SASL_SSL",
+        "kafka_sasl_username": secured.user, "kafka_sasl_password": secured.password,
+        "kafka_ssl_cafile": secured.cafile, "topic_patient_events": f"clinic-{suffix}",
+        "topic_eligibility": f"elig-{suffix}", "topic_partitions": 1,
+        "outbox_poll_interval_s": 0.2,
+    }  # fmt: skip
+    return EligibilitySettings(**{**values, **overrides})
+
+
+async def test_a_service_runs_over_sasl_ssl_with_scram(secured: SecuredBroker, suffix: str) -> None:
+    runtime, _ = build_runtime(sasl_settings(secured, suffix), name=f"elig_{suffix}")
+    await runtime.start()  # topics, consumer, outbox producer: all over SASL_SSL
+    try:
+        feed = ClinicFeed()
+        key, value = wire(feed.enrolled(datetime.now(UTC).date()))
+        await produce(secured.plaintext, f"clinic-{suffix}", value, key=key)
+        decisions = await read_until(secured.plaintext, f"elig-{suffix}", lambda rs: len(rs) >= 1)
+        assert decisions[0].key == key
+        assert await runtime.healthy()
+    finally:
+        await runtime.stop()
+
+
+async def start_producer(options: dict[str, Any], bootstrap: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, request_timeout_ms=5000, **options)
+    try:
+        await producer.start()
+    finally:
+        await producer.stop()
+
+
+async def test_a_wrong_scram_password_is_refused(secured: SecuredBroker, suffix: str) -> None:
+    settings = sasl_settings(secured, suffix, kafka_sasl_password="not-the-password")
+    with pytest.raises((KafkaError, OSError)):
+        await start_producer(client_options(settings), secured.sasl_ssl)
+
+
+async def test_an_untrusted_certificate_is_refused(secured: SecuredBroker, suffix: str) -> None:
+    settings = sasl_settings(secured, suffix, kafka_ssl_cafile=None)  # system CAs only
+    with pytest.raises((KafkaError, OSError)):
+        await start_producer(client_options(settings), secured.sasl_ssl)
+
+
+async def test_the_right_credentials_are_accepted(secured: SecuredBroker, suffix: str) -> None:
+    await start_producer(client_options(sasl_settings(secured, suffix)), secured.sasl_ssl)
+
+
+def test_sasl_ssl_without_credentials_is_a_clear_settings_error() -> None:
+    with pytest.raises(ValueError, match="SASL_SSL needs"):
+        EligibilitySettings(kafka_security_protocol="SASL_SSL")
