@@ -1,0 +1,49 @@
+"""Percentiles and the figures of one measured phase."""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bench.observe import TopicWork
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values (q in 0..100)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(math.ceil(q / 100 * len(sorted_values)), 1)
+    return sorted_values[rank - 1]
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    events: int
+    patients: int
+    target_rate: float | None
+    send_seconds: float
+    consumed_seconds: float  # first send → every input committed by eligibility and planner
+    end_seconds: float  # first send → the last notice observed (or inputs consumed, if later)
+    latencies_ms: list[float]
+    notices: int
+    dead_letters: int
+    work: list[TopicWork] = field(default_factory=list)
+    published: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)
+    machine_busy: float = 0.0
+    log_signs: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def send_rate(self) -> float:
+        return self.events / self.send_seconds if self.send_seconds else 0.0
+
+    @property
+    def input_rate(self) -> float:
+        return self.events / self.consumed_seconds if self.consumed_seconds else 0.0
+
+    @property
+    def pipeline_rate(self) -> float:
+        return self.events / self.end_seconds if self.end_seconds else 0.0
+
+    def latency(self, q: float) -> float:
+        return percentile(sorted(self.latencies_ms), q)

@@ -1,0 +1,161 @@
+"""Synthetic patients: realistic mixes of clinic events, each with its own correlation id.
+
+Every patient's script starts with an enrolment and a prescription, then session outcomes
+(mostly completions, some not performed) interleaved with clinical episodes: a flare and
+its remission, a fever and its resolution, physical therapy bookings, and for a few
+patients a knee replacement followed by the physician's clearance (always last: it cancels
+the course). Clinical dates lie in the recent past, so decisions are computed for today.
+"""
+
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from schemas.codec import new_event, to_bytes
+
+SOURCE = "/clinics/bench/emr"
+MIN_EVENTS_PER_PATIENT = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One clinic event as it goes on the wire."""
+
+    correlation_id: str
+    event_type: str
+    key: bytes
+    value: bytes
+
+
+class _Patient:
+    def __init__(self, run: str, number: int, today: date, rng: random.Random) -> None:
+        self.id = f"B-{run}-{number:06d}"
+        self.today = today
+        self.rng = rng
+        self.course = f"C-{self.id}-1"
+
+    def day(self, offset: int) -> date:
+        return self.today + timedelta(days=offset)
+
+    def event(self, event_type: str, offset: int, data: dict[str, Any]) -> Message:
+        correlation = str(uuid.uuid4())
+        event = new_event(
+            event_type, source=SOURCE, subject=self.id, data=data, correlationid=correlation,
+            time=datetime.combine(self.day(offset), time(9), tzinfo=UTC),
+        )  # fmt: skip
+        return Message(correlation, event_type, self.id.encode(), to_bytes(event))
+
+    def enrolled(self) -> Message:
+        rng = self.rng
+        data = {
+            "clinic_id": "bench",
+            "arthrosis_stage": rng.choices((1, 2, 3, 4), weights=(45, 35, 15, 5))[0],
+            "affected_knees": rng.choice((["left"], ["right"], ["left", "right"])),
+            "rheumatic_inflammation": rng.random() < 0.1,
+            "impaired_limb_blood_supply": rng.random() < 0.1,
+            "knee_painful_on_palpation": rng.random() < 0.3,
+            "severe_swelling": rng.random() < 0.1,
+        }
+        return self.event("clinic.patient.enrolled", -30, data)
+
+    def prescribed(self) -> Message:
+        data = {
+            "course_id": self.course, "sessions": self.rng.choice((15, 15, 18, 20)),
+            "cadence": self.rng.choice(("daily", "every_other_day")),
+            "start_on": self.day(-25).isoformat(),
+            "preferred_time": self.rng.choice(("09:00", "10:00", "14:30", "16:00")),
+        }  # fmt: skip
+        return self.event("clinic.course.prescribed", -28, data)
+
+    def session(self, number: int) -> Message:
+        offset = min(-24 + number, 0)
+        session_id = f"{self.course}-s{number:02d}"
+        if self.rng.random() < 0.1:
+            reason = self.rng.choice(("severe_pain", "discomfort", "patient_absent"))
+            data = {"course_id": self.course, "session_id": session_id, "reason": reason}
+            return self.event("clinic.session.not_performed", offset, data)
+        at = datetime.combine(self.day(offset), time(10), tzinfo=UTC).isoformat()
+        data = {"course_id": self.course, "session_id": session_id, "performed_at": at}
+        return self.event("clinic.session.completed", offset, data)
+
+    def flare(self) -> list[Message]:
+        start = self.rng.randint(-15, -8)
+        return [
+            self.event("clinic.flare.reported", start,
+                       {"started_on": self.day(start).isoformat(),
+                        "rheumatic": self.rng.random() < 0.2}),
+            self.event("clinic.remission.confirmed", start + 4,
+                       {"exacerbation_ended_on": self.day(start + 3).isoformat()}),
+        ]  # fmt: skip
+
+    def fever(self) -> list[Message]:
+        start = self.rng.randint(-12, -4)
+        return [
+            self.event("clinic.contraindication.reported", start,
+                       {"kind": "fever", "observed_on": self.day(start).isoformat(),
+                        "body_temperature_c": round(self.rng.uniform(37.6, 39.0), 1)}),
+            self.event("clinic.contraindication.resolved", start + 3,
+                       {"kind": "fever", "resolved_on": self.day(start + 3).isoformat()}),
+        ]  # fmt: skip
+
+    def physical_therapy(self, n: int) -> list[Message]:
+        offset = self.rng.randint(1, 10)
+        starts = datetime.combine(self.day(offset), time(10, 30), tzinfo=UTC).isoformat()
+        data = {"appointment_id": f"PT-{self.id}-{n}", "starts_at": starts}
+        return [self.event("clinic.physical_therapy.booked", -1, data)]
+
+    def surgery(self) -> list[Message]:
+        return [
+            self.event("clinic.surgery.performed", -6,
+                       {"procedure": "knee_endoprosthesis", "knee": "right",
+                        "performed_on": self.day(-6).isoformat()}),
+            self.event("clinic.rehab.massage_cleared", -1,
+                       {"cleared_on": self.day(-1).isoformat()}),
+        ]  # fmt: skip
+
+    def script(self, length: int) -> list[Message]:
+        """Exactly `length` events in the order a clinic would send them."""
+        rng = self.rng
+        blocks: list[list[Message]] = [[self.session(n)] for n in range(1, 16)]
+        episodes: list[list[Message]] = []
+        if rng.random() < 0.3:
+            episodes.append(self.flare())
+        if rng.random() < 0.25:
+            episodes.append(self.fever())
+        episodes += [self.physical_therapy(n) for n in range(rng.choice((0, 0, 1, 2)))]
+        for episode in episodes:
+            blocks.insert(rng.randint(0, min(len(blocks), max(length // 2, 1))), episode)
+        tail = self.surgery() if rng.random() < 0.08 and length >= 6 else []
+        body = [m for block in blocks for m in block]
+        extra = 0
+        while len(body) < length:  # long scripts: more bookings, as a busy patient would get
+            extra += 1
+            body += self.physical_therapy(100 + extra)
+        head = [self.enrolled(), self.prescribed()]
+        return (head + body)[: length - len(tail)] + tail
+
+
+def generate(patients: int, events: int, *, seed: int, run: str) -> list[Message]:
+    """`events` clinic events for `patients` patients, interleaved patient by patient.
+
+    Interleaving (step 1 of every patient, then step 2, …) spreads each patient's events over
+    the whole run, as a clinic's traffic would; per-patient order is kept by the message key.
+    """
+    if events < patients * MIN_EVENTS_PER_PATIENT:
+        raise ValueError(f"need at least {MIN_EVENTS_PER_PATIENT} events per patient")
+    rng = random.Random(seed)
+    today = datetime.now(UTC).date()
+    base, remainder = divmod(events, patients)
+    scripts = [
+        _Patient(run, n, today, rng).script(base + (1 if n < remainder else 0))
+        for n in range(patients)
+    ]
+    longest = max(len(s) for s in scripts)
+    return [s[step] for step in range(longest) for s in scripts if step < len(s)]
+
+
+def mix(messages: list[Message]) -> Counter[str]:
+    return Counter(m.event_type for m in messages)
