@@ -135,13 +135,14 @@ class CpuMeter:
         self._start = self._read()
         self._machine = _machine_busy()
 
-    def stop(self) -> tuple[dict[str, float], float]:
-        """(CPU seconds per group, machine busy fraction over all cores)."""
+    def stop(self) -> tuple[dict[str, float], float, float]:
+        """(CPU seconds per group, CPU seconds of everything else, machine busy fraction)."""
         now = self._read()
         busy, total = _machine_busy()
         used = {k: v - self._start.get(k, 0.0) for k, v in now.items()}
-        span = total - self._machine[1]
-        return used, (busy - self._machine[0]) / span if span else 0.0
+        busy_seconds, span = busy - self._machine[0], total - self._machine[1]
+        others = busy_seconds - sum(used.values())
+        return used, others, busy_seconds / span if span else 0.0
 
 
 LOG_SIGNS = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer
 
 from bench.kafka_io import HEADERS, create_topics, delete_topics, producer, send_all
+from bench.observe import CpuMeter
 from bench.workload import Message
 
 
@@ -21,6 +22,7 @@ from bench.workload import Message
 class PassThroughResult:
     messages: int
     seconds: float
+    cpu: dict[str, float]
 
     @property
     def rate(self) -> float:
@@ -29,7 +31,7 @@ class PassThroughResult:
 
 async def pass_through(
     bootstrap: str, suffix: str, messages: Sequence[Message], *, partitions: int,
-    max_records: int, timeout_s: float,
+    max_records: int, timeout_s: float, kafka_marker: bytes,
 ) -> PassThroughResult:  # fmt: skip
     source, sink = f"bench.{suffix}.pt-source", f"bench.{suffix}.pt-sink"
     await create_topics(bootstrap, [source, sink], partitions)
@@ -41,10 +43,14 @@ async def pass_through(
                            deadline=time.perf_counter() + timeout_s)  # fmt: skip
         finally:
             await loader.stop()
-        return await _relay(
+        cpu = CpuMeter({}, kafka_marker=kafka_marker)
+        cpu.start()
+        relayed, seconds = await _relay(
             bootstrap=bootstrap, source=source, sink=sink, expected=len(messages),
             group=f"bench-{suffix}-pt", max_records=max_records, timeout_s=timeout_s,
         )  # fmt: skip
+        used, _others, _busy = cpu.stop()
+        return PassThroughResult(relayed, seconds, used)
     finally:
         await delete_topics(bootstrap, [source, sink])
 
@@ -53,7 +59,7 @@ async def _relay(
     *,
     bootstrap: str, source: str, sink: str, expected: int, group: str, max_records: int,
     timeout_s: float,
-) -> PassThroughResult:  # fmt: skip
+) -> tuple[int, float]:  # fmt: skip
     consumer = AIOKafkaConsumer(
         source, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="earliest",
         enable_auto_commit=False, max_poll_records=max_records,
@@ -78,7 +84,7 @@ async def _relay(
             await asyncio.gather(*futures)
             await consumer.commit()
             done += len(futures)
-        return PassThroughResult(done, time.perf_counter() - (started or time.perf_counter()))
+        return done, time.perf_counter() - (started or time.perf_counter())
     finally:
         await out.stop()
         await consumer.stop()

@@ -43,6 +43,7 @@ from bench.workload import Message, generate, mix
 
 REPO = Path(__file__).resolve().parent.parent
 POLL_S = 0.25
+KAFKA_MARKER = str(REPO / ".local" / "kafka").encode()  # the stack's broker, not a test's
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,7 +132,7 @@ async def _phase(
     notices_before = watcher.count
     logs = {s.name: s.log_file for s in run.group.services}
     signs_before = log_signs(logs)
-    cpu = CpuMeter(run.group.pids(), kafka_marker=str(REPO / ".local" / "kafka").encode())
+    cpu = CpuMeter(run.group.pids(), kafka_marker=KAFKA_MARKER)
     cpu.start()
     prod = producer(run.args.bootstrap, f"bench-clinic-{name}")
     await prod.start()
@@ -161,7 +162,7 @@ async def _phase(
             quiet_since = None
         await asyncio.sleep(POLL_S)
     assert consumed_at is not None
-    used, busy = cpu.stop()
+    used, others, busy = cpu.stop()
     after = await scrape(urls)
     latencies = [1000 * (watcher.first[c] - t) for c, t in sent.items() if c in watcher.first]
     end = max(consumed_at, watcher.last_seen)
@@ -172,7 +173,7 @@ async def _phase(
         notices=watcher.count - notices_before,
         dead_letters=await probe.size(topics.dead_letters) - dead_before,
         work=work(before, after), published=published(before, after), cpu=used,
-        machine_busy=busy,
+        machine_busy=busy, others_cpu=others, load=os.getloadavg()[0],
         log_signs={
             service: {k: n - signs_before[service][k] for k, n in counts.items()}
             for service, counts in log_signs(logs).items()
@@ -193,9 +194,10 @@ async def _main(run: Run) -> int:
         print("ceiling: bare aiokafka pass-through …", flush=True)
         ceiling = await pass_through(
             args.bootstrap, run.suffix, capacity_messages, partitions=args.partitions,
-            max_records=500, timeout_s=args.timeout,
+            max_records=500, timeout_s=args.timeout, kafka_marker=KAFKA_MARKER,
         )  # fmt: skip
-        print(f"  {ceiling.rate:,.0f} messages/s")
+        print(f"  {ceiling.rate:,.0f} messages/s in {ceiling.seconds:.1f} s; CPU: "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in ceiling.cpu.items() if v > 0))  # fmt: skip
 
     run.topics = Topics.for_run(run.suffix)
     await create_topics(args.bootstrap, run.topics.all(), args.partitions)

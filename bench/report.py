@@ -39,9 +39,14 @@ def phase(result: PhaseResult) -> None:
     print("  published by the outbox relays:",
           ", ".join(f"{k} {v:.0f}" for k, v in result.published.items()))  # fmt: skip
     span = result.end_seconds or 1.0
-    print(f"  CPU during the phase (machine busy {result.machine_busy:.0%} of all cores):")
+    print(f"  CPU during the phase: {result.cpu_ms_per_event:.1f} ms per clinic event in all "
+          f"processes; machine busy {result.machine_busy:.0%} of all cores")  # fmt: skip
     for name, seconds in sorted(result.cpu.items(), key=lambda kv: -kv[1]):
         print(f"    {name:<24} {seconds:>7.1f} s  = {seconds / span:>4.0%} of one core")
+    print(
+        f"    {'(not this run)':<24} {result.others_cpu:>7.1f} s  = "
+        f"{result.others_cpu / span:>4.0%} of one core; load average {result.load:.2f}"
+    )
     lost = {s: {k: n for k, n in c.items() if n} for s, c in result.log_signs.items()}
     print("  lost time seen in the logs:", {s: c for s, c in lost.items() if c} or "none")
     sys.stdout.flush()
@@ -61,6 +66,20 @@ def summary(
         print(f"pass-through ceiling{ceiling.rate:>9,.0f} messages/s (bare aiokafka, acks=all, "
               f"idempotent)")  # fmt: skip
         print(f"ratio pipeline/ceiling {ratio:>6.1%}")
+    kept_up = latency.input_rate >= 0.95 * (latency.target_rate or 0)
+    print(
+        f"latency phase kept up with its rate: {'yes' if kept_up else 'NO'} (sent "
+        f"{latency.send_rate:,.0f}/s, consumed {latency.input_rate:,.0f}/s)"
+    )
+    print(
+        f"CPU per clinic event, all processes: {capacity.cpu_ms_per_event:.1f} ms at capacity, "
+        f"{latency.cpu_ms_per_event:.1f} ms at the fixed rate"
+    )
+    if ceiling is not None and ceiling.messages:
+        print(
+            f"CPU per pass-through message: "
+            f"{1000 * sum(ceiling.cpu.values()) / ceiling.messages:.2f} ms"
+        )
     print(f"latency at {latency.target_rate or 0:,.0f} events/s (log level {args.log_level}): "
           f"{_latency_line(latency)}")  # fmt: skip
     print(f"latency at capacity (queueing included): {_latency_line(capacity)}")

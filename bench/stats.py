@@ -31,6 +31,8 @@ class PhaseResult:
     published: dict[str, float] = field(default_factory=dict)
     cpu: dict[str, float] = field(default_factory=dict)
     machine_busy: float = 0.0
+    others_cpu: float = 0.0  # CPU seconds of processes not in this run (other people's tests)
+    load: float = 0.0
     log_signs: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -44,6 +46,11 @@ class PhaseResult:
     @property
     def pipeline_rate(self) -> float:
         return self.events / self.end_seconds if self.end_seconds else 0.0
+
+    @property
+    def cpu_ms_per_event(self) -> float:
+        """CPU of every process involved (services, broker, database, harness) per input."""
+        return 1000 * sum(self.cpu.values()) / self.events if self.events else 0.0
 
     def latency(self, q: float) -> float:
         return percentile(sorted(self.latencies_ms), q)
