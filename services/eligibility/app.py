@@ -10,7 +10,7 @@ from services.eligibility.repository import claim_due_timers
 from services.eligibility.settings import EligibilitySettings
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock
-from services.runtime.pipeline import Pipeline
+from services.runtime.periodic import Periodic
 from services.runtime.service import ServiceApp, ServiceRuntime
 from services.runtime.timers import TimerLoop
 from services.runtime.wire import decode_clinic_event
@@ -28,20 +28,11 @@ def build_runtime(
         fever_threshold_c=settings.fever_threshold_c, postop_min_days=settings.postop_min_days
     )
     handler = EligibilityHandler(settings, policy, clock or SystemClock(settings.clock_offset_days))
-    runtime.consume(
-        settings.topic_patient_events,
-        Pipeline(
-            consumer=name, schema=name, decode=decode_clinic_event,
-            process=handler.on_clinic_event, dead_letter_topic=settings.topic_dead_letters,
-            log=log,
-        ),
-    )  # fmt: skip
+    runtime.consume(settings.topic_patient_events, decode_clinic_event, handler.on_clinic_event)
 
-    def timers(pool: asyncpg.Pool) -> TimerLoop[str]:
-        return TimerLoop(
-            pool, name, claim_due_timers, handler.on_timer, handler.today, log,
-            interval_s=settings.timer_interval_s,
-        )  # fmt: skip
+    def timers(pool: asyncpg.Pool) -> Periodic:
+        loop = TimerLoop(pool, name, claim_due_timers, handler.on_timer, handler.today)
+        return loop.every(settings.timer_interval_s, log)
 
     runtime.run_in_background(timers)
     return runtime, handler

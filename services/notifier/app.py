@@ -18,10 +18,9 @@ from services.notifier.outcomes import Outcomes
 from services.notifier.routing_file import load_routing
 from services.notifier.settings import NotifierSettings
 from services.notifier.worker import DeliveryWorker
-from services.notifier.worker_loop import DeliveryLoop
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock
-from services.runtime.pipeline import Pipeline
+from services.runtime.periodic import Periodic
 from services.runtime.service import ServiceRuntime
 from services.runtime.wire import decode_any_event
 
@@ -32,7 +31,7 @@ NAME = "notifier"
 class _WorkerWithClient:
     """The delivery loop and the HTTP client it uses live and die together."""
 
-    loop: DeliveryLoop
+    loop: Periodic
     client: httpx.AsyncClient
 
     def start(self) -> None:
@@ -53,13 +52,7 @@ def build_runtime(
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
     handler = NotifierHandler(settings, routing, clock)
     for topic in (settings.topic_schedule, settings.topic_eligibility):
-        runtime.consume(
-            topic,
-            Pipeline(
-                consumer=name, schema=name, decode=decode_any_event, process=handler.on_event,
-                dead_letter_topic=settings.topic_dead_letters, log=log,
-            ),
-        )  # fmt: skip
+        runtime.consume(topic, decode_any_event, handler.on_event)
 
     def deliveries(pool: asyncpg.Pool) -> _WorkerWithClient:
         client = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
@@ -74,7 +67,9 @@ def build_runtime(
                             f"{settings.event_source}/notifier")  # fmt: skip
         worker = DeliveryWorker(pool, name, routing, channels, outcomes, retry, clock, log,
                                 settings.delivery_batch_size)  # fmt: skip
-        return _WorkerWithClient(DeliveryLoop(worker, settings.delivery_poll_interval_s), client)
+        loop = Periodic("notifier-deliveries", worker.tick, settings.delivery_poll_interval_s, log,
+                        full_batch=worker.batch_size)  # fmt: skip
+        return _WorkerWithClient(loop, client)
 
     runtime.run_in_background(deliveries)
     return runtime, handler

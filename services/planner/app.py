@@ -9,11 +9,11 @@ from faststream.asgi import AsgiFastStream
 from services.planner.calendar import ClinicCalendar
 from services.planner.handler import PlannerHandler
 from services.planner.policy import PlannerPolicy
-from services.planner.repository import ReminderKey, claim_due_reminders
+from services.planner.repository import claim_due_reminders
 from services.planner.settings import PlannerSettings
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock
-from services.runtime.pipeline import Pipeline
+from services.runtime.periodic import Periodic
 from services.runtime.service import ServiceRuntime
 from services.runtime.timers import TimerLoop
 from services.runtime.wire import decode_any_event, decode_clinic_event
@@ -39,28 +39,12 @@ def build_runtime(
     handler = PlannerHandler(
         settings, calendar_from(settings), policy, clock or SystemClock(settings.clock_offset_days)
     )
-    runtime.consume(
-        settings.topic_patient_events,
-        Pipeline(
-            consumer=name, schema=name, decode=decode_clinic_event,
-            process=handler.on_clinic_event, dead_letter_topic=settings.topic_dead_letters,
-            log=log,
-        ),
-    )  # fmt: skip
-    runtime.consume(
-        settings.topic_eligibility,
-        Pipeline(
-            consumer=name, schema=name, decode=decode_any_event,
-            process=handler.on_eligibility_event, dead_letter_topic=settings.topic_dead_letters,
-            log=log,
-        ),
-    )  # fmt: skip
+    runtime.consume(settings.topic_patient_events, decode_clinic_event, handler.on_clinic_event)
+    runtime.consume(settings.topic_eligibility, decode_any_event, handler.on_eligibility_event)
 
-    def reminders(pool: asyncpg.Pool) -> TimerLoop[ReminderKey]:
-        return TimerLoop(
-            pool, name, claim_due_reminders, handler.on_reminder, handler.today, log,
-            interval_s=settings.timer_interval_s,
-        )  # fmt: skip
+    def reminders(pool: asyncpg.Pool) -> Periodic:
+        loop = TimerLoop(pool, name, claim_due_reminders, handler.on_reminder, handler.today)
+        return loop.every(settings.timer_interval_s, log)
 
     runtime.run_in_background(reminders)
     return runtime, handler

@@ -5,10 +5,8 @@ them, writes their output through the outbox and re-arms or clears them, so a re
 neither loses nor repeats a timer, and replicas share the work.
 """
 
-import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
@@ -16,6 +14,7 @@ import asyncpg
 
 from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage, enqueue
+from services.runtime.periodic import Periodic
 
 K = TypeVar("K")
 ClaimDue = Callable[[Conn, date, int], Awaitable[Sequence[K]]]
@@ -29,10 +28,11 @@ class TimerLoop(Generic[K]):
     claim_due: ClaimDue[K]
     fire: Fire[K]
     today: Callable[[], date]
-    log: Any
-    interval_s: float = 30.0
     batch_size: int = 100
-    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    def every(self, interval_s: float, log: Any) -> Periodic:
+        """Run as the service's background work, looking for due timers every `interval_s`."""
+        return Periodic(f"timers-{self.schema}", self.tick, interval_s, log)
 
     async def tick(self) -> int:
         """Fire every timer due by today; return how many fired."""
@@ -46,26 +46,3 @@ class TimerLoop(Generic[K]):
             fired += len(due)
             if len(due) < self.batch_size:
                 return fired
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"timers-{self.schema}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                fired = await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - timers must outlive any one failure
-                self.log.warning("timer tick failed; retrying", error=type(exc).__name__)
-            else:
-                if fired:
-                    self.log.info("timers fired", count=fired)
-            await asyncio.sleep(self.interval_s)

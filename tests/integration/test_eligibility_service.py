@@ -139,7 +139,7 @@ async def test_story_5_postop_clearance_day_5_eligible_on_day_14_by_timer(
 
     runtime, handler = eligibility.runtime, eligibility.handler
     timers = TimerLoop(
-        runtime.pool, runtime.schema, claim_due_timers, handler.on_timer, handler.today, runtime.log
+        runtime.pool, runtime.schema, claim_due_timers, handler.on_timer, handler.today
     )
     eligibility.clock.today = surgery + timedelta(days=13)
     assert await timers.tick() == 0

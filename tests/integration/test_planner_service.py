@@ -175,9 +175,8 @@ async def test_r_courses_per_year_reminder_timer_fires_once_only_without_a_new_c
 
     runtime, handler = planner.runtime, planner.handler
     timers = TimerLoop(
-        runtime.pool, runtime.schema, claim_due_reminders, handler.on_reminder, handler.today,
-        runtime.log,
-    )  # fmt: skip
+        runtime.pool, runtime.schema, claim_due_reminders, handler.on_reminder, handler.today
+    )
     planner.clock.today = fire_on - timedelta(days=1)
     assert await timers.tick() == 0
     planner.clock.today = fire_on

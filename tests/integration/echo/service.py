@@ -16,7 +16,7 @@ import structlog
 
 from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage
-from services.runtime.pipeline import Pipeline, Rejected
+from services.runtime.pipeline import Rejected
 from services.runtime.service import ServiceRuntime
 from services.runtime.settings import ServiceSettings
 
@@ -64,11 +64,7 @@ def build(name: str, suffix: str) -> ServiceRuntime:
         echo = json.dumps({"id": event.id, "type": "echo.done", "subject": event.subject})
         return [OutboxMessage(settings.topic_schedule, event.subject.encode(), echo.encode())]
 
-    pipeline = Pipeline(
-        consumer=name, schema=name, decode=decode, process=process,
-        dead_letter_topic=settings.topic_dead_letters, log=runtime.log,
-    )  # fmt: skip
-    runtime.consume(settings.topic_patient_events, pipeline)
+    runtime.consume(settings.topic_patient_events, decode, process)
     return runtime
 
 
