@@ -31,6 +31,7 @@ from bench.kafka_io import LagProbe, NoticeWatcher, create_topics, delete_topics
 from bench.observe import CpuMeter, log_signs, published, scrape, work
 from bench.passthrough import PassThroughResult, pass_through
 from bench.processes import (
+    SERVICES,
     ServiceGroup,
     Topics,
     create_database,
@@ -66,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600.0, help="deadline of each phase, seconds")
     p.add_argument("--seed", type=int, default=6)
     p.add_argument("--skip-ceiling", action="store_true")
+    p.add_argument("--cli", action="store_true",
+                   help="run the services exactly as `courseflow run`, in the shared groups "
+                        "eligibility/planner/notifier (default: the run's own groups)")  # fmt: skip
     p.add_argument("--keep-logs", action="store_true", help="keep the services' logs directory")
     return p
 
@@ -98,23 +102,25 @@ class Run:
                 self.topics = None
 
 
-async def _drained(probe: LagProbe, db: asyncpg.Connection, topics: Topics) -> tuple[bool, bool]:
+async def _drained(
+    probe: LagProbe, db: asyncpg.Connection, topics: Topics, groups: dict[str, str]
+) -> tuple[bool, bool]:
     """(inputs consumed by eligibility and planner, nothing left anywhere in the pipeline)."""
     inputs = [topics.patient_events]
-    consumed = (await probe.lag("eligibility", inputs) == 0
-                and await probe.lag("planner", inputs) == 0)  # fmt: skip
+    consumed = (await probe.lag(groups["eligibility"], inputs) == 0
+                and await probe.lag(groups["planner"], inputs) == 0)  # fmt: skip
     if not consumed:
         return False, False
-    if await probe.lag("planner", [topics.eligibility]):
+    if await probe.lag(groups["planner"], [topics.eligibility]):
         return True, False
-    if await probe.lag("notifier", [topics.eligibility, topics.schedule]):
+    if await probe.lag(groups["notifier"], [topics.eligibility, topics.schedule]):
         return True, False
-    pending = await db.fetchval(
-        "SELECT (SELECT count(*) FROM eligibility.outbox WHERE sent_at IS NULL)"
-        " + (SELECT count(*) FROM planner.outbox WHERE sent_at IS NULL)"
-        " + (SELECT count(*) FROM notifier.outbox WHERE sent_at IS NULL)"
-        " + (SELECT count(*) FROM notifier.deliveries WHERE status = 'pending' AND due_at <= now())"
-    )
+    # Schema names are the run's own (checked by the services: [a-z_][a-z0-9_]*).
+    unsent = [f'(SELECT count(*) FROM "{schema}".outbox WHERE sent_at IS NULL)'  # noqa: S608
+              for schema in groups.values()]  # fmt: skip
+    due = (f'(SELECT count(*) FROM "{groups["notifier"]}".deliveries '  # noqa: S608
+           "WHERE status = 'pending' AND due_at <= now())")  # fmt: skip
+    pending = await db.fetchval(f"SELECT {' + '.join([*unsent, due])}")
     return True, pending == 0
 
 
@@ -150,7 +156,7 @@ async def _phase(
         if now > deadline:
             raise TimeoutError(f"{name}: the pipeline did not drain within {run.args.timeout} s")
         run.group.check_alive()
-        consumed, empty = await _drained(probe, db, topics)
+        consumed, empty = await _drained(probe, db, topics, run.group.groups)
         if consumed and consumed_at is None:
             consumed_at = now
         settled = empty and await probe.size(topics.notices) == watcher.count
@@ -210,7 +216,8 @@ async def _main(run: Run) -> int:
         overrides={"COURSEFLOW_TOPIC_PARTITIONS": str(args.partitions), **overrides},
     )  # fmt: skip
     run_dir = Path(tempfile.gettempdir()) / f"courseflow-bench-{run.suffix}"
-    run.group = ServiceGroup(env, run_dir)
+    groups = {s: s if args.cli else f"{s}_{run.suffix}" for s in SERVICES}
+    run.group = ServiceGroup(env, run_dir, groups)
     run.group.start()
     print(f"services starting (logs in {run_dir}) …", flush=True)
     await run.group.wait_healthy(120)
@@ -221,6 +228,11 @@ async def _main(run: Run) -> int:
     await watcher.start()
     await probe.start()
     try:
+        # Warm-up (not reported): consumer groups settle, pools and caches fill.
+        warm = generate(20, 200, seed=args.seed + 2, run=f"{run.suffix}w")
+        print("warm-up: 200 events …", flush=True)
+        await _phase(run=run, name="warm-up", messages=warm, patients=20, rate=None,
+                     watcher=watcher, probe=probe, db=db)  # fmt: skip
         print("capacity: sending as fast as possible …", flush=True)
         capacity = await _phase(
             run=run, name="capacity", messages=capacity_messages, patients=args.patients,
@@ -267,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.chdir(REPO)
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     run = Run(args)
     try:
         return asyncio.run(_guarded(run))

@@ -91,7 +91,13 @@ class ServiceGroup:
 
     env: dict[str, str]
     run_dir: Path
+    groups: dict[str, str]  # service -> its consumer group and schema
     services: list[Service] = field(default_factory=list)
+
+    def argv(self, name: str) -> list[str]:
+        if self.groups[name] == name:  # exactly as people run it
+            return [sys.executable, "-m", "services.cli", "run", name]
+        return [sys.executable, "-m", "bench.service", name, self.groups[name]]
 
     def start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -100,7 +106,7 @@ class ServiceGroup:
             env = {**self.env, f"COURSEFLOW_{name.upper()}_HTTP_PORT": str(service.port)}
             with service.log_file.open("wb") as log:
                 service.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                    [sys.executable, "-m", "services.cli", "run", name],
+                    self.argv(name),
                     env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                     start_new_session=True,  # a Ctrl-C on the terminal reaches only the harness
                 )  # fmt: skip
