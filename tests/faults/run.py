@@ -1,0 +1,375 @@
+"""One run of the pipeline: topics and a database of its own, the three services as processes.
+
+The services are started the README's way (`python -m services.cli run <service>`) and are
+configured only by environment variables. Everything the run needs to judge the outcome is
+read back from Kafka (the published topics) once the run is quiescent.
+"""
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.runtime.topics import ensure_topics
+from tests.faults.infra import Infra, free_port
+from tests.faults.workload import Message
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("eligibility", "planner", "notifier")
+PARTITIONS = 3
+POLL_S = 0.5
+QUIET_S = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    suffix: str
+
+    def name(self, what: str) -> str:
+        return f"faults.{self.suffix}.{what}"
+
+    @property
+    def patient_events(self) -> str:
+        return self.name("clinic")
+
+    @property
+    def eligibility(self) -> str:
+        return self.name("eligibility")
+
+    @property
+    def schedule(self) -> str:
+        return self.name("schedule")
+
+    @property
+    def notices(self) -> str:
+        return self.name("notices")
+
+    @property
+    def dead_letters(self) -> str:
+        return self.name("dead-letters")
+
+    @property
+    def every(self) -> list[str]:
+        return [self.patient_events, self.eligibility, self.schedule, self.notices,
+                self.dead_letters]  # fmt: skip
+
+    def inputs(self, service: str) -> list[str]:
+        return {
+            "eligibility": [self.patient_events],
+            "planner": [self.patient_events, self.eligibility],
+            "notifier": [self.eligibility, self.schedule],
+        }[service]
+
+    def env(self) -> dict[str, str]:
+        return {
+            "COURSEFLOW_TOPIC_PATIENT_EVENTS": self.patient_events,
+            "COURSEFLOW_TOPIC_ELIGIBILITY": self.eligibility,
+            "COURSEFLOW_TOPIC_SCHEDULE": self.schedule,
+            "COURSEFLOW_TOPIC_NOTICES": self.notices,
+            "COURSEFLOW_TOPIC_DEAD_LETTERS": self.dead_letters,
+        }
+
+
+def partitions_of(topics: Sequence[str]) -> list[TopicPartition]:
+    return [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
+
+
+def duplicates_in(metrics_text: str) -> int:
+    """Sum of courseflow_messages_total{outcome="duplicate"} in one /metrics page."""
+    total = 0.0
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name == "courseflow_messages_total" and sample.labels.get("outcome") == (
+                "duplicate"
+            ):
+                total += sample.value
+    return int(total)
+
+
+@dataclass
+class ServiceProcess:
+    """One service as an OS process; its output goes to a log file quoted when it fails."""
+
+    name: str
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    proc: asyncio.subprocess.Process | None = None
+    duplicates_seen: int = 0  # from /metrics of lives that ended (scraped just before)
+
+    async def start(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "services.cli", "run", self.name, env=self.env, cwd=ROOT,
+                stdout=log, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+        await self.ready()
+
+    async def ready(self, timeout_s: float = 90) -> None:
+        """Until /health answers 200 (broker and database reachable), or fail with the log."""
+        url = f"http://127.0.0.1:{self.port}/health"
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(timeout=2) as client:
+            while True:
+                self.check_alive()
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == httpx.codes.OK:
+                        return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{self.name} not healthy in time:\n{self.log_tail()}")
+                await asyncio.sleep(0.2)
+
+    def check_alive(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            raise AssertionError(f"{self.name} is not running:\n{self.log_tail()}")
+
+    async def duplicates(self) -> int:
+        """Duplicates skipped so far by this life of the process (0 if it does not answer)."""
+        with contextlib.suppress(httpx.HTTPError):
+            async with httpx.AsyncClient(timeout=2) as client:
+                page = await client.get(f"http://127.0.0.1:{self.port}/metrics")
+                return duplicates_in(page.text)
+        return 0
+
+    async def kill(self) -> None:
+        """kill -9: no shutdown hook runs, nothing is flushed or committed."""
+        self.duplicates_seen += await self.duplicates()
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        self.duplicates_seen += await self.duplicates()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message: Message
+    partition: int
+    offset: int
+
+
+@dataclass
+class Run:
+    infra: Infra
+    suffix: str
+    folder: Path
+    topics: Topics = field(init=False)
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    send_retries: int = 0
+    _producer: AIOKafkaProducer | None = None
+
+    def __post_init__(self) -> None:
+        self.topics = Topics(self.suffix)
+
+    @property
+    def database(self) -> str:
+        return f"faults_{self.suffix}"
+
+    def env(self) -> dict[str, str]:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("COURSEFLOW_")}
+        env = {
+            **inherited, **self.topics.env(),
+            "COURSEFLOW_KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap,
+            "COURSEFLOW_TOPIC_PARTITIONS": str(PARTITIONS),
+            "COURSEFLOW_OUTBOX_POLL_INTERVAL_S": "0.2", "COURSEFLOW_LOG_FORMAT": "json",
+            "COURSEFLOW_ELIGIBILITY_TIMER_INTERVAL_S": "0.5",
+            "COURSEFLOW_PLANNER_TIMER_INTERVAL_S": "0.5",
+            "COURSEFLOW_NOTIFIER_DELIVERY_POLL_INTERVAL_S": "0.1",
+            "COURSEFLOW_NOTIFIER_DELIVERY_FIRST_RETRY_S": "0.2",
+            "COURSEFLOW_NOTIFIER_DELIVERY_MAX_RETRY_S": "1",
+        }  # fmt: skip
+        for service in SERVICES:
+            prefix = f"COURSEFLOW_{service.upper()}"
+            env[f"{prefix}_DATABASE_URL"] = self.infra.service_url(service, self.database)
+        return env
+
+    async def open(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        await ensure_topics(self.infra.bootstrap, self.topics.every, partitions=PARTITIONS)
+        await self.infra.create_database(self.database)
+        env = self.env()
+        for name in SERVICES:
+            port = free_port()
+            own = {**env, f"COURSEFLOW_{name.upper()}_HTTP_PORT": str(port)}
+            self.services[name] = ServiceProcess(name, own, port, self.folder / f"{name}.log")
+        await asyncio.gather(*(s.start() for s in self.services.values()))
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self.infra.bootstrap, acks="all", enable_idempotence=True,
+            request_timeout_ms=10_000, max_request_size=1_048_576,
+        )  # fmt: skip
+        await self._producer.start()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(s.stop() for s in self.services.values()))
+        if self._producer is not None:
+            with contextlib.suppress(KafkaError):
+                await self._producer.stop()
+            self._producer = None
+
+    # -- the clinic's side ------------------------------------------------------------------
+    async def send(self, message: Message, *, timeout_s: float = 120) -> Sent:
+        """Acknowledged by the broker (retried while it is away); its position is kept."""
+        assert self._producer is not None
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                meta = await self._producer.send_and_wait(
+                    self.topics.patient_events, message.value, key=message.key
+                )
+                break
+            except KafkaError:
+                if time.monotonic() > deadline:
+                    raise
+                self.send_retries += 1
+                await asyncio.sleep(0.5)
+        sent = Sent(message, meta.partition, meta.offset)
+        self.sent.append(sent)
+        return sent
+
+    async def feed(self, messages: Sequence[Message], *, seconds: float) -> None:
+        """Spread evenly over `seconds`, so that faults land while events stream."""
+        gap = seconds / max(len(messages), 1)
+        started = time.monotonic()
+        for n, message in enumerate(messages):
+            await self.send(message)
+            ahead = started + n * gap - time.monotonic()
+            if ahead > 0:
+                await asyncio.sleep(ahead)  # pacing, not synchronisation
+
+    # -- waiting for the end ----------------------------------------------------------------
+    async def lagging(self) -> list[str]:
+        """Every partition some consumer group has not committed to its end."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.infra.bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.infra.bootstrap)
+        await admin.start()
+        await consumer.start()
+        try:
+            behind = []
+            for service in SERVICES:
+                partitions = partitions_of(self.topics.inputs(service))
+                committed = await admin.list_consumer_group_offsets(service, partitions=partitions)
+                ends = await consumer.end_offsets(partitions)
+                for tp, end in ends.items():
+                    done = committed[tp].offset if tp in committed else -1
+                    if end > 0 and done < end:
+                        behind.append(f"{service} {tp.topic}/{tp.partition} at {done} of {end}")
+            return behind
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.infra.bootstrap)
+        await consumer.start()
+        try:
+            return dict(await consumer.end_offsets(partitions_of(self.topics.every)))
+        finally:
+            await consumer.stop()
+
+    async def pending_work(self) -> dict[str, int]:
+        conn = await asyncpg.connect(self.infra.admin_url(self.database), timeout=5)
+        try:
+            today = datetime.now(UTC).date()
+            row = await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM eligibility.outbox WHERE sent_at IS NULL) AS e,"
+                " (SELECT count(*) FROM planner.outbox WHERE sent_at IS NULL) AS p,"
+                " (SELECT count(*) FROM notifier.outbox WHERE sent_at IS NULL) AS n,"
+                " (SELECT count(*) FROM notifier.deliveries WHERE status = 'pending') AS d,"
+                " (SELECT count(*) FROM eligibility.timers WHERE due_on <= $1) AS t",
+                today,
+            )
+        finally:
+            await conn.close()
+        assert row is not None
+        names = {"e": "eligibility outbox", "p": "planner outbox", "n": "notifier outbox",
+                 "d": "notifier deliveries", "t": "eligibility timers due"}  # fmt: skip
+        return {names[k]: int(v) for k, v in row.items() if v}
+
+    async def quiesce(self, timeout_s: float) -> float:
+        """Poll until every group consumed its inputs to the end, nothing is pending in any
+        database, and no topic grew for QUIET_S; fail at the deadline with what is stuck."""
+        started = time.monotonic()
+        deadline = started + timeout_s
+        quiet_since: float | None = None
+        last: dict[TopicPartition, int] | None = None
+        why: object = "not polled yet"
+        while True:
+            for service in self.services.values():
+                service.check_alive()
+            try:
+                behind, pending, ends = await self.lagging(), await self.pending_work(), None
+                if not behind and not pending:
+                    ends = await self.end_offsets()
+                why = behind or pending or "topics still growing"
+            except (KafkaError, OSError, asyncpg.PostgresError) as exc:
+                behind, pending, ends, why = ["?"], {}, None, repr(exc)
+            now = time.monotonic()
+            if ends is not None and ends == last:
+                quiet_since = quiet_since or now
+                if now - quiet_since >= QUIET_S:
+                    return now - started
+            else:
+                quiet_since = None
+            last = ends
+            if now > deadline:
+                raise AssertionError(f"run {self.suffix} not quiescent in {timeout_s}s: {why}")
+            await asyncio.sleep(POLL_S)
+
+    async def metrics_duplicates(self) -> dict[str, int]:
+        return {name: s.duplicates_seen + await s.duplicates() for name, s in self.services.items()}
+
+    async def read_published(self) -> dict[str, list[Any]]:
+        """Every record of every topic of the run, in partition order."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.infra.bootstrap,
+                                    enable_auto_commit=False)  # fmt: skip
+        await consumer.start()
+        try:
+            partitions = partitions_of(self.topics.every)
+            consumer.assign(partitions)
+            await consumer.seek_to_beginning(*partitions)
+            ends = await consumer.end_offsets(partitions)
+            records: dict[str, list[Any]] = {t: [] for t in self.topics.every}
+            deadline = time.monotonic() + 60
+            while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+                batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+                for tp, got in batch.items():
+                    records[tp.topic] += [r for r in got if r.offset < ends[tp]]
+                assert time.monotonic() < deadline, "could not read the published topics"
+            return records
+        finally:
+            await consumer.stop()
+
+
+def counted(values: Sequence[str]) -> dict[str, int]:
+    return dict(Counter(values).most_common())

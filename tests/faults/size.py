@@ -1,0 +1,25 @@
+"""How big a fault run is: short inside `make test`, long with COURSEFLOW_FAULTS=long."""
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    name: str
+    patients: int
+    shuffled_share: float  # of patients whose clinical facts arrive in a shuffled order
+    feed_seconds: float  # the clinic stream is spread over this long, faults land inside it
+    rounds: int  # faulted runs compared with the one baseline
+    random_faults: int  # faults drawn at random on top of one of each kind
+    timeout_s: int  # pytest-timeout of one test (infrastructure start included)
+
+
+SHORT = Size("short", patients=60, shuffled_share=0.25, feed_seconds=35, rounds=1,
+             random_faults=0, timeout_s=420)  # fmt: skip
+LONG = Size("long", patients=240, shuffled_share=0.25, feed_seconds=90, rounds=3,
+            random_faults=6, timeout_s=1200)  # fmt: skip
+
+
+def chosen() -> Size:
+    return LONG if os.environ.get("COURSEFLOW_FAULTS", "").lower() == "long" else SHORT

@@ -1,0 +1,207 @@
+"""Synthetic patients with realistic clinical histories, poison messages and shuffles.
+
+Every event is built with `schemas.codec.new_event` (a unique id, keyed by patient) once, and
+the very same bytes are fed to the baseline and to the faulted run.
+
+Shuffles are limited to what the domain promises to be order-independent: the clinical facts
+eligibility reads (flare/remission, contraindication reported/resolved, surgery/clearance).
+Enrolment stays first (eligibility rejects facts of an unknown patient) and prescriptions and
+bookings keep their place, so only the arrival order of clinical facts changes.
+"""
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from schemas.codec import MAX_EVENT_BYTES, new_event, to_bytes
+
+SOURCE = "/clinics/faults/emr"
+CLINICAL = frozenset({
+    "clinic.flare.reported", "clinic.remission.confirmed", "clinic.contraindication.reported",
+    "clinic.contraindication.resolved", "clinic.surgery.performed",
+    "clinic.rehab.massage_cleared",
+})  # fmt: skip
+POISON_KINDS = ("bad_json", "wrong_types", "unknown_type", "oversize", "wrong_specversion")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    patient: str
+    kind: str  # the event type, or "poison:<kind>"
+    value: bytes
+
+    @property
+    def key(self) -> bytes:
+        return self.patient.encode()
+
+    @property
+    def poison(self) -> bool:
+        return self.kind.startswith("poison:")
+
+
+class _Patient:
+    def __init__(self, tag: str, number: int, today: date, rng: random.Random) -> None:
+        self.id = f"F-{tag}-{number:05d}"
+        self.today = today
+        self.rng = rng
+
+    def day(self, offset: int) -> date:
+        return self.today + timedelta(days=offset)
+
+    def event(self, event_type: str, offset: int, data: dict[str, Any]) -> Message:
+        event = new_event(
+            event_type, source=SOURCE, subject=self.id, data=data,
+            time=datetime.combine(self.day(offset), time(9), tzinfo=UTC),
+        )  # fmt: skip
+        return Message(self.id, event_type, to_bytes(event))
+
+    def enrolled(self, offset: int) -> Message:
+        rng = self.rng
+        data = {
+            "clinic_id": "faults",
+            "arthrosis_stage": rng.choices((1, 2, 3, 4), weights=(45, 35, 15, 5))[0],
+            "affected_knees": rng.choice((["left"], ["right"], ["left", "right"])),
+            "rheumatic_inflammation": rng.random() < 0.15,
+            "impaired_limb_blood_supply": rng.random() < 0.1,
+            "knee_painful_on_palpation": rng.random() < 0.3,
+            "severe_swelling": rng.random() < 0.1,
+        }
+        return self.event("clinic.patient.enrolled", offset, data)
+
+    def prescribed(self, number: int) -> Message:
+        start = self.rng.randint(-20, 10)
+        data = {
+            "course_id": f"C-{self.id}-{number}", "sessions": self.rng.choice((15, 18, 20)),
+            "cadence": self.rng.choice(("daily", "every_other_day")),
+            "start_on": self.day(start).isoformat(),
+            "preferred_time": self.rng.choice(("09:00", "10:00", "14:30")),
+        }  # fmt: skip
+        return self.event("clinic.course.prescribed", min(start, 0) - 2, data)
+
+    def flare(self) -> list[Message]:
+        start = self.rng.randint(-25, -2)
+        rheumatic = self.rng.random() < 0.2
+        data = {"started_on": self.day(start).isoformat(), "rheumatic": rheumatic}
+        flare = self.event("clinic.flare.reported", start, data)
+        if self.rng.random() < 0.25:  # still flaring: blocked until a further event
+            return [flare]
+        ended = min(start + self.rng.randint(2, 10), 0)
+        remission = self.event("clinic.remission.confirmed", ended,
+                               {"exacerbation_ended_on": self.day(ended).isoformat()})  # fmt: skip
+        return [flare, remission]
+
+    def contraindication(self) -> list[Message]:
+        kind = self.rng.choice(("fever", "fever", "bleeding", "acute_inflammation"))
+        start = self.rng.randint(-15, -1)
+        data: dict[str, Any] = {"kind": kind, "observed_on": self.day(start).isoformat()}
+        if kind == "fever":
+            data["body_temperature_c"] = round(self.rng.uniform(37.5, 39.5), 1)
+        reported = self.event("clinic.contraindication.reported", start, data)
+        if self.rng.random() < 0.2:
+            return [reported]
+        end = min(start + self.rng.randint(1, 6), 0)
+        resolved = self.event("clinic.contraindication.resolved", end,
+                              {"kind": kind, "resolved_on": self.day(end).isoformat()})  # fmt: skip
+        return [reported, resolved]
+
+    def surgery(self) -> list[Message]:
+        on = self.rng.randint(-25, -3)
+        surgery = self.event("clinic.surgery.performed", on,
+                             {"procedure": "knee_endoprosthesis", "knee": "right",
+                              "performed_on": self.day(on).isoformat()})  # fmt: skip
+        cleared_on = min(on + self.rng.randint(4, 20), 0)
+        cleared = self.event("clinic.rehab.massage_cleared", cleared_on,
+                             {"cleared_on": self.day(cleared_on).isoformat()})  # fmt: skip
+        return [surgery, cleared]
+
+    def booking(self, n: int) -> Message:
+        starts = datetime.combine(self.day(self.rng.randint(1, 12)), time(10, 30), tzinfo=UTC)
+        data = {"appointment_id": f"PT-{self.id}-{n}", "starts_at": starts.isoformat()}
+        return self.event("clinic.physical_therapy.booked", 0, data)
+
+    def script(self) -> list[Message]:
+        """A clinic's order: enrolment, a prescription, episodes, bookings, maybe surgery."""
+        rng = self.rng
+        episodes = [self.flare() for _ in range(rng.choice((0, 1, 1, 2)))]
+        episodes += [self.contraindication() for _ in range(rng.choice((0, 1, 1, 2)))]
+        episodes += [[self.booking(n)] for n in range(rng.choice((0, 1, 2)))]
+        if rng.random() < 0.15:
+            episodes.append([self.enrolled(-1)])  # the profile is updated
+        rng.shuffle(episodes)
+        body = [self.enrolled(-40), self.prescribed(1)]
+        messages = body + [m for block in episodes for m in block]
+        if rng.random() < 0.1:
+            messages += self.surgery()
+        return messages
+
+
+def shuffled(script: list[Message], rng: random.Random) -> list[Message]:
+    """The clinical facts permuted among their own slots; everything else stays put."""
+    slots = [i for i, m in enumerate(script) if m.kind in CLINICAL]
+    facts = [script[i] for i in slots]
+    rng.shuffle(facts)
+    result = list(script)
+    for slot, fact in zip(slots, facts, strict=True):
+        result[slot] = fact
+    return result
+
+
+@dataclass(frozen=True)
+class Workload:
+    scripts: dict[str, list[Message]]  # per patient, in the clinic's order
+    shuffled: frozenset[str]  # patients whose faulted feed is shuffled
+
+    @property
+    def events(self) -> int:
+        return sum(len(s) for s in self.scripts.values())
+
+    def stream(self, *, shuffle: bool, seed: int) -> list[Message]:
+        """Patients interleaved step by step, as a clinic's traffic; per-key order kept."""
+        rng = random.Random(seed)
+        scripts = [
+            shuffled(s, rng) if shuffle and p in self.shuffled else s
+            for p, s in self.scripts.items()
+        ]
+        longest = max(len(s) for s in scripts)
+        return [s[step] for step in range(longest) for s in scripts if step < len(s)]
+
+
+def generate(patients: int, *, shuffled_share: float, seed: int, tag: str) -> Workload:
+    rng = random.Random(seed)
+    today = datetime.now(UTC).date()
+    scripts = {}
+    for n in range(patients):
+        patient = _Patient(tag, n, today, rng)
+        scripts[patient.id] = patient.script()
+    candidates = [p for p, s in scripts.items() if sum(m.kind in CLINICAL for m in s) >= 2]
+    count = min(len(candidates), max(1, round(patients * shuffled_share)))
+    return Workload(scripts, frozenset(rng.sample(candidates, count)))
+
+
+def poison(kind: str, patient: str, n: int) -> Message:
+    """One message every consumer of clinic events must dead-letter without stalling."""
+    base: dict[str, Any] = {
+        "specversion": "1.0", "id": f"poison-{patient}-{kind}-{n}", "source": SOURCE,
+        "type": "clinic.flare.reported", "time": "2026-01-05T09:00:00+00:00",
+        "subject": patient, "datacontenttype": "application/json",
+        "data": {"started_on": "2026-01-05", "rheumatic": False},
+    }  # fmt: skip
+    if kind == "bad_json":
+        value = json.dumps(base).encode()[:-7] + b"}{,"
+    elif kind == "wrong_types":
+        base["data"] = {"started_on": 20260105, "rheumatic": "yes"}
+        value = json.dumps(base).encode()
+    elif kind == "unknown_type":
+        base["type"] = "clinic.patient.teleported"
+        value = json.dumps(base).encode()
+    elif kind == "oversize":
+        base["source"] = SOURCE + "/" + "x" * (MAX_EVENT_BYTES + 1024)
+        value = json.dumps(base).encode()
+    elif kind == "wrong_specversion":
+        base["specversion"] = "0.3"
+        value = json.dumps(base).encode()
+    else:
+        raise ValueError(kind)
+    return Message(patient, f"poison:{kind}", value)
