@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600.0, help="deadline of each phase, seconds")
     p.add_argument("--seed", type=int, default=6)
     p.add_argument("--skip-ceiling", action="store_true")
+    p.add_argument("--ceiling-messages", type=int, default=50000,
+                   help="messages through the pass-through (the input, repeated)")  # fmt: skip
     p.add_argument("--cli", action="store_true",
                    help="run the services exactly as `courseflow run`, in the shared groups "
                         "eligibility/planner/notifier (default: the run's own groups)")  # fmt: skip
@@ -198,8 +200,11 @@ async def _main(run: Run) -> int:
     ceiling: PassThroughResult | None = None
     if not args.skip_ceiling:
         print("ceiling: bare aiokafka pass-through …", flush=True)
+        # At least --ceiling-messages (the input, repeated): a sub-second timing says little.
+        count = max(args.ceiling_messages, len(capacity_messages))
+        repeated = (capacity_messages * -(-count // len(capacity_messages)))[:count]
         ceiling = await pass_through(
-            args.bootstrap, run.suffix, capacity_messages, partitions=args.partitions,
+            args.bootstrap, run.suffix, repeated, partitions=args.partitions,
             max_records=500, timeout_s=args.timeout, kafka_marker=KAFKA_MARKER,
         )  # fmt: skip
         print(f"  {ceiling.rate:,.0f} messages/s in {ceiling.seconds:.1f} s; CPU: "
