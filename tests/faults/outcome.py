@@ -27,6 +27,8 @@ class Outcome:
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # course → last plan
     course_patient: dict[str, str] = field(default_factory=dict)
     notices: dict[str, list[bytes]] = field(default_factory=dict)  # event id → each copy
+    schedule_ids: set[str] = field(default_factory=set)
+    eligibility_ids: set[str] = field(default_factory=set)
     republished: Counter[str] = field(default_factory=Counter)  # topic → extra copies of an id
     dead_letters: list[Any] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
@@ -38,11 +40,13 @@ class Outcome:
             seen: Counter[str] = Counter(json.loads(r.value)["id"] for r in records[topic])
             out.republished[topic] = sum(n - 1 for n in seen.values())
         for r in records[topics.eligibility]:
+            out.eligibility_ids.add(json.loads(r.value)["id"])
             data = dict(json.loads(r.value)["data"])
             data.pop("version")
             out.decisions[r.key.decode()] = data
         for r in records[topics.schedule]:
             event = json.loads(r.value)
+            out.schedule_ids.add(event["id"])
             data = event["data"]
             out.course_patient[data["course_id"]] = r.key.decode()
             out.plans[data["course_id"]] = {
@@ -83,6 +87,17 @@ def same_plans(base: Outcome, run: Outcome, *, leave_out: Iterable[str] = ()) ->
         for c in courses
         if (base.course_patient.get(c) or run.course_patient.get(c)) not in skip
         and base.plans.get(c) != run.plans.get(c)
+    ]
+
+
+def every_cause_noticed(run: Outcome) -> list[str]:
+    """Nothing lost: every schedule event published has its notice (without coalescing the
+    notifier announces each one), and every notice names a cause that was published."""
+    causes = {json.loads(c[0])["data"]["cause_id"] for c in run.notices.values()}
+    missing = sorted(run.schedule_ids - causes)
+    phantom = sorted(causes - run.schedule_ids - run.eligibility_ids)
+    return [f"schedule event {c} has no notice" for c in missing] + [
+        f"notice for an unpublished cause {c}" for c in phantom
     ]
 
 

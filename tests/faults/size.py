@@ -17,8 +17,8 @@ class Size:
 
 SHORT = Size("short", patients=60, shuffled_share=0.25, feed_seconds=35, rounds=1,
              random_faults=0, timeout_s=420)  # fmt: skip
-LONG = Size("long", patients=240, shuffled_share=0.25, feed_seconds=90, rounds=3,
-            random_faults=6, timeout_s=1200)  # fmt: skip
+LONG = Size("long", patients=200, shuffled_share=0.25, feed_seconds=75, rounds=2,
+            random_faults=5, timeout_s=1200)  # fmt: skip
 
 
 def chosen() -> Size:

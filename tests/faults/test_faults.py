@@ -29,6 +29,7 @@ from tests.faults.faults import Injector, plan
 from tests.faults.infra import Infra
 from tests.faults.outcome import (
     Outcome,
+    every_cause_noticed,
     one_notice_per_cause,
     poison_dead_lettered,
     same_decisions,
@@ -43,6 +44,7 @@ FAULTS_MARK = pytest.mark.e2e  # retag to pytest.mark.faults once that marker is
 pytestmark = [FAULTS_MARK, pytest.mark.timeout(SIZE.timeout_s)]
 SEED = int(os.environ.get("COURSEFLOW_FAULTS_SEED") or random.randrange(1_000_000))
 QUIESCE_S = 240 if SIZE.name == "long" else 120
+SHUFFLED_PLAN_DIFFERENCES: dict[int, list[str]] = {}  # round → plans unlike the baseline
 
 
 def report(folder: Path, name: str, counts: dict[str, Any]) -> None:
@@ -64,10 +66,20 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fault-runs")
 
 
+def dump(path: Path, workload: Workload) -> None:
+    """Each patient's events, in the clinic's order (for reading a failure)."""
+    scripts = {
+        patient: [json.loads(m.value) for m in script]
+        for patient, script in workload.scripts.items()
+    }
+    path.write_text(json.dumps({"shuffled": sorted(workload.shuffled), "scripts": scripts}))
+
+
 @pytest.fixture(scope="module")
 async def baseline(infra: Infra, workload: Workload, folder: Path) -> Outcome:
     """The same input, in the clinic's order, with no fault at all."""
     run = Run(infra, f"{uuid.uuid4().hex[:8]}-base", folder / "baseline")
+    dump(folder / "workload.json", workload)
     started = time.monotonic()
     await run.open()
     try:
@@ -77,11 +89,13 @@ async def baseline(infra: Infra, workload: Workload, folder: Path) -> Outcome:
         outcome = Outcome.of(await run.read_published(), run.topics)
     finally:
         await run.close()
+    problems = every_cause_noticed(outcome) + one_notice_per_cause(outcome)
     report(folder, "baseline", {
         "patients": len(workload.scripts), "events sent": len(run.sent),
         "event mix": counted([m.kind for m in (s.message for s in run.sent)]),
         **outcome.counts, "seconds": round(time.monotonic() - started, 1),
     })  # fmt: skip
+    assert not problems, "the fault-free baseline itself: " + "\n".join(problems[:40])
     return outcome
 
 
@@ -123,6 +137,7 @@ async def test_a_faulted_run_ends_as_the_baseline(
     problems = [
         *same_decisions(baseline, outcome),
         *same_plans(baseline, outcome, leave_out=workload.shuffled),
+        *every_cause_noticed(outcome),
         *one_notice_per_cause(outcome),
         *poison_dead_lettered(outcome, poisoned, run.topics),
         *(f"stalled: {where}" for where in stalled),
@@ -134,12 +149,28 @@ async def test_a_faulted_run_ends_as_the_baseline(
     counts |= {
         "shuffled patients": len(workload.shuffled),
         "plans of shuffled patients unlike the baseline (not asserted)": len(shuffled_plans),
+        "examples": shuffled_plans[:2],
         "seconds to quiescence after the last fault and event": round(quiesced_in, 1),
         "seconds": round(time.monotonic() - started, 1),
         "problems": len(problems),
     }
     report(folder, f"round-{round_}", counts)
+    SHUFFLED_PLAN_DIFFERENCES[round_] = shuffled_plans
     assert not problems, "\n".join(problems[:40])
+
+
+@pytest.mark.xfail(
+    reason="planner: the final plan of a course depends on the arrival order of the patient's "
+    "clinical facts (it follows the history of eligibility decisions, not the final facts); "
+    "see docs/reliability.md, 'Findings'",
+    strict=False,
+)
+def test_shuffled_clinical_facts_leave_the_plans_of_the_baseline() -> None:
+    """DOMAIN.md, clinical time: a late or out-of-order message gives the same result."""
+    if not SHUFFLED_PLAN_DIFFERENCES:
+        pytest.skip("no faulted round ran")
+    different = [d for diffs in SHUFFLED_PLAN_DIFFERENCES.values() for d in diffs]
+    assert not different, "\n".join(different[:5])
 
 
 def _counts(
