@@ -1,0 +1,329 @@
+"""The whole system as a clinic runs it: three service processes, a webhook and a mail peer.
+
+The services are started the README's way (`python -m services.cli run <service>`), each a
+separate OS process configured only through environment variables, on topics of their own
+for this run. What they publish is read by one tap from the beginning of each output topic
+(no consumer group), so a story looks at everything published for its patient.
+"""
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.codec import to_bytes
+from schemas.envelope import Envelope
+from services.runtime.topics import ensure_topics
+from services.stack.postgres import PostgresStack
+from tests.e2e.clinic import ZONE
+from tests.integration.kafka_io import eventually
+from tests.integration.peers.smtp import SmtpServer, free_port
+from tests.integration.peers.webhook import SECRET, WebhookReceiver
+from tests.integration.processes import courseflow
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("eligibility", "planner", "notifier")
+PARTITIONS = 3
+T = TypeVar("T")
+Event = dict[str, Any]
+
+# Plan changes go to the front desk's webhook; what a physician acts on goes by e-mail.
+FRONT_DESK_KINDS = ["course_scheduled", "course_pending", "course_suspended", "course_resumed",
+                    "sessions_rescheduled", "course_cancelled"]  # fmt: skip
+PHYSICIAN_KINDS = ["course_completed", "next_course_due", "rehab_course_eligible",
+                   "surgical_evaluation_advised", "repeated_pain_review"]  # fmt: skip
+PHYSICIAN = "physician@north.example"
+
+
+@dataclass(frozen=True)
+class Topics:
+    suffix: str
+
+    @property
+    def patient_events(self) -> str:
+        return f"e2e-clinic-{self.suffix}"
+
+    @property
+    def eligibility(self) -> str:
+        return f"e2e-elig-{self.suffix}"
+
+    @property
+    def schedule(self) -> str:
+        return f"e2e-sched-{self.suffix}"
+
+    @property
+    def notices(self) -> str:
+        return f"e2e-notices-{self.suffix}"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"e2e-dead-{self.suffix}"
+
+    @property
+    def published(self) -> list[str]:
+        return [self.eligibility, self.schedule, self.notices, self.dead_letters]
+
+    @property
+    def every(self) -> list[str]:
+        return [self.patient_events, *self.published]
+
+
+def routing_file(folder: Path, webhook: WebhookReceiver, smtp: SmtpServer) -> Path:
+    path = folder / "routing.json"
+    routing = {
+        "clinic": "north",
+        "smtp": {"host": "127.0.0.1", "port": smtp.port, "sender": "courseflow@north.example"},
+        "recipients": {
+            "front-desk": {"channel": "webhook", "url": webhook.url, "secret": SECRET},
+            "physician": {"channel": "email", "address": PHYSICIAN},
+        },
+        "routes": [
+            {"kinds": FRONT_DESK_KINDS, "recipients": ["front-desk"]},
+            {"kinds": PHYSICIAN_KINDS, "recipients": ["physician"]},
+        ],
+    }
+    path.write_text(json.dumps(routing, indent=2))
+    return path
+
+
+def service_env(
+    topics: Topics, bootstrap: str, routing: Path, ports: dict[str, int]
+) -> dict[str, str]:
+    """Everything the services are told, and nothing inherited from this shell's settings."""
+    postgres = PostgresStack.from_env()
+    shared = {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": postgres.url,
+        "TOPIC_PATIENT_EVENTS": topics.patient_events, "TOPIC_ELIGIBILITY": topics.eligibility,
+        "TOPIC_SCHEDULE": topics.schedule, "TOPIC_NOTICES": topics.notices,
+        "TOPIC_DEAD_LETTERS": topics.dead_letters, "TOPIC_PARTITIONS": str(PARTITIONS),
+        "CLINIC_TIMEZONE": ZONE, "LOG_FORMAT": "json", "OUTBOX_POLL_INTERVAL_S": "0.2",
+        "ELIGIBILITY_TIMER_INTERVAL_S": "0.5",
+        "NOTIFIER_ROUTING_FILE": str(routing), "NOTIFIER_DELIVERY_FIRST_RETRY_S": "0.2",
+        "NOTIFIER_DELIVERY_MAX_RETRY_S": "1", "NOTIFIER_DELIVERY_POLL_INTERVAL_S": "0.1",
+    }  # fmt: skip
+    for service in SERVICES:
+        shared[f"{service.upper()}_HTTP_PORT"] = str(ports[service])
+        shared[f"{service.upper()}_DATABASE_URL"] = postgres.service_url(service)
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("COURSEFLOW_")}
+    return {**inherited, **{f"COURSEFLOW_{k}": v for k, v in shared.items()}}
+
+
+@dataclass
+class ServiceProcess:
+    """One service as an OS process; its output goes to a log file shown when it fails."""
+
+    name: str
+    env: dict[str, str]
+    port: int
+    log_path: Path
+    proc: asyncio.subprocess.Process | None = None
+
+    async def start(self, **extra_env: str) -> None:
+        with self.log_path.open("ab") as log:
+            self.proc = await asyncio.create_subprocess_exec(
+                *courseflow("run", self.name), env={**self.env, **extra_env}, cwd=ROOT,
+                stdout=log, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+        await self.ready()
+
+    async def ready(self, timeout_s: float = 60) -> None:
+        """Until /health answers 200 (broker and database reachable), or fail with the log."""
+        url = f"http://127.0.0.1:{self.port}/health"
+        deadline = time.monotonic() + timeout_s
+        async with httpx.AsyncClient(timeout=2) as client:
+            while True:
+                assert self.proc is not None
+                if self.proc.returncode is not None:
+                    raise AssertionError(f"{self.name} exited: {self.log_tail()}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == httpx.codes.OK:
+                        return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"{self.name} not healthy in time: {self.log_tail()}")
+                await asyncio.sleep(0.2)
+
+    async def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Tap:
+    """Every record of the published topics, in order per partition, kept in memory."""
+
+    bootstrap: str
+    topics: list[str]
+    records: dict[str, list[Any]] = field(default_factory=dict)
+    _consumer: AIOKafkaConsumer | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.records = {topic: [] for topic in self.topics}
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        partitions = [TopicPartition(t, p) for t in self.topics for p in range(PARTITIONS)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        self._consumer = consumer
+        self._task = asyncio.create_task(self._read(consumer))
+
+    async def _read(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            batch = await consumer.getmany(timeout_ms=100)
+            for partition, records in batch.items():
+                self.records[partition.topic].extend(records)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+    def of(self, topic: str, patient: str) -> list[Any]:
+        return [r for r in self.records[topic] if r.key == patient.encode()]
+
+
+@dataclass
+class System:
+    bootstrap: str
+    topics: Topics
+    services: dict[str, ServiceProcess]
+    tap: Tap
+    webhook: WebhookReceiver
+    smtp: SmtpServer
+    producer: AIOKafkaProducer
+
+    # -- the clinic's side ------------------------------------------------------------------
+    async def send(self, *events: Envelope) -> None:
+        """In order, each acknowledged by the broker before the next is sent."""
+        for event in events:
+            key = event.subject.encode()
+            await self.producer.send_and_wait(self.topics.patient_events, to_bytes(event), key=key)
+
+    # -- what the system published ----------------------------------------------------------
+    def decisions(self, patient: str) -> list[Event]:
+        return [json.loads(r.value) for r in self.tap.of(self.topics.eligibility, patient)]
+
+    def schedule(self, patient: str) -> list[Event]:
+        return [json.loads(r.value) for r in self.tap.of(self.topics.schedule, patient)]
+
+    def notices(self, patient: str) -> list[Event]:
+        return [json.loads(r.value) for r in self.tap.of(self.topics.notices, patient)]
+
+    def dead_letters(self, patient: str) -> list[Any]:
+        return self.tap.of(self.topics.dead_letters, patient)
+
+    def webhook_bodies(self, patient: str) -> list[Event]:
+        return [b for b in self.webhook.bodies() if b["patient_id"] == patient]
+
+    def mails(self, patient: str) -> list[Message]:
+        return [m for m in self.smtp.messages if str(m["Subject"]).endswith(f": {patient}")]
+
+    async def until(self, check: Callable[[], T | None], timeout_s: float = 30) -> T:
+        """Poll `check` until it gives something truthy (the deadline fails the story)."""
+        result: T = await eventually(check, timeout_s=timeout_s)
+        return result
+
+    async def schedule_events(self, patient: str, count: int) -> list[Event]:
+        """The patient's schedule events, once there are at least `count`."""
+        return await self.until(lambda: at_least(self.schedule(patient), count))
+
+    async def decision_events(self, patient: str, count: int) -> list[Event]:
+        """The patient's eligibility decisions, once there are at least `count`."""
+        return await self.until(lambda: at_least(self.decisions(patient), count))
+
+    async def consumed(self) -> None:
+        """Every service has consumed (and committed after its database commit) every record
+        on its input topics so far: a sync point for steps whose effect publishes nothing."""
+        inputs = {
+            "eligibility": [self.topics.patient_events],
+            "planner": [self.topics.patient_events, self.topics.eligibility],
+            "notifier": [self.topics.eligibility, self.topics.schedule],
+        }
+
+        async def all_consumed() -> bool:
+            for group, topics in inputs.items():
+                if not await consumed_to_end(self.bootstrap, group, topics):
+                    return False
+            return True
+
+        await eventually(all_consumed, timeout_s=30)
+
+    # -- time passing -----------------------------------------------------------------------
+    async def restart(self, service: str, *, clock_offset_days: int) -> None:
+        process = self.services[service]
+        await process.stop()
+        offset = {f"COURSEFLOW_{service.upper()}_CLOCK_OFFSET_DAYS": str(clock_offset_days)}
+        await process.start(**offset)
+
+
+def at_least(events: list[Event], count: int) -> list[Event] | None:
+    return events if len(events) >= count else None
+
+
+async def consumed_to_end(bootstrap: str, group: str, topics: list[str]) -> bool:
+    partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    return all(
+        end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_system(bootstrap: str, suffix: str, folder: Path) -> AsyncIterator[System]:
+    topics = Topics(suffix)
+    await ensure_topics(bootstrap, topics.every, partitions=PARTITIONS)
+    webhook = await WebhookReceiver().start()
+    smtp = SmtpServer().start()
+    tap = Tap(bootstrap, topics.published)
+    await tap.start()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    ports = {service: free_port() for service in SERVICES}
+    env = service_env(topics, bootstrap, routing_file(folder, webhook, smtp), ports)
+    services = {
+        name: ServiceProcess(name, env, ports[name], folder / f"{name}.log") for name in SERVICES
+    }
+    try:
+        await asyncio.gather(*(process.start() for process in services.values()))
+        yield System(bootstrap, topics, services, tap, webhook, smtp, producer)
+    finally:
+        await asyncio.gather(*(process.stop() for process in services.values()))
+        await producer.stop()
+        await tap.stop()
+        smtp.stop()
+        await webhook.stop()
