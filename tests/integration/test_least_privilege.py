@@ -6,13 +6,20 @@ import asyncpg
 import pytest
 
 from services.runtime.db import migrate
-from services.stack.postgres import PostgresStack
-from services.stack.roles import SERVICES
+from services.stack.postgres import DATABASE, PostgresStack
+from services.stack.roles import SERVICES, provision
 
 STACK = PostgresStack.from_env()
 pytestmark = pytest.mark.skipif(
     STACK.external_url is not None, reason="roles are provisioned on the local cluster only"
 )
+
+
+@pytest.fixture(autouse=True, scope="module")
+async def provisioned() -> None:
+    """As `stack up` does: earlier tests may have run a service as the superuser, whose
+    tables in a service's schema pass back to the service's role here."""
+    await provision(STACK.url, DATABASE)
 
 
 async def connect_as(service: str) -> asyncpg.Connection:
