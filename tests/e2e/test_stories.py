@@ -99,9 +99,11 @@ async def test_story_1_r_cadence_r_duration_ramp_every_other_day_from_a_monday(
 ) -> None:
     clinic = Clinic()
     monday = next_monday(today())
-    await system.send(clinic.enrolled(today()), clinic.prescription(monday, sent_on=today()))
+    prescribed = clinic.prescription(monday, sent_on=today())
+    await system.send(clinic.enrolled(today()), prescribed)
     (event,) = await system.schedule_events(clinic.patient, 1)
     assert event["type"] == "courseflow.course.scheduled"
+    assert event["causationid"] == event["correlationid"] == prescribed.id
     data = event["data"]
     assert (data["course_id"], data["status"], data["version"]) == ("C1", "active", 1)
     assert data["completed_sessions"] == 0
@@ -119,6 +121,10 @@ async def test_story_1_r_cadence_r_duration_ramp_every_other_day_from_a_monday(
 
     told = await front_desk_told(system, clinic.patient, "course_scheduled")
     assert f"15 sessions {on[0].isoformat()}..{on[-1].isoformat()}" in told["summary"]
+    (notice,) = await system.until(lambda: system.notices(clinic.patient))
+    assert notice["data"]["notice_id"] == told["notice_id"]
+    assert (notice["data"]["cause_id"], notice["causationid"]) == (event["id"], event["id"])
+    assert notice["correlationid"] == prescribed.id  # one id follows the event to its notice
     (decision,) = await system.decision_events(clinic.patient, 1)
     assert decision["data"]["eligible"] is True
     quiet(system, clinic.patient)
