@@ -78,6 +78,7 @@ class Pipeline(Generic[E]):
     ) -> BatchResult:
         result = BatchResult()
         async with pool.acquire() as conn, conn.transaction():
+            await lock_keys(conn, self.schema, [r.key for r in records])
             outputs: list[OutboxMessage] = []
             for incoming in records:
                 outputs += await self._one(conn, incoming, result)
@@ -143,6 +144,23 @@ class Pipeline(Generic[E]):
             incoming, reason=reason, consumer=self.consumer, topic=self.dead_letter_topic
         )
         return [message]
+
+
+async def lock_keys(conn: Conn, schema: str, keys: Sequence[bytes | None]) -> None:
+    """Take every message key's lock for the rest of the transaction, in one global order.
+
+    A service consuming two topics (the planner) handles one patient from two batches at
+    once; taking all of a batch's patient locks up front, always in the same order, makes
+    those batches queue instead of deadlocking on each other's row locks.
+    """
+    names = sorted({f"{schema}:{key.decode(errors='replace')}" for key in keys if key})
+    if names:
+        # Volatile functions in the select list run after ORDER BY: locks follow the order.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(h) FROM "
+            "(SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k) AS keys ORDER BY h",
+            names,
+        )
 
 
 def _ms_since(started: float) -> float:
