@@ -416,15 +416,6 @@ async def test_story_10_the_same_event_twice_has_one_effect_and_one_notice(
     quiet(system, clinic.patient)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "planner: a flare before the first session of an active course publishes "
-        "courseflow.course.rescheduled with status pending, sessions [] and changes [] (not "
-        "suspended with cancelled_session_ids): the 15 dropped sessions are named nowhere and "
-        "staff are told '0 sessions moved'"
-    ),
-    strict=True,
-)
 async def test_r_flare_before_the_first_session_says_which_sessions_are_cancelled(
     system: System,
 ) -> None:
@@ -436,9 +427,10 @@ async def test_r_flare_before_the_first_session_says_which_sessions_are_cancelle
     await system.send(clinic.flare(today()))
     events = await system.schedule_events(clinic.patient, 2)
     change = events[1]["data"]
-    assert change["sessions"] == []
-    named = change.get("cancelled_session_ids") or [c["session_id"] for c in change["changes"]]
-    assert named == ids(event["data"]["sessions"])
+    assert events[1]["type"] == "courseflow.course.suspended"
+    assert (change["status"], change["sessions"]) == ("suspended", [])
+    assert change["cancelled_session_ids"] == ids(event["data"]["sessions"])
+    assert change["rules"] == ["R-FLARE"]
     told = (await system.until(lambda: system.webhook_bodies(clinic.patient)[1:]))[0]
     assert "0 sessions" not in told["summary"]
 

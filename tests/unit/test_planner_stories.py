@@ -287,3 +287,22 @@ def test_story_9_like_late_completion_before_the_flare_counts_whatever_the_arriv
         patient.eligibility(sixth.on + timedelta(days=9), eligible=True)
     assert late.plan() == in_order.plan()
     assert late.plan()[0].duration_min == 7
+
+
+def test_r_flare_before_the_first_session_suspends_and_names_every_cancelled_session() -> None:
+    patient = Harness()
+    (scheduled,) = patient.prescribe()
+    assert isinstance(scheduled, Scheduled)
+    flare_on = MONDAY - timedelta(days=2)
+    (suspended,) = patient.eligibility(
+        flare_on, eligible=False, blocks=(Block("R-FLARE", flare_on, None),)
+    )
+    assert isinstance(suspended, Suspended)
+    assert suspended.status is CourseStatus.SUSPENDED
+    assert suspended.cancelled_session_ids == tuple(s.session_id for s in scheduled.sessions)
+    assert suspended.completed_sessions == 0
+    assert patient.feed(Tick(patient.next_id("tick"), at(flare_on, 13))) == ()  # stays quiet
+    (resumed,) = patient.eligibility(flare_on + timedelta(days=5), eligible=True)
+    assert isinstance(resumed, Resumed)
+    assert len(resumed.sessions) == 15
+    assert resumed.sessions[0].duration_min == 7
