@@ -53,6 +53,16 @@ test: lint tools ## The full test suite against real Kafka and PostgreSQL (start
 test-unit: $(STAMP) ## Only the pure, fast unit tests (no Kafka, no PostgreSQL)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
+.PHONY: test-faults
+test-faults: lint ## The long fault suite: kills, broker and database restarts, group reset, poison
+	status=0; $(COURSEFLOW) stack up && COURSEFLOW_FAULTS=long $(BIN)/pytest tests/faults -s $(PYTEST_ARGS) \
+	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
+
+.PHONY: bench
+bench: $(STAMP) ## Throughput and latency through the three services vs a bare Kafka pass-through
+	status=0; $(COURSEFLOW) stack up && $(BIN)/python -m bench.pipeline --patients 1000 --events 10000 \
+	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
+
 .PHONY: run
 run: $(STAMP) ## The whole system with a demo (Ctrl-C stops it cleanly)
 	$(COURSEFLOW) demo
