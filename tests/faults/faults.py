@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from tests.faults.infra import Infra
@@ -23,24 +24,42 @@ RESETS = tuple(f"group reset {service}" for service in SERVICES)
 EVERY_KIND = (*KILLS, BROKER, POSTGRES, "group reset")
 
 
-async def reset_group(bootstrap: str, group: str, topics: list[str], timeout_s: float = 60) -> None:
-    """Commit offset 0 on every input partition of a stopped group (full redelivery)."""
+async def group_state(bootstrap: str, group: str) -> tuple[str, int]:
+    """(state, number of members) of a consumer group, as the broker describes it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        responses = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    described = responses[0].to_object()["groups"][0]
+    return str(described["state"]), len(described["members"])
+
+
+async def reset_group(bootstrap: str, group: str, topics: list[str], timeout_s: float = 120) -> str:
+    """Once the stopped service's group is empty, commit offset 0 on every input partition
+    (full redelivery). Returns how the group looked while waiting."""
     partitions = partitions_of(topics)
     deadline = time.monotonic() + timeout_s
+    seen = "?"
     while True:
-        consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
-                                    enable_auto_commit=False)  # fmt: skip
         try:
-            await consumer.start()
-            consumer.assign(partitions)
-            await consumer.commit(dict.fromkeys(partitions, 0))
-        except KafkaError:  # the group may still hold its last member for a moment
-            if time.monotonic() > deadline:
-                raise
-        else:
-            return
-        finally:
-            await consumer.stop()
+            state, members = await group_state(bootstrap, group)
+            seen = f"{state} with {members} members"
+            if members == 0:
+                consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group,
+                                            enable_auto_commit=False)  # fmt: skip
+                await consumer.start()
+                try:
+                    consumer.assign(partitions)
+                    await consumer.commit(dict.fromkeys(partitions, 0))
+                finally:
+                    await consumer.stop()
+                return seen
+        except KafkaError as exc:
+            seen = f"{seen}; {exc!r}"
+        if time.monotonic() > deadline:
+            raise AssertionError(f"group {group} could not be reset in {timeout_s}s: {seen}")
         await asyncio.sleep(0.5)
 
 
@@ -70,7 +89,8 @@ class Injector:
             kind = f"group reset {name}"
             service = self.run.services[name]
             await service.stop()
-            await reset_group(self.infra.bootstrap, name, self.run.topics.inputs(name))
+            seen = await reset_group(self.infra.bootstrap, name, self.run.topics.inputs(name))
+            self.timeline.append(f"{kind}: group was {seen} when reset")
             await service.start()
         else:
             raise ValueError(kind)

@@ -12,6 +12,7 @@ from typing import Any
 from tests.faults.run import Sent, Topics
 
 CONSUMERS_OF_CLINIC_EVENTS = ("eligibility", "planner")
+PLAN = ("status", "sessions", "completed_sessions")
 
 
 def _header(record: Any, name: str) -> str | None:
@@ -79,14 +80,21 @@ def same_decisions(base: Outcome, run: Outcome) -> list[str]:
     ]
 
 
-def same_plans(base: Outcome, run: Outcome, *, leave_out: Iterable[str] = ()) -> list[str]:
-    skip = set(leave_out)
+def same_plans(
+    base: Outcome, run: Outcome, *, leave_out: Iterable[str] = (), fields: Iterable[str] = PLAN
+) -> list[str]:
+    skip, keep = set(leave_out), tuple(fields)
+
+    def part(plans: dict[str, dict[str, Any]], course: str) -> dict[str, Any] | None:
+        plan = plans.get(course)
+        return None if plan is None else {k: plan[k] for k in keep}
+
     courses = sorted(set(base.plans) | set(run.plans))
     return [
-        f"plan of {c}: baseline {base.plans.get(c)} != faulted {run.plans.get(c)}"
+        f"plan of {c}: baseline {part(base.plans, c)} != faulted {part(run.plans, c)}"
         for c in courses
         if (base.course_patient.get(c) or run.course_patient.get(c)) not in skip
-        and base.plans.get(c) != run.plans.get(c)
+        and part(base.plans, c) != part(run.plans, c)
     ]
 
 

@@ -224,11 +224,15 @@ class Run:
             own = {**env, f"COURSEFLOW_{name.upper()}_HTTP_PORT": str(port)}
             self.services[name] = ServiceProcess(name, own, port, self.folder / f"{name}.log")
         await asyncio.gather(*(s.start() for s in self.services.values()))
-        self._producer = AIOKafkaProducer(
+        self._producer = await self._new_producer()
+
+    async def _new_producer(self) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(
             bootstrap_servers=self.infra.bootstrap, acks="all", enable_idempotence=True,
             request_timeout_ms=10_000, max_request_size=1_048_576,
         )  # fmt: skip
-        await self._producer.start()
+        await producer.start()
+        return producer
 
     async def close(self) -> None:
         await asyncio.gather(*(s.stop() for s in self.services.values()))
@@ -240,18 +244,24 @@ class Run:
     # -- the clinic's side ------------------------------------------------------------------
     async def send(self, message: Message, *, timeout_s: float = 120) -> Sent:
         """Acknowledged by the broker (retried while it is away); its position is kept."""
-        assert self._producer is not None
         deadline = time.monotonic() + timeout_s
         while True:
             try:
+                if self._producer is None:
+                    self._producer = await self._new_producer()
                 meta = await self._producer.send_and_wait(
                     self.topics.patient_events, message.value, key=message.key
                 )
                 break
             except KafkaError:
+                # e.g. OutOfOrderSequenceNumber after a broker restart: a new producer
                 if time.monotonic() > deadline:
                     raise
                 self.send_retries += 1
+                producer, self._producer = self._producer, None
+                if producer is not None:
+                    with contextlib.suppress(KafkaError):
+                        await producer.stop()
                 await asyncio.sleep(0.5)
         sent = Sent(message, meta.partition, meta.offset)
         self.sent.append(sent)
