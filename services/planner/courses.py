@@ -88,7 +88,7 @@ def _project(  # noqa: PLR0913
         cadence=prescription.cadence,
         earliest_start=prescription.start_on,
         preferred_time=prescription.preferred_time,
-        status=_status(dated),
+        status=_status(dated, calendar.local_date(prescription.prescribed_at), periods),
         version=_published_version(state, prescription.course_id),
         completed_sessions=len(dated.completed_on),
         completed_ids=dated.completed_ids,
@@ -111,12 +111,28 @@ def _project(  # noqa: PLR0913
     )
 
 
-def _status(dated: DatedPlan) -> CourseStatus:
+def _status(
+    dated: DatedPlan, prescribed_on: date, periods: tuple[BlockedPeriod, ...]
+) -> CourseStatus:
     if not dated.remaining_ids:
         return CourseStatus.COMPLETED
     if dated.sessions is None:
-        return CourseStatus.SUSPENDED if dated.completed_on else CourseStatus.PENDING
+        return (
+            CourseStatus.SUSPENDED
+            if dated.completed_on or _was_under_way(prescribed_on, periods)
+            else CourseStatus.PENDING
+        )
     return CourseStatus.ACTIVE
+
+
+def _was_under_way(prescribed_on: date, periods: tuple[BlockedPeriod, ...]) -> bool:
+    """R-FLARE suspends an active course, even before its first session: a course
+    prescribed before the day the open-ended block began is suspended; one prescribed on or
+    after it waits (pending). Clinical dates decide, so the arrival order of the two topics
+    does not.
+    """
+    open_since = [p.start for p in periods if p.end is None]
+    return bool(open_since) and prescribed_on < min(open_since)
 
 
 def _undated(course: Course, held_by: tuple[str, ...]) -> Course:

@@ -8,7 +8,6 @@ eligibility date arrives).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -62,7 +61,6 @@ def course_event(
     cause_rules: tuple[str, ...],
     policy: PlannerPolicy,
 ) -> CourseOutput | None:
-    course = replace(course, status=_status_to_publish(published, course))
     if published is not None and not _changed(published, course):
         return None
     if published is not None and not can_transition(published.status, course.status):
@@ -73,19 +71,6 @@ def course_event(
     if published is None or (published.status is CourseStatus.PENDING and not published.sessions):
         return Scheduled(*_head(course, version, course.rules))
     return _plan_event(published, course, version, cause_rules)
-
-
-def _status_to_publish(published: PublishedCourse | None, course: Course) -> CourseStatus:
-    """A block that takes away a plan staff already have suspends the course, even before
-    its first session (R-FLARE: its future sessions are cancelled), so staff are told which
-    sessions are cancelled and, when it lifts, that the course resumed."""
-    held_without_dates = (
-        course.status is CourseStatus.PENDING and not course.plan and course.held_by
-    )
-    had_a_plan = published is not None and (
-        bool(published.sessions) or published.status is CourseStatus.SUSPENDED
-    )
-    return CourseStatus.SUSPENDED if held_without_dates and had_a_plan else course.status
 
 
 def _head(course: Course, version: int, rules: tuple[str, ...]) -> Head:

@@ -421,7 +421,10 @@ async def test_r_flare_before_the_first_session_says_which_sessions_are_cancelle
 ) -> None:
     clinic = Clinic()
     monday = next_monday(today())
-    await system.send(clinic.enrolled(today()), clinic.prescription(monday, sent_on=today()))
+    prescribed_on = today() - ONE_DAY  # before the flare's first day: the course was active
+    await system.send(
+        clinic.enrolled(prescribed_on), clinic.prescription(monday, sent_on=prescribed_on)
+    )
     (event,) = await system.schedule_events(clinic.patient, 1)
     assert event["data"]["status"] == "active"
     await system.send(clinic.flare(today()))

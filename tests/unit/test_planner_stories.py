@@ -291,7 +291,7 @@ def test_story_9_like_late_completion_before_the_flare_counts_whatever_the_arriv
 
 def test_r_flare_before_the_first_session_suspends_and_names_every_cancelled_session() -> None:
     patient = Harness()
-    (scheduled,) = patient.prescribe()
+    (scheduled,) = patient.prescribe(prescribed_on=MONDAY - timedelta(days=7))
     assert isinstance(scheduled, Scheduled)
     flare_on = MONDAY - timedelta(days=2)
     (suspended,) = patient.eligibility(
