@@ -47,10 +47,8 @@ def decide(
     if isinstance(command, PrescribeCourse) and not (
         policy.min_sessions <= command.sessions <= policy.max_sessions
     ):
-        reason = (
-            f"a course is {policy.min_sessions} to {policy.max_sessions} sessions, "
-            f"{command.sessions} were prescribed"
-        )
+        # The reason reaches logs and dead-letter headers: it names the rule, not the input.
+        reason = f"a course is {policy.min_sessions} to {policy.max_sessions} sessions"
         return state, (CourseRejected(command.course_id, reason, (rule_ids.COURSE_LENGTH,)),)
     recorded = record(state, command)
     courses = project_courses(recorded, calendar, policy)
