@@ -63,6 +63,11 @@ bench: $(STAMP) ## Throughput and latency through the three services vs a bare K
 	status=0; $(COURSEFLOW) stack up && $(BIN)/python -m bench.pipeline --patients 1000 --events 10000 \
 	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
 
+.PHONY: soak
+soak: $(STAMP) ## Soak: 30 minutes at ~half capacity (110 events/s); lag and memory must stay flat
+	status=0; $(COURSEFLOW) stack up && $(BIN)/python -m bench.pipeline --soak-minutes 30 --rate 110 \
+	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
+
 .PHONY: run
 run: $(STAMP) ## The whole system with a demo (Ctrl-C stops it cleanly)
 	$(COURSEFLOW) demo

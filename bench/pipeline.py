@@ -73,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="run the services exactly as `courseflow run`, in the shared groups "
                         "eligibility/planner/notifier (default: the run's own groups)")  # fmt: skip
     p.add_argument("--keep-logs", action="store_true", help="keep the services' logs directory")
+    p.add_argument("--soak-minutes", type=float, default=None,
+                   help="soak instead: send at --rate (default 110/s) for this long, sampling "
+                        "lag, outbox backlog and memory (see bench/soak.py)")  # fmt: skip
+    p.add_argument("--sample-seconds", type=float, default=30.0, help="soak sampling period")
     return p
 
 
@@ -189,6 +193,35 @@ async def _phase(
     )  # fmt: skip
 
 
+async def start_services(run: Run) -> Path:
+    """The run's topics and database, then the three services as processes, healthy."""
+    args = run.args
+    run.topics = Topics.for_run(run.suffix)
+    await create_topics(args.bootstrap, run.topics.all(), args.partitions)
+    run.database = run.database_name
+    database_url = await create_database(args.database_url, run.database_name)
+    overrides = dict(item.split("=", 1) for item in args.env)
+    env = service_env(
+        bootstrap=args.bootstrap, database_url=database_url, topics=run.topics,
+        log_level=args.log_level,
+        overrides={"COURSEFLOW_TOPIC_PARTITIONS": str(args.partitions), **overrides},
+    )  # fmt: skip
+    run_dir = Path(tempfile.gettempdir()) / f"courseflow-bench-{run.suffix}"
+    groups = {s: s if args.cli else f"{s}_{run.suffix}" for s in SERVICES}
+    run.group = ServiceGroup(env, run_dir, groups)
+    run.group.start()
+    print(f"services starting (logs in {run_dir}) …", flush=True)
+    await run.group.wait_healthy(120)
+    return run_dir
+
+
+def remove_logs(run_dir: Path) -> None:
+    for log in run_dir.glob("*.log"):
+        log.unlink()
+    with contextlib.suppress(OSError):
+        run_dir.rmdir()
+
+
 async def _main(run: Run) -> int:
     args = run.args
     print(f"bench run {run.suffix}: {args.patients} patients, {args.events} events "
@@ -210,23 +243,8 @@ async def _main(run: Run) -> int:
         print(f"  {ceiling.rate:,.0f} messages/s in {ceiling.seconds:.1f} s; CPU: "
               + ", ".join(f"{k} {v:.1f} s" for k, v in ceiling.cpu.items() if v > 0))  # fmt: skip
 
-    run.topics = Topics.for_run(run.suffix)
-    await create_topics(args.bootstrap, run.topics.all(), args.partitions)
-    run.database = run.database_name
-    database_url = await create_database(args.database_url, run.database_name)
-    overrides = dict(item.split("=", 1) for item in args.env)
-    env = service_env(
-        bootstrap=args.bootstrap, database_url=database_url, topics=run.topics,
-        log_level=args.log_level,
-        overrides={"COURSEFLOW_TOPIC_PARTITIONS": str(args.partitions), **overrides},
-    )  # fmt: skip
-    run_dir = Path(tempfile.gettempdir()) / f"courseflow-bench-{run.suffix}"
-    groups = {s: s if args.cli else f"{s}_{run.suffix}" for s in SERVICES}
-    run.group = ServiceGroup(env, run_dir, groups)
-    run.group.start()
-    print(f"services starting (logs in {run_dir}) …", flush=True)
-    await run.group.wait_healthy(120)
-
+    run_dir = await start_services(run)
+    assert run.topics is not None
     watcher = NoticeWatcher(args.bootstrap, run.topics.notices)
     probe = LagProbe(args.bootstrap)
     db = await asyncpg.connect(with_database(args.database_url, run.database_name))
@@ -262,16 +280,15 @@ async def _main(run: Run) -> int:
         await db.close()
     report.summary(args, capacity, latency, ceiling, watcher)
     if not args.keep_logs:
-        for log in run_dir.glob("*.log"):
-            log.unlink()
-        with contextlib.suppress(OSError):
-            run_dir.rmdir()
+        remove_logs(run_dir)
     return 0
 
 
 async def _guarded(run: Run) -> int:
+    from bench import soak  # noqa: PLC0415 - soak imports this module
+
     try:
-        return await _main(run)
+        return await (soak.soak(run) if run.args.soak_minutes else _main(run))
     finally:
         await run.cleanup()
 
