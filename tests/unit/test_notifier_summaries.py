@@ -82,6 +82,16 @@ def test_sessions_rescheduled_lists_each_move() -> None:
     assert notice.summary.endswith("(R-PT-BEFORE)")
 
 
+def test_a_plan_taken_away_before_it_started_says_on_hold_not_zero_moves() -> None:
+    data = course_data("rescheduled", status="pending", sessions=[], changes=[], rules=["R-FLARE"])
+    notice = schedule_notice("e1", P, data)
+    assert notice.kind is Kind.SESSIONS_RESCHEDULED
+    assert notice.summary == (
+        "Patient P-000123: course C-2026-0042 on hold: no sessions planned until eligible "
+        "again (R-FLARE)"
+    )
+
+
 def test_course_completed_gives_the_next_course_window() -> None:
     notice = schedule_notice("e1", P, course_data("completed"))
     assert notice.kind is Kind.COURSE_COMPLETED
