@@ -87,7 +87,14 @@ def same_plans(
 
     def part(plans: dict[str, dict[str, Any]], course: str) -> dict[str, Any] | None:
         plan = plans.get(course)
-        return None if plan is None else {k: plan[k] for k in keep}
+        if plan is None:
+            return None
+        kept = {k: plan[k] for k in keep}
+        if kept.get("status") == "pending" and plan["sessions"]:
+            # A dated pending course turns active on its known day without a new event
+            # (DOMAIN.md: "when the day comes, nothing needs to change"): the same state.
+            kept["status"] = "active"
+        return kept
 
     courses = sorted(set(base.plans) | set(run.plans))
     return [
