@@ -10,9 +10,8 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
@@ -20,17 +19,16 @@ from typing import Any, TypeVar
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.codec import to_bytes
 from schemas.envelope import Envelope
 from services.runtime.topics import ensure_topics
 from services.stack.postgres import PostgresStack
 from tests.e2e.clinic import ZONE
-from tests.integration.kafka_io import eventually
+from tests.integration.kafka_io import eventually, uncommitted
 from tests.integration.peers.smtp import SmtpServer, free_port
 from tests.integration.peers.webhook import SECRET, WebhookReceiver
-from tests.integration.processes import courseflow
+from tests.integration.processes import courseflow, log_tail, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("eligibility", "planner", "notifier")
@@ -155,19 +153,11 @@ class ServiceProcess:
 
     async def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        if proc is not None:
+            await terminate(proc)
 
-    def log_tail(self, lines: int = 30) -> str:
-        if not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+    def log_tail(self) -> str:
+        return log_tail(self.log_path)
 
 
 @dataclass
@@ -286,21 +276,8 @@ def at_least(events: list[Event], count: int) -> list[Event] | None:
     return events if len(events) >= count else None
 
 
-async def consumed_to_end(bootstrap: str, group: str, topics: list[str]) -> bool:
-    partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-        await admin.close()
-    return all(
-        end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
-    )
+async def consumed_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> bool:
+    return not await uncommitted(bootstrap, group, topics, partitions=PARTITIONS)
 
 
 @contextlib.asynccontextmanager

@@ -21,13 +21,14 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.runtime.topics import ensure_topics
 from tests.faults.infra import Infra, free_port
 from tests.faults.workload import Message
+from tests.integration.kafka_io import uncommitted
+from tests.integration.processes import log_tail, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("eligibility", "planner", "notifier")
@@ -158,17 +159,10 @@ class ServiceProcess:
         if proc is None or proc.returncode is not None:
             return
         self.duplicates_seen += await self.duplicates()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 30)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+        await terminate(proc)
 
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+    def log_tail(self) -> str:
+        return log_tail(self.log_path, lines=40)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,24 +274,12 @@ class Run:
     # -- waiting for the end ----------------------------------------------------------------
     async def lagging(self) -> list[str]:
         """Every partition some consumer group has not committed to its end."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.infra.bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.infra.bootstrap)
-        await admin.start()
-        await consumer.start()
-        try:
-            behind = []
-            for service in SERVICES:
-                partitions = partitions_of(self.topics.inputs(service))
-                committed = await admin.list_consumer_group_offsets(service, partitions=partitions)
-                ends = await consumer.end_offsets(partitions)
-                for tp, end in ends.items():
-                    done = committed[tp].offset if tp in committed else -1
-                    if end > 0 and done < end:
-                        behind.append(f"{service} {tp.topic}/{tp.partition} at {done} of {end}")
-            return behind
-        finally:
-            await consumer.stop()
-            await admin.close()
+        behind = []
+        for service in SERVICES:
+            inputs = self.topics.inputs(service)
+            lag = await uncommitted(self.infra.bootstrap, service, inputs, partitions=PARTITIONS)
+            behind += [f"{service} {where}" for where in lag]
+        return behind
 
     async def end_offsets(self) -> dict[TopicPartition, int]:
         consumer = AIOKafkaConsumer(bootstrap_servers=self.infra.bootstrap)

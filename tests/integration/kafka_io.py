@@ -3,10 +3,11 @@
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def produce(
@@ -65,3 +66,26 @@ async def eventually(check: Callable[[], Any], *, timeout_s: float = 30.0) -> An
         if time.monotonic() >= deadline:
             raise AssertionError(f"condition not met within {timeout_s}s")
         await asyncio.sleep(0.1)
+
+
+async def uncommitted(
+    bootstrap: str, group: str, topics: Sequence[str], *, partitions: int
+) -> list[str]:
+    """The input partitions `group` has not committed to their end, e.g. `t/0 at 3 of 5`."""
+    tps = [TopicPartition(t, p) for t in topics for p in range(partitions)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group, partitions=tps)
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    behind = []
+    for tp, end in ends.items():
+        done = committed[tp].offset if tp in committed else -1
+        if end > 0 and done < end:
+            behind.append(f"{tp.topic}/{tp.partition} at {done} of {end}")
+    return behind

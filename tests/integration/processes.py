@@ -5,6 +5,7 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 
 
 async def exit_code(argv: list[str], env: Mapping[str, str], *, timeout_s: float = 90) -> int:
@@ -27,13 +28,25 @@ async def running(
     try:
         yield proc
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 30)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
+        await terminate(proc)
+
+
+async def terminate(proc: asyncio.subprocess.Process, *, timeout_s: float = 30) -> None:
+    """SIGTERM (a clean stop), SIGKILL if it does not stop in time."""
+    if proc.returncode is not None:
+        return
+    proc.terminate()
+    try:
+        await asyncio.wait_for(proc.wait(), timeout_s)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+
+
+def log_tail(path: Path, lines: int = 30) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def courseflow(*args: str) -> list[str]:

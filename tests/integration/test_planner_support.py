@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.codec import new_event, to_bytes
 from schemas.eligibility import EligibilityDecided
@@ -26,7 +25,7 @@ from services.planner.handler import PlannerHandler
 from services.planner.settings import PlannerSettings
 from services.runtime.service import ServiceRuntime
 from tests.clinic_events import ClinicFeed
-from tests.integration.kafka_io import eventually, produce
+from tests.integration.kafka_io import eventually, produce, uncommitted
 
 ZONE = "Europe/Berlin"
 BERLIN = ZoneInfo(ZONE)
@@ -148,20 +147,7 @@ async def read_to_end(bootstrap: str, topic: str) -> list[Any]:
 
 
 async def consumed_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> bool:
-    partitions = [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
-        ends = await consumer.end_offsets(partitions)
-    finally:
-        await consumer.stop()
-        await admin.close()
-    return all(
-        end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
-    )
+    return not await uncommitted(bootstrap, group, topics, partitions=PARTITIONS)
 
 
 @dataclass
