@@ -2,10 +2,17 @@
 
 import argparse
 import asyncio
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from urllib.parse import unquote, urlsplit
 
 SERVICES = ("eligibility", "planner", "notifier")
+
+
+def password_variable(service: str) -> str:
+    """Where `courseflow db provision` reads the password of a service's database role."""
+    return f"COURSEFLOW_{service.upper()}_DB_PASSWORD"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     dead.add_argument("--all", action="store_true", help="with replay: every dead letter")
 
+    db = commands.add_parser(
+        "db",
+        help="create each service's least-privilege database role and schema (idempotent)",
+        description="provision: the role courseflow_<service> owning only the schema <service>, "
+        "for each service; the password of a role comes from "
+        f"{password_variable('<SERVICE>')} when set (a role without one keeps its password)",
+    )
+    db.add_argument("action", choices=("provision",))
+    db.add_argument(
+        "--admin-url",
+        help="a superuser's URL, with the database to provision as its path "
+        "(default: COURSEFLOW_DATABASE_URL, else the local stack's cluster)",
+    )
+
     schemas = commands.add_parser("schemas", help="the wire contract's generated documents")
     schemas.add_argument("action", choices=("generate",))
     return parser
@@ -52,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dead-letters": lambda a: _dead_letters(a.action, a.positions, replay_all=a.all),
         "demo": lambda a: _demo(traffic_only=a.traffic_only),
         "schemas": lambda _a: _schemas(),
+        "db": lambda a: _db_provision(a.admin_url, os.environ),
     }
     try:
         return commands[args.command](args)
@@ -112,6 +134,36 @@ def _dead_letters(action: str, positions: list[str], *, replay_all: bool) -> int
         print("nothing to replay: name PARTITION:OFFSET positions from `list`, or --all")
         return 1
     print(f"replayed {asyncio.run(replay(bootstrap, chosen, topic))} dead letters")
+    return 0
+
+
+def db_passwords(environ: Mapping[str, str]) -> dict[str, str]:
+    """Each service's role password from its variable; unset or empty leaves it unchanged."""
+    passwords = {service: environ.get(password_variable(service), "") for service in SERVICES}
+    return {service: password for service, password in passwords.items() if password}
+
+
+def _db_provision(admin_url: str | None, environ: Mapping[str, str]) -> int:
+    import asyncpg  # noqa: PLC0415
+
+    from services.runtime.settings import ServiceSettings  # noqa: PLC0415
+    from services.stack import roles  # noqa: PLC0415
+
+    url = admin_url or ServiceSettings().database_url
+    database = unquote(urlsplit(url).path.lstrip("/"))
+    if not database:
+        print("courseflow db provision: the admin URL names no database", file=sys.stderr)
+        return 2
+    passwords = db_passwords(environ)
+    try:
+        asyncio.run(roles.provision(url, database, passwords))
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # Neither the URL nor a password is printed: only what went wrong.
+        print(f"courseflow db provision: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    for service in roles.SERVICES:
+        password = "password set" if service in passwords else "password unchanged"
+        print(f"{roles.role_for(service)}: owns schema {service} in {database} ({password})")
     return 0
 
 

@@ -1,13 +1,20 @@
 """Each service logs in as its own role, which can touch only its own schema."""
 
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from services.cli import password_variable
 from services.runtime.db import migrate
 from services.stack.postgres import DATABASE, PostgresStack
-from services.stack.roles import SERVICES, provision
+from services.stack.roles import SERVICES, provision, role_for
+from tests.integration.processes import courseflow
 
 STACK = PostgresStack.from_env()
 pytestmark = pytest.mark.skipif(
@@ -63,3 +70,56 @@ async def test_a_service_role_cannot_create_anything_outside_its_schema(service:
             await conn.execute("CREATE SCHEMA intruder")
     finally:
         await conn.close()
+
+
+def scram_matches(verifier: str, password: str) -> bool:
+    """Whether PostgreSQL's SCRAM-SHA-256 verifier (pg_authid) is that of this ASCII password."""
+    method, _, rest = verifier.partition("$")
+    iterations_salt, _, keys = rest.partition("$")
+    iterations, _, salt = iterations_salt.partition(":")
+    stored_key, _, _server_key = keys.partition(":")
+    salted = hashlib.pbkdf2_hmac(
+        "sha256", password.encode(), base64.b64decode(salt), int(iterations)
+    )
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    expected = base64.b64encode(hashlib.sha256(client_key).digest()).decode()
+    return method == "SCRAM-SHA-256" and hmac.compare_digest(expected, stored_key)
+
+
+async def test_cli_provision_sets_each_role_password_quietly_and_twice(
+    db: asyncpg.Connection, suffix: str
+) -> None:
+    """`courseflow db provision` as compose's `db-roles` runs it: superuser URL and the
+    passwords from the environment; a second run changes nothing and exits 0 too."""
+    passwords = {service: f"pw'{service}-{suffix}" for service in SERVICES}
+    env = {
+        **os.environ,
+        "COURSEFLOW_DATABASE_URL": STACK.url,
+        **{password_variable(service): pw for service, pw in passwords.items()},
+    }
+    try:
+        for _ in range(2):
+            proc = await asyncio.create_subprocess_exec(
+                *courseflow("db", "provision"),
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode == 0, err.decode()
+            assert out.decode().count("(password set)") == len(SERVICES)
+            assert suffix not in (out + err).decode()
+        for service in SERVICES:
+            role = role_for(service)
+            verifier = await db.fetchval(
+                "SELECT rolpassword FROM pg_authid WHERE rolname = $1", role
+            )
+            assert scram_matches(verifier, passwords[service]), service
+            assert not scram_matches(verifier, f"{passwords[service]}x")
+            owner = await db.fetchval(
+                "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = $1", service
+            )
+            assert owner == role
+    finally:  # the local cluster trusts its roles: leave them as `stack up` made them
+        for service in SERVICES:
+            await db.execute(f'ALTER ROLE "{role_for(service)}" PASSWORD NULL')

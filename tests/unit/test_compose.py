@@ -13,15 +13,17 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
 
+from services.cli import db_passwords, password_variable
 from services.eligibility.settings import EligibilitySettings
 from services.notifier.settings import NotifierSettings
 from services.planner.settings import PlannerSettings
 from services.runtime.settings import SHARED_PREFIX, ServiceSettings
+from services.stack.roles import role_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose.yaml"
@@ -32,7 +34,12 @@ APP_SETTINGS: dict[str, type[ServiceSettings]] = {
     "notifier": NotifierSettings,
 }
 # Compose services that run the courseflow image but are not one of the three services.
-TOOL_SETTINGS: dict[str, type[ServiceSettings]] = {"demo": ServiceSettings}
+TOOL_SETTINGS: dict[str, type[ServiceSettings]] = {
+    "demo": ServiceSettings,
+    "db-roles": ServiceSettings,
+}
+# Variables a tool's command reads besides its settings: `courseflow db provision`'s passwords.
+TOOL_VARIABLES: dict[str, set[str]] = {"db-roles": {password_variable(s) for s in APP_SETTINGS}}
 BOOTSTRAP_VAR = f"{SHARED_PREFIX}KAFKA_BOOTSTRAP_SERVERS"
 DATABASE_VAR = f"{SHARED_PREFIX}DATABASE_URL"
 _INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::?[-?](?P<default>[^}]*))?\}")
@@ -76,7 +83,7 @@ def misnamed_variables(compose: Mapping[str, Any]) -> list[str]:
     for service_name, settings_cls in {**APP_SETTINGS, **TOOL_SETTINGS}.items():
         if service_name not in services:
             continue
-        accepted = accepted_names(settings_cls)
+        accepted = accepted_names(settings_cls) | TOOL_VARIABLES.get(service_name, set())
         case_sensitive = settings_cls.model_config.get("case_sensitive", False)
         for variable in environment_of(services[service_name]):
             if not variable.upper().startswith(SHARED_PREFIX):
@@ -86,9 +93,71 @@ def misnamed_variables(compose: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _interpolated(value: str) -> str:
-    """What compose would pass with no host variables set: the ``${NAME:-default}``."""
-    return _INTERPOLATION.sub(lambda match: match.group("default") or "", value)
+def _interpolated(value: str, host: Mapping[str, str] | None = None) -> str:
+    """What compose would pass: the host's ``NAME`` when set, else the ``${NAME:-default}``."""
+
+    def substitute(match: re.Match[str]) -> str:
+        if host is not None and match.group("name") in host:
+            return host[match.group("name")]
+        return match.group("default") or ""
+
+    return _INTERPOLATION.sub(substitute, value)
+
+
+def _strings(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for value in node.values():
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings(value)
+
+
+def _host_variables(compose: Mapping[str, Any]) -> dict[str, str]:
+    """Every ``${NAME}`` the file names, each set to a value of its own (not its default)."""
+    names = {m.group("name") for s in _strings(compose) for m in _INTERPOLATION.finditer(s)}
+    return {name: f"{name.lower()}-from-the-host" for name in names}
+
+
+def database_login_problems(compose: Mapping[str, Any]) -> list[str]:
+    """Each of the three services logs in as its own role with the password `db-roles` sets
+    for it, and nothing but `db-roles` holds the superuser's URL, with host variables unset
+    and with all of them set."""
+    services = compose["services"]
+    postgres = environment_of(services["postgres"])
+    problems: list[str] = []
+    for host in (None, _host_variables(compose)):
+        provisioned = db_passwords(
+            {k: _interpolated(v, host) for k, v in environment_of(services["db-roles"]).items()}
+        )
+        for name in APP_SETTINGS:
+            env = {k: _interpolated(v, host) for k, v in environment_of(services[name]).items()}
+            own_var = f"{SHARED_PREFIX}{name.upper()}_DATABASE_URL"
+            if own_var not in env:
+                problems.append(f"{name}: no {own_var}")
+                continue
+            url = urlsplit(env[own_var])
+            if url.username != role_for(name):
+                problems.append(f"{name}: logs in as {url.username}, not {role_for(name)}")
+            if unquote(url.password or "") != provisioned.get(name):
+                problems.append(f"{name}: its password is not the one db-roles sets")
+            if (url.hostname, url.port, url.path) != (
+                "postgres",
+                5432,
+                f"/{postgres['POSTGRES_DB']}",
+            ):
+                problems.append(f"{name}: {own_var} is not the compose database")
+        for name, service in services.items():
+            if name == "db-roles":
+                continue
+            for variable, value in environment_of(service).items():
+                if value.startswith("postgresql://") and (
+                    urlsplit(_interpolated(value, host)).username == postgres["POSTGRES_USER"]
+                ):
+                    problems.append(f"{name}: {variable} logs in as the superuser")
+    return sorted(set(problems))
 
 
 def test_docker_compose_accepts_the_file() -> None:
@@ -109,7 +178,7 @@ def test_docker_compose_accepts_the_file() -> None:
 
 def test_every_service_is_declared(compose) -> None:
     assert compose.get("version") is None, "compose spec: no `version:` key"
-    expected = {"kafka", "postgres", "demo", *APP_SETTINGS}
+    expected = {"kafka", "postgres", "demo", "db-roles", *APP_SETTINGS}
     assert expected <= set(compose["services"])
 
 
@@ -156,6 +225,7 @@ def test_app_service_runs_itself_after_healthy_infrastructure(compose, name: str
     assert service["restart"] == "unless-stopped"
     for dependency in ("kafka", "postgres"):
         assert service["depends_on"][dependency]["condition"] == "service_healthy"
+    assert service["depends_on"]["db-roles"]["condition"] == "service_completed_successfully"
     assert "profiles" not in service
 
 
@@ -166,21 +236,98 @@ def test_app_service_reaches_kafka_and_postgres(compose, name: str) -> None:
     assert "database_url" in fields
     env = environment_of(compose["services"][name])
     assert env[BOOTSTRAP_VAR] == "kafka:9092"
-    url = urlsplit(env[DATABASE_VAR])
+    assert f"{SHARED_PREFIX}{name.upper()}_DATABASE_URL" in env
+
+
+def test_every_service_logs_in_as_its_own_role(compose) -> None:
+    assert database_login_problems(compose) == []
+
+
+def _set_env(compose: dict[str, Any], service: str, variable: str, value: str | None) -> None:
+    env = environment_of(compose["services"][service])
+    if value is None:
+        env.pop(variable)
+    else:
+        env[variable] = value
+    compose["services"][service]["environment"] = env
+
+
+SUPERUSER_URL = "postgresql://courseflow:courseflow@postgres:5432/courseflow"
+PLANNER_URL = "COURSEFLOW_PLANNER_DATABASE_URL"
+ELIGIBILITY_URL = (
+    "postgresql://courseflow_eligibility:${ELIGIBILITY_DB_PASSWORD:-eligibility-dev}"
+    "@postgres:5432/courseflow"
+)
+
+
+@pytest.mark.parametrize(
+    ("service", "variable", "value", "problem"),
+    [
+        ("planner", PLANNER_URL, SUPERUSER_URL, "planner: logs in as courseflow, not"),
+        ("planner", PLANNER_URL, None, "planner: no COURSEFLOW_PLANNER_DATABASE_URL"),
+        (
+            "notifier",
+            "COURSEFLOW_NOTIFIER_DATABASE_URL",
+            ELIGIBILITY_URL,
+            "notifier: logs in as courseflow_eligibility, not courseflow_notifier",
+        ),
+        (
+            "db-roles",
+            "COURSEFLOW_PLANNER_DB_PASSWORD",
+            "${PLANNER_DB_PASSWORD:-another}",
+            "planner: its password is not the one db-roles sets",
+        ),
+        (  # the same default, but another host variable: differs once the host sets them
+            "db-roles",
+            "COURSEFLOW_PLANNER_DB_PASSWORD",
+            "${PLANER_DB_PASSWORD:-planner-dev}",
+            "planner: its password is not the one db-roles sets",
+        ),
+        ("demo", DATABASE_VAR, SUPERUSER_URL, "demo: COURSEFLOW_DATABASE_URL logs in as the"),
+    ],
+)
+def test_login_checker_reports_a_shared_or_wrong_login(
+    compose, service: str, variable: str, value: str | None, problem: str
+) -> None:
+    broken = copy.deepcopy(compose)
+    _set_env(broken, service, variable, value)
+    problems = database_login_problems(broken)
+    assert any(p.startswith(problem) for p in problems), problems
+
+
+def test_db_roles_provisions_the_roles_once_as_the_superuser(compose, monkeypatch) -> None:
+    roles = compose["services"]["db-roles"]
+    assert roles["command"] == ["db", "provision"]
+    assert roles["image"] == "courseflow:local"
+    assert roles["restart"] == "no"
+    assert roles["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    assert "profiles" not in roles
+    env = {k: _interpolated(v) for k, v in environment_of(roles).items()}
     postgres = environment_of(compose["services"]["postgres"])
-    assert url.hostname == "postgres"
-    assert url.username == postgres["POSTGRES_USER"]
-    assert url.password == postgres["POSTGRES_PASSWORD"]
-    assert url.path == f"/{postgres['POSTGRES_DB']}"
+    url = urlsplit(env[DATABASE_VAR])
+    assert (url.username, url.password) == (
+        postgres["POSTGRES_USER"],
+        postgres["POSTGRES_PASSWORD"],
+    )
+    assert (url.hostname, url.path) == ("postgres", f"/{postgres['POSTGRES_DB']}")
+    assert set(db_passwords(env)) == set(APP_SETTINGS)  # every role gets a password
+    for variable in [v for v in os.environ if v.upper().startswith(SHARED_PREFIX)]:
+        monkeypatch.delenv(variable)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    assert ServiceSettings().database_url == env[DATABASE_VAR]  # what `db provision` uses
 
 
 def test_every_courseflow_variable_names_a_settings_field(compose) -> None:
     assert misnamed_variables(compose) == []
 
 
-@pytest.mark.parametrize("name", sorted({**APP_SETTINGS, **TOOL_SETTINGS}))
+KAFKA_CLIENTS: dict[str, type[ServiceSettings]] = {**APP_SETTINGS, "demo": ServiceSettings}
+
+
+@pytest.mark.parametrize("name", sorted(KAFKA_CLIENTS))
 def test_settings_accept_the_values(compose, monkeypatch, name: str) -> None:
-    settings_cls = {**APP_SETTINGS, **TOOL_SETTINGS}[name]
+    settings_cls = KAFKA_CLIENTS[name]
     for variable in [v for v in os.environ if v.upper().startswith(SHARED_PREFIX)]:
         monkeypatch.delenv(variable)
     env = environment_of(compose["services"][name])
@@ -189,6 +336,10 @@ def test_settings_accept_the_values(compose, monkeypatch, name: str) -> None:
     settings = settings_cls()
     assert settings.kafka_bootstrap_servers == env[BOOTSTRAP_VAR]
     assert settings.log_format == "json"
+    if name in APP_SETTINGS:  # the service's own URL wins (there is no shared one to fall to)
+        own = _interpolated(env[f"{SHARED_PREFIX}{name.upper()}_DATABASE_URL"])
+        assert settings.database_url == own
+        assert urlsplit(settings.database_url).username == role_for(name)
 
 
 def test_demo_runs_only_in_its_profile(compose) -> None:
@@ -205,7 +356,8 @@ def test_demo_runs_only_in_its_profile(compose) -> None:
     [
         ("planner", "COURSEFLOW_PLANNER_CLINIC_TIMEZONE", "COURSEFLOW_PLANNER_CLINIC_TIMEZOME"),
         ("notifier", BOOTSTRAP_VAR, "COURSEFLOW_KAFKA_BOOTSTRAP_SERVER"),
-        ("demo", DATABASE_VAR, "courseflow_database_uri"),
+        ("db-roles", DATABASE_VAR, "courseflow_database_uri"),
+        ("db-roles", "COURSEFLOW_PLANNER_DB_PASSWORD", "COURSEFLOW_PLANER_DB_PASSWORD"),
         # another service's variable: eligibility would silently ignore it
         ("eligibility", None, "COURSEFLOW_PLANNER_CLINIC_TIMEZONE"),
     ],
