@@ -26,13 +26,18 @@ class Block(WireModel):
 
 
 class EligibilityDecidedData(WireModel):
-    """`eligible` holds for the clinic-local date of the decision."""
+    """`eligible` holds for the clinic-local date of the decision.
+
+    `history` (optional, added to the contract): the blocks already over by that date, so
+    that the latest decision alone carries every block the clinical facts imply.
+    """
 
     eligible: bool
     eligible_from: ClinicDate | None
     blocks: Items[Block]
     restrictions: UniqueItems[Restriction]
     version: Annotated[int, Field(ge=1)]
+    history: Items[Block] = ()
 
 
 class EligibilityDecided(Envelope):

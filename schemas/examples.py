@@ -123,6 +123,7 @@ _ALL = (
             "blocks": [{"rule": "R-FLARE", "since": "2026-11-20", "until": None}],
             "restrictions": ["no_direct_knee_work"],
             "version": 3,
+            "history": [{"rule": "R-CONTRA-FEVER", "since": "2026-10-02", "until": "2026-10-06"}],
         },
         correlationid="corr-1",
         causationid="ex-flare-reported-1",

@@ -15,7 +15,3 @@ def add_months(day: date, months: int) -> date:
 
 def day_after(day: date) -> date:
     return day + timedelta(days=1)
-
-
-def first_on_or_after(day: date, candidates: list[date]) -> date | None:
-    return min((candidate for candidate in candidates if candidate >= day), default=None)

@@ -8,6 +8,11 @@ Semantics (also the wire meaning of `courseflow.eligibility.decided`):
 - `blocks` lists the blocks that hold on the decision day or start later (known future),
   one per rule and stretch of time (overlapping or touching stretches of a rule are joined),
   sorted by `since`, then rule ID, then `until` (open last).
+- `history` lists, in the same form and order, the blocks already over by the decision day.
+  With it every decision carries all the blocks the facts imply, so its reader needs only
+  the latest decision: a late fact about the past (a flare reported after the remission
+  that ended it) changes the decision too, and no reader depends on the order in which
+  decisions or facts arrived.
 - `eligible` is true when no block holds on the day.
 - `eligible_from`: when not eligible, the first day after it on which no block holds, if that
   is known (every block in the way ends on a known date); None otherwise, and None when
@@ -41,6 +46,7 @@ class Decision:
     eligible_from: date | None
     blocks: tuple[Block, ...]
     restrictions: frozenset[str]
+    history: tuple[Block, ...] = ()
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -51,11 +57,9 @@ class Decision:
         return {
             "eligible": self.eligible,
             "eligible_from": _iso(self.eligible_from),
-            "blocks": [
-                {"rule": b.rule, "since": b.since.isoformat(), "until": _iso(b.until)}
-                for b in self.blocks
-            ],
+            "blocks": [_block_to_json(b) for b in self.blocks],
             "restrictions": sorted(self.restrictions),
+            "history": [_block_to_json(b) for b in self.history],
         }
 
     @classmethod
@@ -63,11 +67,10 @@ class Decision:
         return cls(
             eligible=data["eligible"],
             eligible_from=_date(data["eligible_from"]),
-            blocks=tuple(
-                Block(b["rule"], date.fromisoformat(b["since"]), _date(b["until"]))
-                for b in data["blocks"]
-            ),
+            blocks=tuple(_block_from_json(b) for b in data["blocks"]),
             restrictions=frozenset(data["restrictions"]),
+            # Decisions stored before `history` existed read as having none.
+            history=tuple(_block_from_json(b) for b in data.get("history", ())),
         )
 
 
@@ -104,10 +107,20 @@ def first_free_day(blocks: tuple[Block, ...], day: date) -> date | None:
 
 
 def decide(blocks: tuple[Block, ...], restrictions: frozenset[str], today: date) -> Decision:
-    relevant = tuple(sorted((b for b in blocks if not b.over_by(today)), key=block_order))
+    ordered = sorted(blocks, key=block_order)
+    relevant = tuple(b for b in ordered if not b.over_by(today))
+    history = tuple(b for b in ordered if b.over_by(today))
     eligible = not any(block.holds_on(today) for block in relevant)
     eligible_from = None if eligible else first_free_day(relevant, today)
-    return Decision(eligible, eligible_from, relevant, restrictions)
+    return Decision(eligible, eligible_from, relevant, restrictions, history)
+
+
+def _block_to_json(block: Block) -> dict[str, Any]:
+    return {"rule": block.rule, "since": block.since.isoformat(), "until": _iso(block.until)}
+
+
+def _block_from_json(data: dict[str, Any]) -> Block:
+    return Block(data["rule"], date.fromisoformat(data["since"]), _date(data["until"]))
 
 
 def _iso(day: date | None) -> str | None:

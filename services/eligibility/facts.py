@@ -2,6 +2,12 @@
 
 Every fact carries the id of the event it came from (idempotency, traceability) and its
 clinical date (`clinical_on`): when it happened, not when the message arrived.
+
+A fact that ends a block also carries `reported_on`, the clinic-local date of the reporting
+event's clinical `time`: an end reported after the day it names only takes effect from the
+report (nobody could give massage on the strength of a remission not yet confirmed). Being
+clinical, it keeps decisions independent of the arrival order (DOMAIN.md, "Clinical time").
+None (facts stored before it existed) reads as "reported on the day it names".
 """
 
 from dataclasses import dataclass
@@ -57,6 +63,12 @@ class RemissionConfirmed:
 
     event_id: str
     exacerbation_ended_on: date
+    reported_on: date | None = None
+
+    @property
+    def last_day_held(self) -> date:
+        """The last day the flare blocks massage: until the remission was confirmed."""
+        return max(self.exacerbation_ended_on, self.reported_on or self.exacerbation_ended_on)
 
     @property
     def clinical_on(self) -> date:
@@ -85,9 +97,15 @@ class ContraindicationResolved:
     event_id: str
     kind: ContraindicationKind
     resolved_on: date
+    reported_on: date | None = None
 
     def __post_init__(self) -> None:
         _require(self.kind in CONTRAINDICATION_KINDS, "unknown contraindication kind")
+
+    @property
+    def last_day_held(self) -> date:
+        """The last day the contraindication blocks massage: until it was reported resolved."""
+        return max(self.resolved_on, self.reported_on or self.resolved_on)
 
     @property
     def clinical_on(self) -> date:
@@ -114,6 +132,12 @@ class MassageCleared:
 
     event_id: str
     cleared_on: date
+    reported_on: date | None = None
+
+    @property
+    def first_day_allowed(self) -> date:
+        """A clearance dated before its report allows massage from the report on."""
+        return max(self.cleared_on, self.reported_on or self.cleared_on)
 
     @property
     def clinical_on(self) -> date:

@@ -49,7 +49,7 @@ class EligibilityHandler:
         return local_today(self.clock, self.settings.clinic_timezone)
 
     async def on_clinic_event(self, conn: Conn, event: ClinicEvent) -> Sequence[OutboxMessage]:
-        fact = to_fact(event)
+        fact = to_fact(event, self.settings.clinic_timezone)
         if fact is None:
             return []
         previous = await repository.load_for_update(conn, event.subject)

@@ -14,8 +14,10 @@ clinical dates, never by arrival, so the result depends only on the set of facts
 - rheumatic inflammation is read from each flare and from the current (latest) profile.
 
 Ending dates (`exacerbation_ended_on`, `resolved_on`) are the last day the condition was
-present: massage is possible from the next day (the planner then takes the next open day).
-A clearance date is the first day massage is allowed, subject to the 14 days after surgery.
+present: massage is possible from the next day (the planner then takes the next open day),
+and never before the day after the end was reported (`last_day_held`). A clearance date is
+the first day massage is allowed (not before its report), subject to the 14 days after
+surgery. R-RHEUM-WAIT counts its month from the day the exacerbation really ended.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
-from services.eligibility.dates import add_months, day_after, first_on_or_after
+from services.eligibility.dates import add_months, day_after
 from services.eligibility.facts import (
     ContraindicationKind,
     ContraindicationReported,
@@ -40,25 +42,33 @@ Stretch = tuple[date, date | None]
 BlockRule = Callable[[Timeline, Policy], Iterator[Stretch]]
 
 
-def flare_episodes(timeline: Timeline) -> Iterator[tuple[FlareReported, date | None]]:
-    """Each flare with the last day of its exacerbation, None while no remission closes it."""
-    ended = [r.exacerbation_ended_on for r in timeline.of_type(RemissionConfirmed)]
+def flare_episodes(
+    timeline: Timeline,
+) -> Iterator[tuple[FlareReported, RemissionConfirmed | None]]:
+    """Each flare with the remission that ends it, None while no remission closes it."""
+    remissions = timeline.of_type(RemissionConfirmed)
     for flare in timeline.of_type(FlareReported):
-        yield flare, first_on_or_after(flare.started_on, ended)
+        closing = [r for r in remissions if r.exacerbation_ended_on >= flare.started_on]
+        yield flare, min(closing, key=_remission_order, default=None)
+
+
+def _remission_order(remission: RemissionConfirmed) -> tuple[date, date, str]:
+    return remission.exacerbation_ended_on, remission.last_day_held, remission.event_id
 
 
 def r_flare(timeline: Timeline, _policy: Policy) -> Iterator[Stretch]:
     """R-FLARE, ended by R-REMISSION: no massage from the start of a flare to its end."""
-    for flare, ended_on in flare_episodes(timeline):
-        yield flare.started_on, None if ended_on is None else day_after(ended_on)
+    for flare, remission in flare_episodes(timeline):
+        yield flare.started_on, None if remission is None else day_after(remission.last_day_held)
 
 
 def r_rheum_wait(timeline: Timeline, policy: Policy) -> Iterator[Stretch]:
     """R-RHEUM-WAIT: with rheumatic inflammation, a month's wait after the exacerbation."""
     profile = timeline.current_profile()
     rheumatic_profile = profile is not None and profile.rheumatic_inflammation
-    for flare, ended_on in flare_episodes(timeline):
-        if ended_on is not None and (flare.rheumatic or rheumatic_profile):
+    for flare, remission in flare_episodes(timeline):
+        if remission is not None and (flare.rheumatic or rheumatic_profile):
+            ended_on = remission.exacerbation_ended_on
             yield day_after(ended_on), add_months(ended_on, policy.rheumatic_wait_months)
 
 
@@ -72,24 +82,35 @@ def contraindication_rule(kind: ContraindicationKind) -> BlockRule:
     """R-CONTRA-*: no massage from a report of `kind` until it is resolved."""
 
     def rule(timeline: Timeline, policy: Policy) -> Iterator[Stretch]:
-        resolved = [
-            r.resolved_on for r in timeline.of_type(ContraindicationResolved) if r.kind == kind
-        ]
+        resolutions = [r for r in timeline.of_type(ContraindicationResolved) if r.kind == kind]
         for report in timeline.of_type(ContraindicationReported):
             if report.kind == kind and counts_as_contraindication(report, policy):
-                resolved_on = first_on_or_after(report.observed_on, resolved)
-                yield report.observed_on, None if resolved_on is None else day_after(resolved_on)
+                closing = [r for r in resolutions if r.resolved_on >= report.observed_on]
+                first = min(closing, key=_resolution_order, default=None)
+                yield report.observed_on, None if first is None else day_after(first.last_day_held)
 
     return rule
 
 
+def _resolution_order(resolution: ContraindicationResolved) -> tuple[date, date, str]:
+    return resolution.resolved_on, resolution.last_day_held, resolution.event_id
+
+
 def r_postop(timeline: Timeline, policy: Policy) -> Iterator[Stretch]:
     """R-POSTOP: after surgery, massage once cleared and the minimum days have passed."""
-    cleared = [c.cleared_on for c in timeline.of_type(MassageCleared)]
+    clearances = timeline.of_type(MassageCleared)
     for surgery in timeline.of_type(SurgeryPerformed):
-        cleared_on = first_on_or_after(surgery.performed_on, cleared)
+        closing = [c for c in clearances if c.cleared_on >= surgery.performed_on]
+        first = min(closing, key=_clearance_order, default=None)
         earliest = surgery.performed_on + timedelta(days=policy.postop_min_days)
-        yield surgery.performed_on, None if cleared_on is None else max(cleared_on, earliest)
+        yield (
+            surgery.performed_on,
+            None if first is None else max(first.first_day_allowed, earliest),
+        )
+
+
+def _clearance_order(clearance: MassageCleared) -> tuple[date, date, str]:
+    return clearance.cleared_on, clearance.first_day_allowed, clearance.event_id
 
 
 BLOCK_RULES: dict[str, BlockRule] = {

@@ -87,6 +87,8 @@ def _fact_from_json(data: dict[str, Any]) -> Fact:
     fact_type = FACT_TYPES[fields.pop("type")]
     # Field names carry their type: `*_at` is a datetime, `*_on` a date.
     for name, value in fields.items():
+        if value is None:
+            continue
         if name.endswith("_at"):
             fields[name] = datetime.fromisoformat(value)
         elif name.endswith("_on"):

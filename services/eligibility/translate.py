@@ -17,9 +17,10 @@ from services.eligibility.facts import (
 )
 
 
-def to_fact(event: ClinicEvent) -> Fact | None:  # noqa: PLR0911 - one branch per event type
+def to_fact(event: ClinicEvent, timezone: str) -> Fact | None:  # noqa: PLR0911 - one per type
     """The clinical fact an event reports, or None when it does not bear on eligibility."""
     data = event.data
+    reported_on = clinical_day(event, timezone)
     match event:
         case clinic.PatientEnrolled(data=data):
             return ProfileUpdated(
@@ -30,17 +31,17 @@ def to_fact(event: ClinicEvent) -> Fact | None:  # noqa: PLR0911 - one branch pe
         case clinic.FlareReported(data=data):
             return FlareReported(event.id, data.started_on, data.rheumatic)
         case clinic.RemissionConfirmed(data=data):
-            return RemissionConfirmed(event.id, data.exacerbation_ended_on)
+            return RemissionConfirmed(event.id, data.exacerbation_ended_on, reported_on)
         case clinic.ContraindicationReported(data=data):
             return ContraindicationReported(
                 event.id, data.kind, data.observed_on, data.body_temperature_c
             )
         case clinic.ContraindicationResolved(data=data):
-            return ContraindicationResolved(event.id, data.kind, data.resolved_on)
+            return ContraindicationResolved(event.id, data.kind, data.resolved_on, reported_on)
         case clinic.SurgeryPerformed(data=data):
             return SurgeryPerformed(event.id, data.performed_on, data.knee)
         case clinic.MassageCleared(data=data):
-            return MassageCleared(event.id, data.cleared_on)
+            return MassageCleared(event.id, data.cleared_on, reported_on)
     return None
 
 

@@ -162,9 +162,13 @@ async def test_story_9_remission_before_late_flare_report_equals_clinical_order(
         late.enrolled(D), late.remission(ended, ended), late.flare(flare_on),
     )  # fmt: skip
     in_order_final = await eligibility.final(in_order.patient, 3)  # eligible, flare, eligible
-    late_final = await eligibility.final(late.patient, 1)  # the flare was over on arrival
+    # The flare was over on arrival; it still changes the decision: it joins its history.
+    late_final = await eligibility.final(late.patient, 2)
     assert {**late_final, "version": 0} == {**in_order_final, "version": 0}
     assert late_final["eligible"] is True
+    ends = (ended + timedelta(days=1)).isoformat()
+    flare = {"rule": "R-FLARE", "since": flare_on.isoformat(), "until": ends}
+    assert late_final["history"] == [flare]
 
 
 async def test_story_10_duplicate_delivery_publishes_nothing_new(eligibility: Eligibility) -> None:

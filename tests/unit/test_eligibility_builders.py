@@ -38,8 +38,10 @@ def flare(on: date, *, rheumatic: bool = False, event_id: str = "") -> FlareRepo
     return FlareReported(event_id or f"flare-{on}", on, rheumatic=rheumatic)
 
 
-def remission(ended_on: date, event_id: str = "") -> RemissionConfirmed:
-    return RemissionConfirmed(event_id or f"remission-{ended_on}", ended_on)
+def remission(
+    ended_on: date, event_id: str = "", reported_on: date | None = None
+) -> RemissionConfirmed:
+    return RemissionConfirmed(event_id or f"remission-{ended_on}", ended_on, reported_on)
 
 
 def reported(
@@ -48,13 +50,15 @@ def reported(
     return ContraindicationReported(event_id or f"{kind}-{on}", kind, on, temperature)
 
 
-def resolved(kind: ContraindicationKind, on: date, event_id: str = "") -> ContraindicationResolved:
-    return ContraindicationResolved(event_id or f"{kind}-resolved-{on}", kind, on)
+def resolved(
+    kind: ContraindicationKind, on: date, event_id: str = "", reported_on: date | None = None
+) -> ContraindicationResolved:
+    return ContraindicationResolved(event_id or f"{kind}-resolved-{on}", kind, on, reported_on)
 
 
 def surgery(on: date, event_id: str = "") -> SurgeryPerformed:
     return SurgeryPerformed(event_id or f"surgery-{on}", on, "right")
 
 
-def cleared(on: date, event_id: str = "") -> MassageCleared:
-    return MassageCleared(event_id or f"cleared-{on}", on)
+def cleared(on: date, event_id: str = "", reported_on: date | None = None) -> MassageCleared:
+    return MassageCleared(event_id or f"cleared-{on}", on, reported_on)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.eligibility.decision import block_order
 from services.eligibility.engine import evaluate, next_change_on
 from services.eligibility.facts import (
     CONTRAINDICATION_KINDS,
@@ -25,15 +26,16 @@ from tests.unit.test_eligibility_builders import day, profile, timeline_of
 clinical_days = st.integers(0, 60).map(day)
 kinds = st.sampled_from(CONTRAINDICATION_KINDS)
 temperatures = st.none() | st.sampled_from([36.6, 37.2, 37.5, 38.2])
+report_days = st.none() | clinical_days
 
 fact_without_id = st.one_of(
     st.builds(profile, clinical_days, st.integers(1, 4), rheumatic_inflammation=st.booleans()),
     st.builds(FlareReported, st.just(""), clinical_days, st.booleans()),
-    st.builds(RemissionConfirmed, st.just(""), clinical_days),
+    st.builds(RemissionConfirmed, st.just(""), clinical_days, report_days),
     st.builds(ContraindicationReported, st.just(""), kinds, clinical_days, temperatures),
-    st.builds(ContraindicationResolved, st.just(""), kinds, clinical_days),
+    st.builds(ContraindicationResolved, st.just(""), kinds, clinical_days, report_days),
     st.builds(SurgeryPerformed, st.just(""), clinical_days, st.sampled_from(["left", "right"])),
-    st.builds(MassageCleared, st.just(""), clinical_days),
+    st.builds(MassageCleared, st.just(""), clinical_days, report_days),
 )
 
 
@@ -74,6 +76,7 @@ def test_decision_is_consistent_with_its_blocks(facts, today):
     decision = evaluate(timeline, today, DEFAULT_POLICY)
     assert decision.eligible == (not any(b.holds_on(today) for b in decision.blocks))
     assert all(not b.over_by(today) for b in decision.blocks)
+    assert all(b.over_by(today) for b in decision.history)
     if decision.eligible:
         assert decision.eligible_from is None
     elif decision.eligible_from is not None:
@@ -81,6 +84,17 @@ def test_decision_is_consistent_with_its_blocks(facts, today):
         assert evaluate(timeline, decision.eligible_from, DEFAULT_POLICY).eligible
         before = decision.eligible_from - timedelta(days=1)
         assert not evaluate(timeline, before, DEFAULT_POLICY).eligible
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(), st.lists(st.integers(-5, 100).map(day), min_size=2, max_size=2))
+def test_every_decision_carries_every_block_the_facts_imply(facts, todays):
+    """So a reader needs only the latest decision, whatever came before it."""
+    timeline = timeline_of(*facts)
+    first, second = (evaluate(timeline, today, DEFAULT_POLICY) for today in todays)
+    assert sorted(first.history + first.blocks, key=block_order) == sorted(
+        second.history + second.blocks, key=block_order
+    )
 
 
 @settings(max_examples=200, deadline=None)

@@ -65,6 +65,48 @@ def test_r_remission_on_the_flare_day_blocks_that_day_only():
     assert decide(flare(day(2)), remission(day(2)), today=day(2)).eligible_from == day(3)
 
 
+def test_r_remission_confirmed_after_the_day_it_names_resumes_after_the_confirmation():
+    facts = (flare(day(0)), remission(day(8), reported_on=day(10)))
+    decision = decide(*facts, today=day(10))
+    assert not decision.eligible
+    assert decision.eligible_from == day(11)
+    assert decision.blocks == (Block("R-FLARE", day(0), day(11)),)
+
+
+def test_r_rheum_wait_counts_from_the_real_end_not_from_a_late_confirmation():
+    facts = (flare(day(0), rheumatic=True), remission(day(8), reported_on=day(10)))
+    assert decide(*facts, today=day(10)).blocks == (
+        Block("R-FLARE", day(0), day(11)),
+        Block("R-RHEUM-WAIT", day(9), day(8 + 31)),  # 2026-03-10 + 1 month = 2026-04-10
+    )
+
+
+def test_r_remission_reported_twice_the_first_confirmation_counts():
+    facts = (
+        flare(day(0)),
+        remission(day(8), event_id="late", reported_on=day(12)),
+        remission(day(8), event_id="early", reported_on=day(9)),
+    )
+    assert decide(*facts, today=day(9)).eligible_from == day(10)
+
+
+def test_a_late_flare_wholly_in_the_past_still_changes_the_decision_story_9():
+    """DOMAIN.md story 9: the remission arrives first, the flare it ends later."""
+    remission_first = decide(remission(day(9), reported_on=day(10)), today=day(11))
+    both = decide(remission(day(9), reported_on=day(10)), flare(day(2)), today=day(11))
+    assert remission_first.eligible
+    assert both.eligible
+    assert both.history == (Block("R-FLARE", day(2), day(11)),)
+    assert both != remission_first
+
+
+def test_blocks_over_by_the_decision_day_move_to_history_in_block_order():
+    facts = (reported("fever", day(0), 38.2), resolved("fever", day(2)), flare(day(1)))
+    decision = decide(*facts, today=day(5))
+    assert decision.blocks == (Block("R-FLARE", day(1), None),)
+    assert decision.history == (Block("R-CONTRA-FEVER", day(0), day(3)),)
+
+
 def test_r_rheum_wait_from_the_flare_flag_waits_a_calendar_month():
     facts = (flare(day(0), rheumatic=True), remission(day(10)))
     decision = decide(*facts, today=day(11))
@@ -115,6 +157,12 @@ def test_r_contra_thrombosis_resolution_before_the_report_closes_nothing():
     assert decide(*facts, today=day(3)).eligible_from is None
 
 
+def test_r_contra_resolution_reported_late_holds_until_the_day_after_the_report():
+    facts = (reported("bleeding", day(0)), resolved("bleeding", day(2), reported_on=day(6)))
+    assert decide(*facts, today=day(6)).blocks == (Block("R-CONTRA-BLEEDING", day(0), day(7)),)
+    assert decide(*facts, today=day(7)).eligible
+
+
 def test_r_contra_inflammation_second_episode_after_resolution():
     facts = (
         reported("acute_inflammation", day(0)),
@@ -145,6 +193,11 @@ def test_r_postop_ends_at_the_later_of_clearance_and_minimum_days():
     assert decide(surgery(day(0)), cleared(day(5))).eligible_from == day(14)
     assert decide(surgery(day(0)), cleared(day(20)), today=day(1)).eligible_from == day(20)
     assert decide(surgery(day(0)), cleared(day(20)), today=day(20)).eligible
+
+
+def test_r_postop_a_clearance_reported_after_its_date_allows_massage_from_the_report():
+    facts = (surgery(day(0)), cleared(day(15), reported_on=day(18)))
+    assert decide(*facts, today=day(16)).eligible_from == day(18)
 
 
 def test_r_postop_clearance_before_the_surgery_clears_nothing():

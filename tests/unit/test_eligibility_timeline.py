@@ -1,5 +1,6 @@
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -22,13 +23,32 @@ from tests.unit.test_eligibility_builders import (
 EVERY_KIND_OF_FACT = (
     profile(day(0), stage=3, rheumatic_inflammation=True, severe_swelling=True),
     flare(day(1), rheumatic=True),
-    remission(day(4)),
+    remission(day(4), reported_on=day(6)),
     reported("fever", day(2), 38.4),
     reported("bleeding", day(3)),
     resolved("fever", day(5)),
     surgery(day(40)),
     cleared(day(45)),
 )
+
+
+def test_facts_stored_before_reported_on_existed_read_as_reported_on_their_day():
+    stored: dict[str, Any] = {"format": 1, "facts": [
+        {"type": "remission_confirmed", "event_id": "r", "exacerbation_ended_on": "2026-03-06"},
+    ]}  # fmt: skip
+    (fact,) = Timeline.from_json(stored).facts
+    assert fact == remission(day(4), event_id="r")
+    assert fact.last_day_held == day(4)
+
+
+def test_decisions_stored_before_history_existed_read_as_without_history():
+    stored: dict[str, Any] = {
+        "eligible": True,
+        "eligible_from": None,
+        "blocks": [],
+        "restrictions": [],
+    }
+    assert Decision.from_json(stored).history == ()
 
 
 def test_record_is_idempotent_for_the_same_event_id():
@@ -69,18 +89,14 @@ def test_latest_profile_wins_ties_broken_by_event_id():
 
 def test_decision_json_round_trip():
     timeline = timeline_of(*EVERY_KIND_OF_FACT)
-    decision = evaluate(timeline, day(2), DEFAULT_POLICY)
+    decision = evaluate(timeline, day(6), DEFAULT_POLICY)
     assert decision.blocks
+    assert decision.history
     wire = json.loads(json.dumps(decision.to_json()))
     assert Decision.from_json(wire) == decision
     assert wire["restrictions"] == ["in_water", "surgical_evaluation_advised"]
-    assert decision.rules == (
-        "R-CONTRA-BLEEDING",
-        "R-CONTRA-FEVER",
-        "R-FLARE",
-        "R-POSTOP",
-        "R-RHEUM-WAIT",
-    )
+    assert decision.rules == ("R-CONTRA-BLEEDING", "R-FLARE", "R-POSTOP", "R-RHEUM-WAIT")
+    assert decision.history == (Block("R-CONTRA-FEVER", day(2), day(6)),)
 
 
 def test_profile_needs_an_offset_and_a_known_stage():

@@ -135,6 +135,7 @@ def test_to_bytes_is_compact_and_leaves_out_absent_optional_attributes():
         "blocks": [{"rule": "R-FLARE", "since": "2026-11-20", "until": None}],
         "restrictions": ["no_direct_knee_work"],
         "version": 1,
+        "history": [],
     }
 
 
