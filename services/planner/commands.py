@@ -54,12 +54,15 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class EligibilityChanged:
+    """A decision of eligibility: `blocks` hold today or later, `history` are over."""
+
     event_id: str
     occurred_at: datetime
     eligible: bool
     eligible_from: date | None
     blocks: tuple[Block, ...]
     version: int
+    history: tuple[Block, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

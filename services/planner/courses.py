@@ -31,8 +31,8 @@ BASE_RULES = (rule_ids.COURSE_LENGTH, rule_ids.CADENCE, rule_ids.DURATION_RAMP)
 def project_courses(
     state: PatientState, calendar: ClinicCalendar, policy: PlannerPolicy
 ) -> tuple[Course, ...]:
-    periods = blocked_periods(state.eligibility, calendar)
-    waiting_on_eligibility = bool(state.eligibility) and not state.eligibility[-1].eligible
+    periods = blocked_periods(state.eligibility)
+    waiting_on_eligibility = state.eligibility is not None and not state.eligibility.eligible
     courses: list[Course] = []
     previous_end: date | None = None
     previous_undated = False

@@ -109,16 +109,11 @@ def _record_profile(state: PatientState, command: UpdateProfile) -> PatientState
 
 
 def _record_eligibility(state: PatientState, command: EligibilityChanged) -> PatientState:
+    # Only the latest decision counts: it carries every block, past ones in its history.
     if command.version <= state.eligibility_version:
         return state
-    fact = EligibilityFact(
-        command.version,
-        command.occurred_at,
-        command.eligible,
-        command.eligible_from,
-        command.blocks,
-    )
-    return replace(state, eligibility=(*state.eligibility, fact))
+    fact = EligibilityFact(command.version, command.eligible, command.blocks, command.history)
+    return replace(state, eligibility=fact)
 
 
 def _record_attempt(state: PatientState, attempt: Attempt) -> PatientState:

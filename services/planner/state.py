@@ -51,11 +51,12 @@ class ProfileFact:
 
 @dataclass(frozen=True, slots=True)
 class EligibilityFact:
+    """The latest decision: with its history it carries every block the facts imply."""
+
     version: int
-    decided_at: datetime
     eligible: bool
-    eligible_from: date | None
     blocks: tuple[Block, ...]
+    history: tuple[Block, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ class PatientState:
     profile: ProfileFact | None = None
     prescriptions: tuple[Prescription, ...] = ()
     attempts: tuple[Attempt, ...] = ()
-    eligibility: tuple[EligibilityFact, ...] = ()
+    eligibility: EligibilityFact | None = None
     physical_therapy: tuple[PhysicalTherapy, ...] = ()
     cancellations: tuple[Cancellation, ...] = ()
     published: tuple[PublishedCourse, ...] = ()
@@ -101,7 +102,7 @@ class PatientState:
 
     @property
     def eligibility_version(self) -> int:
-        return self.eligibility[-1].version if self.eligibility else 0
+        return self.eligibility.version if self.eligibility else 0
 
     def published_course(self, course_id: str) -> PublishedCourse | None:
         return next((p for p in self.published if p.course_id == course_id), None)

@@ -61,9 +61,13 @@ def to_command(event: ClinicEvent) -> Command | None:  # noqa: PLR0911 - one bra
 
 
 def eligibility_changed(event: EligibilityDecided) -> EligibilityChanged:
-    """`occurred_at` is the decision's time: the core closes blocked periods on its date."""
     data = event.data
-    blocks = tuple(Block(str(b.rule), b.since, b.until) for b in data.blocks)
     return EligibilityChanged(
-        event.id, event.time, data.eligible, data.eligible_from, blocks, data.version
+        event.id,
+        event.time,
+        data.eligible,
+        data.eligible_from,
+        tuple(Block(str(b.rule), b.since, b.until) for b in data.blocks),
+        data.version,
+        tuple(Block(str(b.rule), b.since, b.until) for b in data.history),
     )

@@ -86,10 +86,16 @@ class PlannerFeed(ClinicFeed):
 
 @dataclass
 class Decisions:
-    """`courseflow.eligibility.decided` for one patient, versions strictly increasing."""
+    """`courseflow.eligibility.decided` for one patient, versions strictly increasing.
+
+    Like eligibility, each decision carries every block known so far: a block of an earlier
+    decision that is not among the new ones is over (in `history`); an open one was ended
+    by a clinical event reported on the decision's day, so it ends the day after.
+    """
 
     patient: str
     version: int = 0
+    known: list[Event] = field(default_factory=list)
 
     def eligible(self, on: date) -> Envelope:
         return self._decided(on, eligible=True, blocks=(), eligible_from=None)
@@ -106,9 +112,14 @@ class Decisions:
         self, on: date, *, eligible: bool, blocks: tuple[Event, ...], eligible_from: date | None
     ) -> Envelope:
         self.version += 1
+        current = {(b["rule"], b["since"]) for b in blocks}
+        ended = [b for b in self.known if (b["rule"], b["since"]) not in current]
+        next_day = (on + timedelta(days=1)).isoformat()
+        history = [{**b, "until": b["until"] or next_day} for b in ended]
+        self.known = [*history, *blocks]
         from_on = None if eligible_from is None else eligible_from.isoformat()
         data = {"eligible": eligible, "eligible_from": from_on, "blocks": list(blocks),
-                "restrictions": [], "version": self.version}  # fmt: skip
+                "restrictions": [], "version": self.version, "history": history}  # fmt: skip
         return new_event(
             EligibilityDecided, source=ELIGIBILITY_SOURCE, subject=self.patient, data=data,
             time=datetime.combine(on, time(12), tzinfo=UTC),

@@ -68,6 +68,7 @@ def clinical_history(data: st.DataObject) -> tuple[Harness, list[Command], int, 
     patient.prescribe(start=start, sessions=sessions, cadence=cadence, preferred=preferred)
     commands.append(_prescription_command(patient))
     flare_since: date | None = None
+    past_flares: list[Block] = []  # a decision carries every block, past ones as history
     now = start
     for _ in range(data.draw(st.integers(0, 35))):
         plan = patient.plan()
@@ -75,10 +76,13 @@ def clinical_history(data: st.DataObject) -> tuple[Harness, list[Command], int, 
             break
         if flare_since is not None or not plan:
             confirmed = now + timedelta(days=data.draw(st.integers(1, 12)))
+            if flare_since is not None:  # R-REMISSION: the flare ends the day after
+                past_flares.append(Block("R-FLARE", flare_since, confirmed + timedelta(days=1)))
             version = patient.state.eligibility_version + 1
+            history = tuple(past_flares)
             feed(
                 EligibilityChanged(
-                    patient.next_id("el"), at(confirmed, 12), True, None, (), version
+                    patient.next_id("el"), at(confirmed, 12), True, None, (), version, history
                 )
             )
             flare_since, now = None, confirmed
@@ -91,9 +95,10 @@ def clinical_history(data: st.DataObject) -> tuple[Harness, list[Command], int, 
             flare_since = max(now, session.on - timedelta(days=data.draw(st.integers(0, 1))))
             version = patient.state.eligibility_version + 1
             block = (Block("R-FLARE", flare_since, None),)
+            history = tuple(past_flares)
             feed(
                 EligibilityChanged(
-                    patient.next_id("el"), at(flare_since, 12), False, None, block, version
+                    patient.next_id("el"), at(flare_since, 12), False, None, block, version, history
                 )
             )
             now = flare_since

@@ -289,6 +289,37 @@ def test_story_9_like_late_completion_before_the_flare_counts_whatever_the_arriv
     assert late.plan()[0].duration_min == 7
 
 
+def test_story_9_a_flare_known_only_from_a_later_decision_plans_as_in_clinical_order() -> None:
+    """The remission came first: the planner never saw the flare open, only its history."""
+    in_order, late = Harness(), Harness()
+    flare_on = flare_after_session_six(in_order)
+    confirmed_on = flare_on + timedelta(days=10)
+    in_order.eligibility(confirmed_on, eligible=True)
+    late.prescribe()
+    late.complete_next(6)
+    flare = Block("R-FLARE", flare_on, confirmed_on + timedelta(days=1))
+    (moved,) = late.eligibility(confirmed_on + timedelta(days=1), eligible=True, history=(flare,))
+    assert isinstance(moved, Rescheduled)
+    assert "R-FLARE" in late.course().rules
+    assert late.plan() == in_order.plan()
+    assert late.plan()[0].on == BERLIN.next_open_after(confirmed_on)
+    assert [s.duration_min for s in late.plan()][:3] == [7, 8, 9]
+
+
+def test_only_the_latest_decision_counts_whatever_came_before_it() -> None:
+    fresh, seasoned = Harness(), Harness()
+    for patient in (fresh, seasoned):
+        patient.prescribe()
+        patient.complete_next(3)
+    first_day = fresh.plan()[0].on
+    fever = Block("R-CONTRA-FEVER", first_day, first_day + timedelta(days=4))
+    seasoned.eligibility(first_day, eligible=False, blocks=(Block("R-FLARE", first_day, None),))
+    seasoned.eligibility(first_day, eligible=False, blocks=(fever,), history=())
+    fresh.eligibility(first_day, eligible=False, blocks=(fever,))
+    assert seasoned.plan() == fresh.plan()
+    assert seasoned.course().rules == fresh.course().rules
+
+
 def test_r_flare_before_the_first_session_suspends_and_names_every_cancelled_session() -> None:
     patient = Harness()
     (scheduled,) = patient.prescribe(prescribed_on=MONDAY - timedelta(days=7))

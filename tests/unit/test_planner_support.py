@@ -31,6 +31,7 @@ BERLIN = ClinicCalendar(
     "Europe/Berlin", holidays=frozenset({date(2026, 12, 25), date(2026, 12, 26)})
 )
 MONDAY = date(2026, 11, 2)
+ONE = timedelta(days=1)
 
 
 def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -45,6 +46,7 @@ class Harness:
     state: PatientState = field(default_factory=PatientState)
     outputs: list[Output] = field(default_factory=list)
     counter: int = 0
+    known_blocks: list[Block] = field(default_factory=list)
 
     def feed(self, command: Command, today: date | None = None) -> tuple[Output, ...]:
         day = today or self.calendar.local_date(command.occurred_at)
@@ -109,11 +111,23 @@ class Harness:
         eligible: bool,
         blocks: tuple[Block, ...] = (),
         eligible_from: date | None = None,
+        history: tuple[Block, ...] | None = None,
     ) -> tuple[Output, ...]:
+        """The decision eligibility publishes on `on`.
+
+        Like eligibility, it carries every block known so far: unless `history` is given, a
+        block of an earlier decision that is not among `blocks` is over. An open one was
+        ended by a clinical event reported on `on` (a remission, a resolution): eligibility
+        ends it the day after (R-REMISSION).
+        """
+        if history is None:
+            ended = [b for b in self.known_blocks if (b.rule, b.since) not in _keys(blocks)]
+            history = tuple(b if b.until else Block(b.rule, b.since, on + ONE) for b in ended)
+        self.known_blocks = [*history, *blocks]
         version = self.state.eligibility_version + 1
         return self.feed(
             EligibilityChanged(
-                self.next_id("el"), at(on, 12), eligible, eligible_from, blocks, version
+                self.next_id("el"), at(on, 12), eligible, eligible_from, blocks, version, history
             )
         )
 
@@ -128,3 +142,7 @@ class Harness:
 
     def last(self, kind: type[CourseOutput]) -> CourseOutput:
         return next(o for o in reversed(self.outputs) if isinstance(o, kind))
+
+
+def _keys(blocks: tuple[Block, ...]) -> set[tuple[str, date]]:
+    return {(b.rule, b.since) for b in blocks}
