@@ -334,18 +334,7 @@ def final_state(system: System, patient: str, done: list[Session]) -> dict[str, 
     return {"status": course["status"], "plan": plan, "decision": decision}
 
 
-LATE_FLARE_NOT_PUBLISHED = (
-    "eligibility drops blocks that are over by today (decision.decide keeps only blocks not "
-    "over_by(today)), so a flare reported after the remission that ended it yesterday leaves "
-    "the decision unchanged and nothing is published: the planner never cancels the sessions "
-    "planned inside the flare nor resumes from the next open day, unlike in clinical order"
-)
-
-
-@pytest.mark.parametrize(
-    "ended_days_before_confirmation",
-    [0, pytest.param(1, marks=pytest.mark.xfail(reason=LATE_FLARE_NOT_PUBLISHED, strict=True))],
-)
+@pytest.mark.parametrize("ended_days_before_confirmation", [0, 1])
 async def test_story_9_a_remission_before_its_late_flare_report_ends_as_in_clinical_order(
     system: System, ended_days_before_confirmation: int
 ) -> None:

@@ -26,7 +26,6 @@ def _header(record: Any, name: str) -> str | None:
 class Outcome:
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)  # patient → last data
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # course → last plan
-    course_patient: dict[str, str] = field(default_factory=dict)
     notices: dict[str, list[bytes]] = field(default_factory=dict)  # event id → each copy
     schedule_ids: set[str] = field(default_factory=set)
     eligibility_ids: set[str] = field(default_factory=set)
@@ -49,7 +48,6 @@ class Outcome:
             event = json.loads(r.value)
             out.schedule_ids.add(event["id"])
             data = event["data"]
-            out.course_patient[data["course_id"]] = r.key.decode()
             out.plans[data["course_id"]] = {
                 "status": data["status"],
                 "sessions": [
@@ -80,10 +78,8 @@ def same_decisions(base: Outcome, run: Outcome) -> list[str]:
     ]
 
 
-def same_plans(
-    base: Outcome, run: Outcome, *, leave_out: Iterable[str] = (), fields: Iterable[str] = PLAN
-) -> list[str]:
-    skip, keep = set(leave_out), tuple(fields)
+def same_plans(base: Outcome, run: Outcome, *, fields: Iterable[str] = PLAN) -> list[str]:
+    keep = tuple(fields)
 
     def part(plans: dict[str, dict[str, Any]], course: str) -> dict[str, Any] | None:
         plan = plans.get(course)
@@ -100,8 +96,7 @@ def same_plans(
     return [
         f"plan of {c}: baseline {part(base.plans, c)} != faulted {part(run.plans, c)}"
         for c in courses
-        if (base.course_patient.get(c) or run.course_patient.get(c)) not in skip
-        and part(base.plans, c) != part(run.plans, c)
+        if part(base.plans, c) != part(run.plans, c)
     ]
 
 
