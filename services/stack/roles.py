@@ -3,6 +3,8 @@ schema and can touch nothing else (no other schema, no objects in `public`)."""
 
 import asyncpg
 
+from services.stack.scram import new_scram_verifier
+
 SERVICES = ("eligibility", "planner", "notifier")
 
 
@@ -23,7 +25,7 @@ async def provision(admin_url: str, database: str, passwords: dict[str, str] | N
                 await conn.execute(f'CREATE ROLE "{role}" LOGIN')
             password = (passwords or {}).get(service)
             if password is not None:
-                await conn.execute(f"ALTER ROLE \"{role}\" PASSWORD '{_quoted(password)}'")
+                await conn.execute(_set_password(role, password))
             await conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
             await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{service}" AUTHORIZATION "{role}"')
             await conn.execute(f'ALTER SCHEMA "{service}" OWNER TO "{role}"')
@@ -44,6 +46,14 @@ BEGIN
   END LOOP;
 END $$
 """
+
+
+def _set_password(role: str, password: str) -> str:
+    """The statement setting a role's password: it holds the SCRAM verifier, never the
+    password, which would otherwise reach the server log (see `services.stack.scram`)."""
+    if not password:  # as PostgreSQL does with an empty password: none
+        return f'ALTER ROLE "{role}" PASSWORD NULL'
+    return f"ALTER ROLE \"{role}\" PASSWORD '{_quoted(new_scram_verifier(password))}'"
 
 
 def _quoted(literal: str) -> str:

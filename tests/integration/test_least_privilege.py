@@ -73,30 +73,46 @@ async def test_a_service_role_cannot_create_anything_outside_its_schema(service:
 
 
 def scram_matches(verifier: str, password: str) -> bool:
-    """Whether PostgreSQL's SCRAM-SHA-256 verifier (pg_authid) is that of this ASCII password."""
+    """Whether PostgreSQL's SCRAM-SHA-256 verifier (pg_authid) is that of this ASCII password:
+    both keys re-derived here from its salt and iterations (the local cluster trusts its
+    roles, so a login would not check the password)."""
     method, _, rest = verifier.partition("$")
     iterations_salt, _, keys = rest.partition("$")
     iterations, _, salt = iterations_salt.partition(":")
-    stored_key, _, _server_key = keys.partition(":")
+    stored_key, _, server_key = keys.partition(":")
     salted = hashlib.pbkdf2_hmac(
         "sha256", password.encode(), base64.b64decode(salt), int(iterations)
     )
     client_key = hmac.digest(salted, b"Client Key", "sha256")
-    expected = base64.b64encode(hashlib.sha256(client_key).digest()).decode()
-    return method == "SCRAM-SHA-256" and hmac.compare_digest(expected, stored_key)
+    expected_stored = base64.b64encode(hashlib.sha256(client_key).digest()).decode()
+    expected_server = base64.b64encode(hmac.digest(salted, b"Server Key", "sha256")).decode()
+    return (
+        method == "SCRAM-SHA-256"
+        and hmac.compare_digest(expected_stored, stored_key)
+        and hmac.compare_digest(expected_server, server_key)
+    )
+
+
+def salt_and_iterations(verifier: str) -> tuple[bytes, int]:
+    iterations, _, salt = verifier.split("$")[1].partition(":")
+    return base64.b64decode(salt), int(iterations)
 
 
 async def test_cli_provision_sets_each_role_password_quietly_and_twice(
     db: asyncpg.Connection, suffix: str
 ) -> None:
     """`courseflow db provision` as compose's `db-roles` runs it: superuser URL and the
-    passwords from the environment; a second run changes nothing and exits 0 too."""
+    passwords from the environment; a second run changes nothing and exits 0 too. Its
+    session logs every statement (`log_statement=all` in the URL), and the server log gets
+    the SCRAM verifiers, never a password."""
     passwords = {service: f"pw'{service}-{suffix}" for service in SERVICES}
     env = {
         **os.environ,
-        "COURSEFLOW_DATABASE_URL": STACK.url,
+        "COURSEFLOW_DATABASE_URL": f"{STACK.url}?log_statement=all",
         **{password_variable(service): pw for service, pw in passwords.items()},
     }
+    server_log = STACK.data_dir.parent / "postgres.log"
+    logged_before = server_log.stat().st_size
     try:
         for _ in range(2):
             proc = await asyncio.create_subprocess_exec(
@@ -109,11 +125,20 @@ async def test_cli_provision_sets_each_role_password_quietly_and_twice(
             assert proc.returncode == 0, err.decode()
             assert out.decode().count("(password set)") == len(SERVICES)
             assert suffix not in (out + err).decode()
+        with server_log.open("rb") as log:
+            log.seek(logged_before)
+            logged = log.read().decode(errors="replace")
+        assert logged.count("PASSWORD 'SCRAM-SHA-256$4096:") == 2 * len(SERVICES)
+        assert suffix not in logged
         for service in SERVICES:
             role = role_for(service)
             verifier = await db.fetchval(
                 "SELECT rolpassword FROM pg_authid WHERE rolname = $1", role
             )
+            assert verifier.startswith("SCRAM-SHA-256$"), service
+            assert verifier in logged  # the very string sent is the one stored
+            salt, iterations = salt_and_iterations(verifier)
+            assert (len(salt), iterations) == (16, 4096)
             assert scram_matches(verifier, passwords[service]), service
             assert not scram_matches(verifier, f"{passwords[service]}x")
             owner = await db.fetchval(
