@@ -13,3 +13,13 @@ async def first_delivery(conn: Conn, consumer: str, source: str, event_id: str) 
         event_id,
     )
     return bool(inserted)
+
+
+async def forget_delivery(conn: Conn, consumer: str, source: str, event_id: str) -> None:
+    """Take back an inbox row of this transaction (the event was rejected, not handled)."""
+    await conn.execute(
+        "DELETE FROM inbox WHERE consumer = $1 AND source = $2 AND event_id = $3",
+        consumer,
+        source,
+        event_id,
+    )

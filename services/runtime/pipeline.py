@@ -4,6 +4,11 @@ The Kafka offset is committed by the caller only after this transaction commits,
 in between redelivers the batch and the inbox turns the redelivery into a no-op. Bad input is
 dead-lettered inside the same transaction and never blocks the partition; transient failures
 are retried and, if they last, re-raised so the consumer rewinds and tries again later.
+
+A batch first runs without a savepoint per event (two round trips fewer per event): a
+handler raises `Rejected` before it writes anything, so a rejected event only needs its
+inbox row taken back. Should a handler fail in any other way, the batch is rolled back and
+run again with a savepoint around every event, so only the failing event is dead-lettered.
 """
 
 import time
@@ -16,7 +21,7 @@ import asyncpg
 
 from services.runtime.db import Conn
 from services.runtime.deadletters import dead_letter
-from services.runtime.inbox import first_delivery
+from services.runtime.inbox import first_delivery, forget_delivery
 from services.runtime.incoming import Incoming
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.retry import is_transient, retry_transient
@@ -30,7 +35,10 @@ def current_incoming() -> Incoming | None:
 
 
 class Rejected(Exception):  # noqa: N818 - a verdict on the input, not a fault of ours
-    """The input cannot be used; `reason` is one line and never contains input values."""
+    """The input cannot be used; `reason` is one line and never contains input values.
+
+    Raise it before writing anything: a batch's first run keeps no savepoint per event.
+    """
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -61,6 +69,13 @@ class BatchResult:
     dead_letters: int = 0
 
 
+class _HandlerError(Exception):
+    """A handler failed in a way that is neither transient nor a `Rejected` verdict."""
+
+
+_HandleOne = Callable[[Conn, Incoming, BatchResult], Awaitable[list[OutboxMessage]]]
+
+
 @dataclass
 class Pipeline(Generic[E]):
     consumer: str
@@ -76,23 +91,60 @@ class Pipeline(Generic[E]):
     async def _in_one_transaction(
         self, pool: asyncpg.Pool, records: Sequence[Incoming]
     ) -> BatchResult:
+        try:
+            return await self._run(pool, records, self._handle_fast)
+        except _HandlerError as failed:
+            self.log.warning(
+                "batch rolled back; run again with a savepoint per event",
+                error=type(failed.__cause__).__name__, batch_size=len(records),
+            )  # fmt: skip
+            return await self._run(pool, records, self._handle_one)
+
+    async def _run(
+        self, pool: asyncpg.Pool, records: Sequence[Incoming], handle_one: _HandleOne
+    ) -> BatchResult:
         result = BatchResult()
         async with pool.acquire() as conn, conn.transaction():
             await lock_keys(conn, self.schema, [r.key for r in records])
             outputs: list[OutboxMessage] = []
             for incoming in records:
-                outputs += await self._one(conn, incoming, result)
+                token = _handling.set(incoming)
+                try:
+                    outputs += await handle_one(conn, incoming, result)
+                finally:
+                    _handling.reset(token)
             await enqueue(conn, self.schema, outputs)
         return result
 
-    async def _one(
+    async def _handle_fast(
         self, conn: Conn, incoming: Incoming, result: BatchResult
     ) -> list[OutboxMessage]:
-        token = _handling.set(incoming)
+        started = time.perf_counter()
         try:
-            return await self._handle_one(conn, incoming, result)
-        finally:
-            _handling.reset(token)
+            event = self.decode(incoming.value)
+        except Rejected as exc:
+            return await self._dead_once(conn, incoming, exc.reason, result, self.log)
+        log = self.log.bind(
+            event_id=event.id, event_type=event.type, patient_id=event.subject,
+            correlation_id=event.correlationid,
+        )  # fmt: skip
+        if not await first_delivery(conn, self.consumer, event.source, event.id):
+            result.duplicates += 1
+            log.info("duplicate skipped")
+            return []
+        try:
+            outputs = list(await self.process(conn, event))
+        except Rejected as exc:
+            # Nothing was written but the inbox row, which a replay must not find.
+            await forget_delivery(conn, self.consumer, event.source, event.id)
+            return await self._dead_once(conn, incoming, exc.reason, result, log)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise _HandlerError from exc
+        result.handled += 1
+        log.info("handled", published=len(outputs), latency_ms=_ms_since(started))
+        return outputs
 
     async def _handle_one(
         self, conn: Conn, incoming: Incoming, result: BatchResult

@@ -139,6 +139,39 @@ async def test_invalid_message_is_dead_lettered_with_headers_and_the_next_one_is
     assert await effect_count(db, echo.schema, rejected_id) == 0
 
 
+async def inbox_count(db: asyncpg.Connection, schema: str, event_id: str) -> int:
+    return int(await db.fetchval(f'SELECT count(*) FROM "{schema}".inbox WHERE event_id = $1',
+                                 event_id))  # fmt: skip
+
+
+async def test_a_handler_failing_after_a_write_rolls_back_only_its_own_event(
+    bootstrap: str, suffix: str, db: asyncpg.Connection
+) -> None:
+    """The batch's fast run is rolled back and run again with savepoints: the failing
+    event leaves nothing behind and is dead-lettered, every other event of the batch
+    takes effect once, and a rejected event leaves no inbox row (so it can be replayed)."""
+    in_topic = f"in-{suffix}"
+    await ensure_topics(bootstrap, [in_topic, f"out-{suffix}", f"dead-{suffix}"], partitions=2)
+    before, before_value = echo_event(patient="P-9")
+    crash, crash_value = echo_event("echo.crash", patient="P-9")
+    rejected, rejected_value = echo_event("echo.reject", patient="P-9")
+    after, after_value = echo_event(patient="P-9")
+    for value in (before_value, crash_value, rejected_value, after_value):
+        await produce(bootstrap, in_topic, value, key=b"P-9")
+    runtime = build(f"echo_{suffix}", suffix)  # started after the four are in: one batch
+    await runtime.start()
+    try:
+        await eventually(lambda: effect_count(db, runtime.schema, after), timeout_s=60)
+        dead = await read_until(bootstrap, f"dead-{suffix}", lambda rs: len(rs) >= 2)
+    finally:
+        await runtime.stop()
+    assert [d.value for d in dead] == [crash_value, rejected_value]
+    assert dict(dead[0].headers)["x-error"] == b"handler failed: RuntimeError"
+    events = (before, crash, rejected, after)
+    assert [await effect_count(db, runtime.schema, e) for e in events] == [1, 0, 0, 1]
+    assert [await inbox_count(db, runtime.schema, e) for e in events] == [1, 0, 0, 1]
+
+
 async def test_migrations_apply_once_and_pool_sees_the_service_schema(suffix: str) -> None:
     from services.runtime.db import migrate  # noqa: PLC0415
 

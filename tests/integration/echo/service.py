@@ -2,6 +2,7 @@
 
 Each valid input adds one row to `effects` (no uniqueness: a doubled effect would show) and
 publishes one echo to the schedule topic with the same id, so duplicates are countable.
+`echo.reject` is rejected before any write; `echo.crash` fails after writing its effect.
 Run as a process with `python -m tests.integration.echo.service NAME SUFFIX`.
 """
 
@@ -61,6 +62,8 @@ def build(name: str, suffix: str) -> ServiceRuntime:
         if event.type == "echo.reject":
             raise Rejected("rejected by the echo rules")
         await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", event.id)
+        if event.type == "echo.crash":  # a bug after a write: the write must not stay
+            raise RuntimeError("the echo handler failed")
         echo = json.dumps({"id": event.id, "type": "echo.done", "subject": event.subject})
         return [OutboxMessage(settings.topic_schedule, event.subject.encode(), echo.encode())]
 
