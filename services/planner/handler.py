@@ -81,11 +81,11 @@ class PlannerHandler:
         for output in outputs:
             if isinstance(output, CourseRejected):
                 raise Rejected(f"{output.rules[0]}: {output.reason}")
-        if new_state != state:
+        reminders = [output for output in outputs if isinstance(output, ArmReminder)]
+        if new_state != state or reminders:  # a reminder refers to the patient's row
             await repository.save(conn, patient_id, new_state)
-        for output in outputs:
-            if isinstance(output, ArmReminder):
-                await repository.arm_reminder(conn, patient_id, output.course_id, output.fire_on)
+        for reminder in reminders:
+            await repository.arm_reminder(conn, patient_id, reminder.course_id, reminder.fire_on)
         envelopes = Envelopes(self.source, patient_id, cause, self.clock.now())
         events = [to_wire(output, new_state, envelopes) for output in outputs]
         topic = self.settings.topic_schedule

@@ -10,14 +10,12 @@ ReminderKey = tuple[str, str]  # (patient_id, course_id)
 
 
 async def load_for_update(conn: Conn, patient_id: str) -> PatientState:
-    """Lock the patient's row so both topics' handlers of one patient take turns.
+    """Lock the patient's row, if there is one, for the rest of the transaction.
 
-    The row is created first if missing: two first events of a new patient, one per topic,
-    then wait for each other instead of racing to insert it.
+    The consumed batches already hold every patient's advisory lock (`pipeline.lock_keys`),
+    so both topics take turns on a patient even before its row exists; the row lock makes a
+    reminder's day, which only comes for a stored patient, wait its turn too.
     """
-    await conn.execute(
-        "INSERT INTO patients (patient_id) VALUES ($1) ON CONFLICT DO NOTHING", patient_id
-    )
     raw = await conn.fetchval(
         "SELECT state::text FROM patients WHERE patient_id = $1 FOR UPDATE", patient_id
     )
@@ -26,7 +24,8 @@ async def load_for_update(conn: Conn, patient_id: str) -> PatientState:
 
 async def save(conn: Conn, patient_id: str, state: PatientState) -> None:
     await conn.execute(
-        "UPDATE patients SET state = $2::jsonb, updated_at = now() WHERE patient_id = $1",
+        "INSERT INTO patients (patient_id, state) VALUES ($1, $2::jsonb) "
+        "ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
         patient_id,
         json.dumps(state.to_json()),
     )
