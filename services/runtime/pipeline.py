@@ -12,7 +12,8 @@ run again with a savepoint around every event, so only the failing event is dead
 """
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -21,7 +22,7 @@ import asyncpg
 
 from services.runtime.db import Conn
 from services.runtime.deadletters import dead_letter
-from services.runtime.inbox import first_delivery, forget_delivery
+from services.runtime.inbox import first_deliveries, first_delivery, forget_delivery
 from services.runtime.incoming import Incoming
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.retry import is_transient, retry_transient
@@ -73,7 +74,13 @@ class _HandlerError(Exception):
     """A handler failed in a way that is neither transient nor a `Rejected` verdict."""
 
 
-_HandleOne = Callable[[Conn, Incoming, BatchResult], Awaitable[list[OutboxMessage]]]
+@contextmanager
+def _handling_of(incoming: Incoming) -> Iterator[None]:
+    token = _handling.set(incoming)
+    try:
+        yield
+    finally:
+        _handling.reset(token)
 
 
 @dataclass
@@ -92,46 +99,66 @@ class Pipeline(Generic[E]):
         self, pool: asyncpg.Pool, records: Sequence[Incoming]
     ) -> BatchResult:
         try:
-            return await self._run(pool, records, self._handle_fast)
+            return await self._run_fast(pool, records)
         except _HandlerError as failed:
             self.log.warning(
                 "batch rolled back; run again with a savepoint per event",
                 error=type(failed.__cause__).__name__, batch_size=len(records),
             )  # fmt: skip
-            return await self._run(pool, records, self._handle_one)
+            return await self._run_carefully(pool, records)
 
-    async def _run(
-        self, pool: asyncpg.Pool, records: Sequence[Incoming], handle_one: _HandleOne
-    ) -> BatchResult:
+    async def _run_fast(self, pool: asyncpg.Pool, records: Sequence[Incoming]) -> BatchResult:
+        """The whole batch's inbox rows in one statement, no savepoint per event."""
+        result = BatchResult()
+        decoded = [self._decoded(incoming) for incoming in records]
+        async with pool.acquire() as conn, conn.transaction():
+            await lock_keys(conn, self.schema, [r.key for r in records])
+            keys = [(e.source, e.id) for e in decoded if not isinstance(e, Rejected)]
+            first = await first_deliveries(conn, self.consumer, keys)
+            outputs: list[OutboxMessage] = []
+            for incoming, event in zip(records, decoded, strict=True):
+                with _handling_of(incoming):
+                    outputs += await self._handle_fast(conn, incoming, event, first, result)
+            await enqueue(conn, self.schema, outputs)
+        return result
+
+    async def _run_carefully(self, pool: asyncpg.Pool, records: Sequence[Incoming]) -> BatchResult:
         result = BatchResult()
         async with pool.acquire() as conn, conn.transaction():
             await lock_keys(conn, self.schema, [r.key for r in records])
             outputs: list[OutboxMessage] = []
             for incoming in records:
-                token = _handling.set(incoming)
-                try:
-                    outputs += await handle_one(conn, incoming, result)
-                finally:
-                    _handling.reset(token)
+                with _handling_of(incoming):
+                    outputs += await self._handle_one(conn, incoming, result)
             await enqueue(conn, self.schema, outputs)
         return result
 
-    async def _handle_fast(
-        self, conn: Conn, incoming: Incoming, result: BatchResult
-    ) -> list[OutboxMessage]:
-        started = time.perf_counter()
+    def _decoded(self, incoming: Incoming) -> E | Rejected:
         try:
-            event = self.decode(incoming.value)
+            return self.decode(incoming.value)
         except Rejected as exc:
-            return await self._dead_once(conn, incoming, exc.reason, result, self.log)
+            return exc
+
+    async def _handle_fast(
+        self,
+        conn: Conn,
+        incoming: Incoming,
+        event: E | Rejected,
+        first: set[tuple[str, str]],
+        result: BatchResult,
+    ) -> list[OutboxMessage]:
+        if isinstance(event, Rejected):
+            return await self._dead_once(conn, incoming, event.reason, result, self.log)
+        started = time.perf_counter()
         log = self.log.bind(
             event_id=event.id, event_type=event.type, patient_id=event.subject,
             correlation_id=event.correlationid,
         )  # fmt: skip
-        if not await first_delivery(conn, self.consumer, event.source, event.id):
+        if (event.source, event.id) not in first:  # stored before, or earlier in this batch
             result.duplicates += 1
             log.info("duplicate skipped")
             return []
+        first.discard((event.source, event.id))
         try:
             outputs = list(await self.process(conn, event))
         except Rejected as exc:

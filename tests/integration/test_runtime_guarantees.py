@@ -149,14 +149,15 @@ async def test_a_handler_failing_after_a_write_rolls_back_only_its_own_event(
 ) -> None:
     """The batch's fast run is rolled back and run again with savepoints: the failing
     event leaves nothing behind and is dead-lettered, every other event of the batch
-    takes effect once, and a rejected event leaves no inbox row (so it can be replayed)."""
+    takes effect once (a copy within the batch too), and a rejected event leaves no inbox
+    row (so it can be replayed)."""
     in_topic = f"in-{suffix}"
     await ensure_topics(bootstrap, [in_topic, f"out-{suffix}", f"dead-{suffix}"], partitions=2)
     before, before_value = echo_event(patient="P-9")
     crash, crash_value = echo_event("echo.crash", patient="P-9")
     rejected, rejected_value = echo_event("echo.reject", patient="P-9")
     after, after_value = echo_event(patient="P-9")
-    for value in (before_value, crash_value, rejected_value, after_value):
+    for value in (before_value, before_value, crash_value, rejected_value, after_value):
         await produce(bootstrap, in_topic, value, key=b"P-9")
     runtime = build(f"echo_{suffix}", suffix)  # started after the four are in: one batch
     await runtime.start()
