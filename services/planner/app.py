@@ -9,7 +9,7 @@ from faststream.asgi import AsgiFastStream
 from services.planner.calendar import ClinicCalendar
 from services.planner.handler import PlannerHandler
 from services.planner.policy import PlannerPolicy
-from services.planner.repository import claim_due_reminders
+from services.planner.repository import claim_due_reminders, states_of_batch
 from services.planner.settings import PlannerSettings
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock
@@ -39,8 +39,14 @@ def build_runtime(
     handler = PlannerHandler(
         settings, calendar_from(settings), policy, clock or SystemClock(settings.clock_offset_days)
     )
-    runtime.consume(settings.topic_patient_events, decode_clinic_event, handler.on_clinic_event)
-    runtime.consume(settings.topic_eligibility, decode_any_event, handler.on_eligibility_event)
+    runtime.consume(
+        settings.topic_patient_events, decode_clinic_event, handler.on_clinic_event,
+        batch_scope=states_of_batch,
+    )  # fmt: skip
+    runtime.consume(
+        settings.topic_eligibility, decode_any_event, handler.on_eligibility_event,
+        batch_scope=states_of_batch,
+    )  # fmt: skip
 
     def reminders(pool: asyncpg.Pool) -> Periodic:
         loop = TimerLoop(pool, name, claim_due_reminders, handler.on_reminder, handler.today)

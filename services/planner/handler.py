@@ -85,7 +85,7 @@ class PlannerHandler:
         if new_state != state or reminders:  # a reminder refers to the patient's row
             await repository.save(conn, patient_id, new_state)
         for reminder in reminders:
-            await repository.arm_reminder(conn, patient_id, reminder.course_id, reminder.fire_on)
+            await repository.arm(conn, patient_id, reminder.course_id, reminder.fire_on)
         envelopes = Envelopes(self.source, patient_id, cause, self.clock.now())
         events = [to_wire(output, new_state, envelopes) for output in outputs]
         topic = self.settings.topic_schedule

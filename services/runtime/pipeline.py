@@ -13,7 +13,7 @@ run again with a savepoint around every event, so only the failing event is dead
 
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
@@ -61,6 +61,9 @@ class Envelope(Protocol):
 
 E = TypeVar("E", bound=Envelope)
 Process = Callable[[Conn, E], Awaitable[Sequence[OutboxMessage]]]
+# Wraps the events of a batch's fast run, given the patients (subjects) about to be handled:
+# a service may load their states in one query and write back the changed ones at the end.
+BatchScope = Callable[[Conn, Sequence[str]], AbstractAsyncContextManager[None]]
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Pipeline(Generic[E]):
     process: Process[E]
     dead_letter_topic: str
     log: Any
+    batch_scope: BatchScope | None = None
 
     async def handle(self, pool: asyncpg.Pool, records: Sequence[Incoming]) -> BatchResult:
         return await retry_transient(lambda: self._in_one_transaction(pool, records), log=self.log)
@@ -115,10 +119,12 @@ class Pipeline(Generic[E]):
             await lock_keys(conn, self.schema, [r.key for r in records])
             keys = [(e.source, e.id) for e in decoded if not isinstance(e, Rejected)]
             first = await first_deliveries(conn, self.consumer, keys)
+            subjects = [e.subject for e in decoded if not isinstance(e, Rejected)]
             outputs: list[OutboxMessage] = []
-            for incoming, event in zip(records, decoded, strict=True):
-                with _handling_of(incoming):
-                    outputs += await self._handle_fast(conn, incoming, event, first, result)
+            async with self._scope(conn, subjects):
+                for incoming, event in zip(records, decoded, strict=True):
+                    with _handling_of(incoming):
+                        outputs += await self._handle_fast(conn, incoming, event, first, result)
             await enqueue(conn, self.schema, outputs)
         return result
 
@@ -132,6 +138,9 @@ class Pipeline(Generic[E]):
                     outputs += await self._handle_one(conn, incoming, result)
             await enqueue(conn, self.schema, outputs)
         return result
+
+    def _scope(self, conn: Conn, subjects: Sequence[str]) -> AbstractAsyncContextManager[None]:
+        return nullcontext() if self.batch_scope is None else self.batch_scope(conn, subjects)
 
     def _decoded(self, incoming: Incoming) -> E | Rejected:
         try:

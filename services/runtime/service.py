@@ -24,7 +24,7 @@ from services.runtime.db import create_pool, migrate
 from services.runtime.incoming import Incoming
 from services.runtime.kafka_security import broker_security, client_options
 from services.runtime.metrics import Metrics
-from services.runtime.pipeline import E, Pipeline, Process
+from services.runtime.pipeline import BatchScope, E, Pipeline, Process
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import ensure_topics
@@ -90,12 +90,19 @@ class ServiceRuntime:
             raise RuntimeError(f"{self.name} is not started")
         return self._relay
 
-    def consume(self, topic: str, decode: Callable[[bytes], E], process: Process[E]) -> None:
+    def consume(
+        self,
+        topic: str,
+        decode: Callable[[bytes], E],
+        process: Process[E],
+        batch_scope: BatchScope | None = None,
+    ) -> None:
         """Handle `topic` in the consumer group named after the service: each batch in one
         transaction with the inbox, dead letters and outbox of the service's schema."""
         pipeline = Pipeline(
             consumer=self.name, schema=self.schema, decode=decode, process=process,
             dead_letter_topic=self.settings.topic_dead_letters, log=self.log,
+            batch_scope=batch_scope,
         )  # fmt: skip
 
         @self.broker.subscriber(
