@@ -1,6 +1,7 @@
 """The deliveries table read and written by the worker: claim what is due, record outcomes."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,23 +53,42 @@ async def claim_due(conn: Conn, now: datetime, limit: int) -> list[DeliveryRow]:
     return [DeliveryRow.from_record(r) for r in rows]
 
 
-async def carried_by(conn: Conn, notice_id: str) -> list[DeliveryRow]:
+async def carried_by(conn: Conn, notice_ids: Sequence[str]) -> dict[str, list[DeliveryRow]]:
+    """For each notice, the notices merged into it (coalescing), oldest first."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM deliveries WHERE carried_by = $1 ORDER BY created_at",  # noqa: S608
-        uuid.UUID(notice_id),
+        f"SELECT carried_by::text AS carrier, {_COLUMNS} FROM deliveries "  # noqa: S608
+        "WHERE carried_by = ANY($1::uuid[]) ORDER BY created_at",
+        [uuid.UUID(notice_id) for notice_id in notice_ids],
     )
-    return [DeliveryRow.from_record(r) for r in rows]
+    carried: dict[str, list[DeliveryRow]] = {}
+    for row in rows:
+        fields = dict(row)
+        carried.setdefault(fields.pop("carrier"), []).append(DeliveryRow.from_record(fields))
+    return carried
 
 
-async def finish(conn: Conn, notice_id: str, status: str, attempts: int, error: str | None) -> None:
-    """The final outcome, for the notice and every notice it carried."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    notice_id: str
+    status: str  # "delivered" or "failed"
+    attempts: int
+    error: str | None
+
+
+async def finish(conn: Conn, outcomes: Sequence[Outcome]) -> None:
+    """The final outcomes, each for its notice and every notice it carried, in one go."""
+    if not outcomes:
+        return
     await conn.execute(
-        "UPDATE deliveries SET status = $2, attempts = $3, last_error = $4, finished_at = now() "
-        "WHERE notice_id = $1 OR carried_by = $1",
-        uuid.UUID(notice_id),
-        status,
-        attempts,
-        error,
+        "UPDATE deliveries AS d SET status = o.status, attempts = o.attempts, "
+        "last_error = o.error, finished_at = now() "
+        "FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[]) "
+        "AS o(notice_id, status, attempts, error) "
+        "WHERE d.notice_id = o.notice_id OR d.carried_by = o.notice_id",
+        [uuid.UUID(o.notice_id) for o in outcomes],
+        [o.status for o in outcomes],
+        [o.attempts for o in outcomes],
+        [o.error for o in outcomes],
     )
 
 

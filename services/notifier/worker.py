@@ -17,7 +17,7 @@ from services.notifier import deliveries
 from services.notifier.backoff import RetryPolicy
 from services.notifier.channels.base import DeliveryError
 from services.notifier.channels.dispatch import Channels
-from services.notifier.deliveries import DeliveryRow
+from services.notifier.deliveries import DeliveryRow, Outcome
 from services.notifier.outcomes import Outcomes
 from services.notifier.routing import RoutingConfig
 from services.runtime import failpoints
@@ -42,15 +42,21 @@ class DeliveryWorker:
         """Send what is due now; return how many deliveries were attempted."""
         async with self.pool.acquire() as conn, conn.transaction():
             due = await deliveries.claim_due(conn, self.clock.now(), self.batch_size)
-            merged = [await deliveries.carried_by(conn, row.notice_id) for row in due]
+            carried = await deliveries.carried_by(conn, [row.notice_id for row in due])
+            merged = [carried.get(row.notice_id, []) for row in due]
             errors = await asyncio.gather(
-                *(self._send(row, carried) for row, carried in zip(due, merged, strict=True))
+                *(self._send(row, rows) for row, rows in zip(due, merged, strict=True))
             )
             if due:
                 failpoints.hit("after_delivery")
+            finished: list[Outcome] = []
             outputs: list[OutboxMessage] = []
-            for row, error in zip(due, errors, strict=True):
-                outputs += await self._record(conn, row, error)
+            for row, rows, error in zip(due, merged, errors, strict=True):
+                outcome = await self._outcome(conn, row, error)
+                if outcome is not None:
+                    finished.append(outcome)
+                    outputs += self._issued([row, *rows], outcome)
+            await deliveries.finish(conn, finished)
             await enqueue(conn, self.schema, outputs)
         return len(due)
 
@@ -66,30 +72,32 @@ class DeliveryWorker:
             return DeliveryError(f"channel failed: {type(exc).__name__}")
         return None
 
-    async def _record(
+    async def _outcome(
         self, conn: Conn, row: DeliveryRow, error: DeliveryError | None
-    ) -> list[OutboxMessage]:
+    ) -> Outcome | None:
+        """The final outcome of this attempt, or None when it is retried later."""
         attempts = row.attempts + 1
         log = self.log.bind(notice_id=row.notice_id, kind=row.kind, channel=row.channel,
                             patient_id=row.patient_id, attempts=attempts)  # fmt: skip
-        now = self.clock.now()
         if error is None:
-            await deliveries.finish(conn, row.notice_id, "delivered", attempts, None)
             log.info("notice delivered", delivery="delivered")
-            return await self._issued(conn, row, "delivered", attempts, None)
+            return Outcome(row.notice_id, "delivered", attempts, None)
         delay = None if error.permanent else self.retry.delay_after(attempts)
         if delay is not None:
-            due_at = now + timedelta(seconds=delay)
+            due_at = self.clock.now() + timedelta(seconds=delay)
             await deliveries.retry_later(conn, row.notice_id, attempts, due_at, error.reason)
             log.warning("delivery failed; will retry", reason=error.reason, retry_in_s=delay)
-            return []
-        await deliveries.finish(conn, row.notice_id, "failed", attempts, error.reason)
+            return None
         log.error("notice failed; dead-lettered", reason=error.reason, delivery="failed")
-        return await self._issued(conn, row, "failed", attempts, error.reason)
+        return Outcome(row.notice_id, "failed", attempts, error.reason)
 
-    async def _issued(
-        self, conn: Conn, row: DeliveryRow, delivery: str, attempts: int, error: str | None
-    ) -> list[OutboxMessage]:
+    def _issued(self, rows: list[DeliveryRow], outcome: Outcome) -> list[OutboxMessage]:
+        """`notice.issued` for the notice and every notice it carried."""
         now = self.clock.now()
-        rows = [row, *await deliveries.carried_by(conn, row.notice_id)]
-        return [m for r in rows for m in self.outcomes.messages(r, delivery, attempts, now, error)]
+        return [
+            message
+            for row in rows
+            for message in self.outcomes.messages(
+                row, outcome.status, outcome.attempts, now, outcome.error
+            )
+        ]
