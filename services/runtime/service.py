@@ -110,6 +110,8 @@ class ServiceRuntime:
             group_id=self.name,
             batch=True,
             max_records=self.settings.consumer_max_records,
+            fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
+            fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_skip_decoding,

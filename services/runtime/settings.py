@@ -51,6 +51,10 @@ class ServiceSettings(BaseSettings):
     topic_notices: str = topics.NOTICES
     topic_dead_letters: str = topics.DEAD_LETTERS
     consumer_max_records: int = 500
+    # Larger batches at moderate rates: less CPU per event for at most 50 ms per hop
+    # (docs/performance.md, "Batch size at moderate rates").
+    consumer_fetch_min_bytes: int = 65536
+    consumer_fetch_max_wait_ms: int = 50
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
     db_pool_max_size: int = 10
