@@ -1,5 +1,6 @@
 """Composition root of the notifier service (`courseflow run notifier`)."""
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +52,9 @@ def build_runtime(
     routing = load_routing(settings.routing_file)  # a bad file stops the start-up, clearly
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
     handler = NotifierHandler(settings, routing, clock)
+    queued = asyncio.Event()  # the delivery loop starts at once on notices queued here
     for topic in (settings.topic_schedule, settings.topic_eligibility):
-        runtime.consume(topic, decode_any_event, handler.on_event)
+        runtime.consume(topic, decode_any_event, handler.on_event, after_commit=queued.set)
 
     def deliveries(pool: asyncpg.Pool) -> _WorkerWithClient:
         client = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
@@ -68,7 +70,7 @@ def build_runtime(
         worker = DeliveryWorker(pool, name, routing, channels, outcomes, retry, clock, log,
                                 settings.delivery_batch_size)  # fmt: skip
         loop = Periodic("notifier-deliveries", worker.tick, settings.delivery_poll_interval_s, log,
-                        full_batch=worker.batch_size)  # fmt: skip
+                        full_batch=worker.batch_size, wakeup=queued)  # fmt: skip
         return _WorkerWithClient(loop, client)
 
     runtime.run_in_background(deliveries)

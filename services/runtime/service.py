@@ -96,9 +96,11 @@ class ServiceRuntime:
         decode: Callable[[bytes], E],
         process: Process[E],
         batch_scope: BatchScope | None = None,
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
         """Handle `topic` in the consumer group named after the service: each batch in one
-        transaction with the inbox, dead letters and outbox of the service's schema."""
+        transaction with the inbox, dead letters and outbox of the service's schema.
+        `after_commit` runs once a batch that handled events has committed (a wake-up)."""
         pipeline = Pipeline(
             consumer=self.name, schema=self.schema, decode=decode, process=process,
             dead_letter_topic=self.settings.topic_dead_letters, log=self.log,
@@ -122,6 +124,8 @@ class ServiceRuntime:
             started = time.perf_counter()
             result = await pipeline.handle(self.pool, [Incoming.from_record(r) for r in records])
             failpoints.hit("after_db_commit")
+            if after_commit is not None and result.handled:
+                after_commit()
             self.metrics.batch_done(
                 topic, handled=result.handled, duplicates=result.duplicates,
                 dead_letters=result.dead_letters, seconds=time.perf_counter() - started,
