@@ -64,8 +64,8 @@ bench: $(STAMP) ## Throughput and latency through the three services vs a bare K
 	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
 
 .PHONY: soak
-soak: $(STAMP) ## Soak: 30 minutes at ~half capacity (110 events/s); lag and memory must stay flat
-	status=0; $(COURSEFLOW) stack up && $(BIN)/python -m bench.pipeline --soak-minutes 30 --rate 110 \
+soak: $(STAMP) ## Soak: 30 minutes at ~half capacity (370 events/s); lag and memory must stay flat
+	status=0; $(COURSEFLOW) stack up && $(BIN)/python -m bench.pipeline --soak-minutes 30 --rate 370 \
 	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
 
 .PHONY: run

@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                         "eligibility/planner/notifier (default: the run's own groups)")  # fmt: skip
     p.add_argument("--keep-logs", action="store_true", help="keep the services' logs directory")
     p.add_argument("--soak-minutes", type=float, default=None,
-                   help="soak instead: send at --rate (default 110/s) for this long, sampling "
+                   help="soak instead: send at --rate (default 370/s) for this long, sampling "
                         "lag, outbox backlog and memory (see bench/soak.py)")  # fmt: skip
     p.add_argument("--sample-seconds", type=float, default=30.0, help="soak sampling period")
     return p

@@ -1,6 +1,6 @@
 """Soak: clinic events at a fixed rate for a long time; consumer lag and memory must stay flat.
 
-    .venv/bin/python -m bench.pipeline --soak-minutes 30 --rate 110
+    .venv/bin/python -m bench.pipeline --soak-minutes 30 --rate 370
 
 The services, topics, database and consumer groups are the harness's own (`start_services`),
 removed at the end even on Ctrl-C. Every --sample-seconds one line: elapsed, events sent,
@@ -25,7 +25,7 @@ from bench.pipeline import Run, remove_logs, start_services
 from bench.processes import SERVICES, Topics
 from bench.workload import generate
 
-DEFAULT_RATE = 110.0  # about half the latest measured capacity (233 events/s)
+DEFAULT_RATE = 370.0  # about half the latest measured capacity (742 events/s)
 EVENTS_PER_PATIENT = 10  # as `make bench`: 10,000 events for 1,000 patients
 LAG_TOLERANCE = 0.25
 LAG_SLACK_S = 5.0
