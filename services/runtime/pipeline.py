@@ -86,6 +86,9 @@ def _handling_of(incoming: Incoming) -> Iterator[None]:
         _handling.reset(token)
 
 
+_HandleEvents = Callable[[Conn, Sequence[Incoming], BatchResult], Awaitable[list[OutboxMessage]]]
+
+
 @dataclass
 class Pipeline(Generic[E]):
     consumer: str
@@ -103,41 +106,47 @@ class Pipeline(Generic[E]):
         self, pool: asyncpg.Pool, records: Sequence[Incoming]
     ) -> BatchResult:
         try:
-            return await self._run_fast(pool, records)
+            return await self._run(pool, records, self._events_fast)
         except _HandlerError as failed:
             self.log.warning(
                 "batch rolled back; run again with a savepoint per event",
                 error=type(failed.__cause__).__name__, batch_size=len(records),
             )  # fmt: skip
-            return await self._run_carefully(pool, records)
+            return await self._run(pool, records, self._events_carefully)
 
-    async def _run_fast(self, pool: asyncpg.Pool, records: Sequence[Incoming]) -> BatchResult:
+    async def _run(
+        self, pool: asyncpg.Pool, records: Sequence[Incoming], handle_events: _HandleEvents
+    ) -> BatchResult:
+        result = BatchResult()
+        async with pool.acquire() as conn, conn.transaction():
+            await lock_keys(conn, self.schema, [r.key for r in records])
+            outputs = await handle_events(conn, records, result)
+            await enqueue(conn, self.schema, outputs)
+        return result
+
+    async def _events_fast(
+        self, conn: Conn, records: Sequence[Incoming], result: BatchResult
+    ) -> list[OutboxMessage]:
         """The whole batch's inbox rows in one statement, no savepoint per event."""
-        result = BatchResult()
         decoded = [self._decoded(incoming) for incoming in records]
-        async with pool.acquire() as conn, conn.transaction():
-            await lock_keys(conn, self.schema, [r.key for r in records])
-            keys = [(e.source, e.id) for e in decoded if not isinstance(e, Rejected)]
-            first = await first_deliveries(conn, self.consumer, keys)
-            subjects = [e.subject for e in decoded if not isinstance(e, Rejected)]
-            outputs: list[OutboxMessage] = []
-            async with self._scope(conn, subjects):
-                for incoming, event in zip(records, decoded, strict=True):
-                    with _handling_of(incoming):
-                        outputs += await self._handle_fast(conn, incoming, event, first, result)
-            await enqueue(conn, self.schema, outputs)
-        return result
-
-    async def _run_carefully(self, pool: asyncpg.Pool, records: Sequence[Incoming]) -> BatchResult:
-        result = BatchResult()
-        async with pool.acquire() as conn, conn.transaction():
-            await lock_keys(conn, self.schema, [r.key for r in records])
-            outputs: list[OutboxMessage] = []
-            for incoming in records:
+        keys = [(e.source, e.id) for e in decoded if not isinstance(e, Rejected)]
+        first = await first_deliveries(conn, self.consumer, keys)
+        subjects = [e.subject for e in decoded if not isinstance(e, Rejected)]
+        outputs: list[OutboxMessage] = []
+        async with self._scope(conn, subjects):
+            for incoming, event in zip(records, decoded, strict=True):
                 with _handling_of(incoming):
-                    outputs += await self._handle_one(conn, incoming, result)
-            await enqueue(conn, self.schema, outputs)
-        return result
+                    outputs += await self._handle_fast(conn, incoming, event, first, result)
+        return outputs
+
+    async def _events_carefully(
+        self, conn: Conn, records: Sequence[Incoming], result: BatchResult
+    ) -> list[OutboxMessage]:
+        outputs: list[OutboxMessage] = []
+        for incoming in records:
+            with _handling_of(incoming):
+                outputs += await self._handle_one(conn, incoming, result)
+        return outputs
 
     def _scope(self, conn: Conn, subjects: Sequence[str]) -> AbstractAsyncContextManager[None]:
         return nullcontext() if self.batch_scope is None else self.batch_scope(conn, subjects)
