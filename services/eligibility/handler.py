@@ -26,6 +26,7 @@ from services.runtime.clock import Clock, local_today
 from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage
 from services.runtime.pipeline import Rejected
+from services.runtime.timers import TimerKey
 from services.runtime.wire import outbox_message
 
 
@@ -65,7 +66,8 @@ class EligibilityHandler:
             conn, event.subject, record(timeline, fact), previous, cause
         )
 
-    async def on_timer(self, conn: Conn, patient_id: str, due_on: date) -> Sequence[OutboxMessage]:
+    async def on_timer(self, conn: Conn, key: TimerKey, due_on: date) -> Sequence[OutboxMessage]:
+        (patient_id,) = key
         previous = await repository.load_for_update(conn, patient_id)
         if previous is None:
             await repository.set_timer(conn, patient_id, None)

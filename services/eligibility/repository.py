@@ -7,6 +7,9 @@ from datetime import date
 from services.eligibility.decision import Decision
 from services.eligibility.timeline import Timeline
 from services.runtime.db import Conn
+from services.runtime.timers import TimerTable
+
+TIMERS = TimerTable("eligibility.decision-timer", "timers", ("patient_id",), "due_on")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,23 +47,14 @@ async def save(conn: Conn, patient_id: str, record: PatientRecord) -> None:
 
 
 async def set_timer(conn: Conn, patient_id: str, due_on: date | None) -> None:
+    """Arm (a fresh timer: earlier failures forgotten) or clear the patient's timer."""
     if due_on is None:
         await conn.execute("DELETE FROM timers WHERE patient_id = $1", patient_id)
         return
     await conn.execute(
         "INSERT INTO timers (patient_id, due_on) VALUES ($1, $2) "
-        "ON CONFLICT (patient_id) DO UPDATE SET due_on = EXCLUDED.due_on",
+        "ON CONFLICT (patient_id) DO UPDATE SET due_on = EXCLUDED.due_on, "
+        "attempts = 0, retry_at = NULL, set_aside_at = NULL",
         patient_id,
         due_on,
     )
-
-
-async def claim_due_timers(conn: Conn, today: date, limit: int) -> list[str]:
-    """Timers due by `today`, locked for this transaction; other replicas skip them."""
-    rows = await conn.fetch(
-        "SELECT patient_id FROM timers WHERE due_on <= $1 "
-        "ORDER BY due_on, patient_id LIMIT $2 FOR UPDATE SKIP LOCKED",
-        today,
-        limit,
-    )
-    return [row["patient_id"] for row in rows]

@@ -16,3 +16,6 @@ class EligibilitySettings(ServiceSettings):
     fever_threshold_c: float = 37.5
     postop_min_days: int = 14
     timer_interval_s: float = 30.0
+    timer_max_attempts: int = 5
+    timer_first_retry_s: float = 60.0
+    timer_max_retry_s: float = 3600.0

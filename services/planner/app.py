@@ -1,6 +1,7 @@
 """Composition root of the planner service (`courseflow run planner`)."""
 
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from faststream import FastStream
@@ -9,13 +10,13 @@ from faststream.asgi import AsgiFastStream
 from services.planner.calendar import ClinicCalendar
 from services.planner.handler import PlannerHandler
 from services.planner.policy import PlannerPolicy
-from services.planner.repository import claim_due_reminders, states_of_batch
+from services.planner.repository import REMINDERS, states_of_batch
 from services.planner.settings import PlannerSettings
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock
 from services.runtime.periodic import Periodic
 from services.runtime.service import ServiceRuntime
-from services.runtime.timers import TimerLoop
+from services.runtime.timers import TimerLoop, TimerRetry
 from services.runtime.wire import decode_any_event, decode_clinic_event
 
 NAME = "planner"
@@ -49,11 +50,19 @@ def build_runtime(
     )  # fmt: skip
 
     def reminders(pool: asyncpg.Pool) -> Periodic:
-        loop = TimerLoop(pool, name, claim_due_reminders, handler.on_reminder, handler.today)
-        return loop.every(settings.timer_interval_s, log)
+        return reminder_loop(pool, name, handler, log).every(settings.timer_interval_s)
 
     runtime.run_in_background(reminders)
     return runtime, handler
+
+
+def reminder_loop(pool: asyncpg.Pool, schema: str, handler: PlannerHandler, log: Any) -> TimerLoop:
+    """Next-course reminders (R-COURSES-PER-YEAR) on their day."""
+    s = handler.settings
+    return TimerLoop(
+        pool, schema, REMINDERS, handler.on_reminder, handler.today, handler.clock.now,
+        s.topic_dead_letters, TimerRetry.of(s), log,
+    )  # fmt: skip
 
 
 def build_app() -> FastStream | AsgiFastStream:

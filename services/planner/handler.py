@@ -18,7 +18,6 @@ from services.planner.commands import Command, Tick
 from services.planner.decide import decide
 from services.planner.outputs import ArmReminder, CourseRejected
 from services.planner.policy import PlannerPolicy
-from services.planner.repository import ReminderKey
 from services.planner.screening import screen
 from services.planner.settings import PlannerSettings
 from services.planner.translate import eligibility_changed, to_command
@@ -27,6 +26,7 @@ from services.runtime.clock import Clock, local_today
 from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage
 from services.runtime.pipeline import Rejected
+from services.runtime.timers import TimerKey
 from services.runtime.wire import outbox_message
 
 NOT_A_DECISION = "unexpected event type: only courseflow.eligibility.decided is read here"
@@ -59,11 +59,9 @@ class PlannerHandler:
         cause = Cause(event.id, event.correlationid or event.id)
         return await self.decide_and_save(conn, event.subject, eligibility_changed(event), cause)
 
-    async def on_reminder(
-        self, conn: Conn, key: ReminderKey, due_on: date
-    ) -> Sequence[OutboxMessage]:
+    async def on_reminder(self, conn: Conn, key: TimerKey, due_on: date) -> Sequence[OutboxMessage]:
         patient_id, course_id = key
-        await repository.clear_reminder(conn, key)
+        await repository.clear_reminder(conn, (patient_id, course_id))
         tick_id = f"reminder:{patient_id}:{course_id}:{due_on.isoformat()}"
         tick = Tick(tick_id, self.clock.now())
         return await self.decide_and_save(conn, patient_id, tick, Cause(tick_id, tick_id))

@@ -15,8 +15,12 @@ from datetime import date
 
 from services.planner.state import PatientState
 from services.runtime.db import Conn
+from services.runtime.timers import TimerTable
 
 ReminderKey = tuple[str, str]  # (patient_id, course_id)
+REMINDERS = TimerTable(
+    "planner.next-course-reminder", "reminders", ("patient_id", "course_id"), "fire_on"
+)
 
 
 @dataclass
@@ -101,9 +105,11 @@ async def _save_many(conn: Conn, states: dict[str, PatientState]) -> None:
 
 
 async def arm_reminder(conn: Conn, patient_id: str, course_id: str, fire_on: date) -> None:
+    """A fresh reminder: earlier failures of one for the same course are forgotten."""
     await conn.execute(
         "INSERT INTO reminders (patient_id, course_id, fire_on) VALUES ($1, $2, $3) "
-        "ON CONFLICT (patient_id, course_id) DO UPDATE SET fire_on = EXCLUDED.fire_on",
+        "ON CONFLICT (patient_id, course_id) DO UPDATE SET fire_on = EXCLUDED.fire_on, "
+        "attempts = 0, retry_at = NULL, set_aside_at = NULL",
         patient_id,
         course_id,
         fire_on,
@@ -114,14 +120,3 @@ async def clear_reminder(conn: Conn, key: ReminderKey) -> None:
     await conn.execute(
         "DELETE FROM reminders WHERE patient_id = $1 AND course_id = $2", key[0], key[1]
     )
-
-
-async def claim_due_reminders(conn: Conn, today: date, limit: int) -> list[ReminderKey]:
-    """Reminders due by `today`, locked for this transaction; other replicas skip them."""
-    rows = await conn.fetch(
-        "SELECT patient_id, course_id FROM reminders WHERE fire_on <= $1 "
-        "ORDER BY fire_on, patient_id, course_id LIMIT $2 FOR UPDATE SKIP LOCKED",
-        today,
-        limit,
-    )
-    return [(row["patient_id"], row["course_id"]) for row in rows]

@@ -18,3 +18,6 @@ class PlannerSettings(ServiceSettings):
     holidays: tuple[date, ...] = ()
     next_course_reminder_days: int = 14
     timer_interval_s: float = 30.0
+    timer_max_attempts: int = 5
+    timer_first_retry_s: float = 60.0
+    timer_max_retry_s: float = 3600.0

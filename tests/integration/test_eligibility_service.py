@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 
 from schemas.envelope import Envelope
-from services.eligibility.app import build_runtime
+from services.eligibility.app import build_runtime, timer_loop
 from services.eligibility.dates import add_months
 from services.eligibility.handler import EligibilityHandler
-from services.eligibility.repository import claim_due_timers
 from services.eligibility.settings import EligibilitySettings
 from services.runtime import failpoints
 from services.runtime.service import ServiceRuntime
-from services.runtime.timers import TimerLoop
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
 from tests.integration.kafka_io import produce, read_until
@@ -138,9 +136,7 @@ async def test_story_5_postop_clearance_day_5_eligible_on_day_14_by_timer(
     assert [b["rule"] for b in waiting["blocks"]] == ["R-POSTOP"]
 
     runtime, handler = eligibility.runtime, eligibility.handler
-    timers = TimerLoop(
-        runtime.pool, runtime.schema, claim_due_timers, handler.on_timer, handler.today
-    )
+    timers = timer_loop(runtime.pool, runtime.schema, handler, runtime.log)
     eligibility.clock.today = surgery + timedelta(days=13)
     assert await timers.tick() == 0
     eligibility.clock.today = surgery + timedelta(days=14)

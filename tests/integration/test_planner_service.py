@@ -11,14 +11,13 @@ import pytest
 from schemas.codec import new_event, to_bytes
 from schemas.schedule import CourseScheduled
 from services.planner import repository
+from services.planner.app import reminder_loop
 from services.planner.cadence import Cadence, session_dates
 from services.planner.calendar import ClinicCalendar
 from services.planner.courses import project_courses
 from services.planner.policy import DEFAULT_POLICY
-from services.planner.repository import claim_due_reminders
 from services.planner.state import PatientState
 from services.runtime import failpoints
-from services.runtime.timers import TimerLoop
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import wire
 from tests.integration.kafka_io import produce, read_until
@@ -174,9 +173,7 @@ async def test_r_courses_per_year_reminder_timer_fires_once_only_without_a_new_c
     fire_on = D.fromisoformat(due_by) - timedelta(days=14)
 
     runtime, handler = planner.runtime, planner.handler
-    timers = TimerLoop(
-        runtime.pool, runtime.schema, claim_due_reminders, handler.on_reminder, handler.today
-    )
+    timers = reminder_loop(runtime.pool, runtime.schema, handler, runtime.log)
     planner.clock.today = fire_on - timedelta(days=1)
     assert await timers.tick() == 0
     planner.clock.today = fire_on

@@ -1,0 +1,154 @@
+"""One failing timer does not stall the others (issue 11, item 8), on the real database and broker.
+
+Two patients' eligibility timers come due on the same day; the fire function fails for one of
+them. The other fires at once; the failing one is tried again after its backoff, and after
+the last attempt it is dead-lettered (a message naming the timer) and set aside.
+"""
+
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from schemas.envelope import Envelope
+from services.eligibility.app import build_runtime, timer_loop
+from services.eligibility.handler import EligibilityHandler
+from services.eligibility.settings import EligibilitySettings
+from services.runtime.db import Conn
+from services.runtime.outbox import OutboxMessage
+from services.runtime.service import ServiceRuntime
+from services.runtime.timers import TimerKey, TimerRetry
+from tests.clinic_events import ClinicFeed, wire
+from tests.integration.kafka_io import produce, read_until
+
+D = date(2026, 3, 2)  # a Monday
+SURGERY = D + timedelta(days=2)
+DUE = SURGERY + timedelta(days=14)  # R-POSTOP: eligible again on day 14
+
+
+@dataclass
+class SettableClock:
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@dataclass
+class Eligibility:
+    runtime: ServiceRuntime
+    handler: EligibilityHandler
+    clock: SettableClock
+    bootstrap: str
+    suffix: str
+
+    async def send(self, *events: Envelope) -> None:
+        for event in events:
+            key, value = wire(event)
+            await produce(self.bootstrap, f"clinic-{self.suffix}", value, key=key)
+
+    async def records(self, topic: str, key: str, count: int) -> list[Any]:
+        def enough(records: list[Any]) -> bool:
+            return len([r for r in records if r.key == key.encode()]) >= count
+
+        records = await read_until(self.bootstrap, f"{topic}-{self.suffix}", enough)
+        return [r for r in records if r.key == key.encode()]
+
+
+@pytest.fixture
+async def eligibility(bootstrap: str, suffix: str) -> AsyncIterator[Eligibility]:
+    clock = SettableClock(datetime.combine(SURGERY + timedelta(days=5), datetime.min.time(), UTC))
+    settings = EligibilitySettings(
+        topic_patient_events=f"clinic-{suffix}", topic_eligibility=f"elig-{suffix}",
+        topic_schedule=f"sched-{suffix}", topic_notices=f"notices-{suffix}",
+        topic_dead_letters=f"dead-{suffix}", topic_partitions=2, outbox_poll_interval_s=0.2,
+        timer_interval_s=3600, log_format="json",
+    )  # fmt: skip
+    runtime, handler = build_runtime(settings, clock, name=f"elig_{suffix}")
+    await runtime.start()
+    try:
+        yield Eligibility(runtime, handler, clock, bootstrap, suffix)
+    finally:
+        await runtime.stop()
+
+
+async def waiting_for_postop(eligibility: Eligibility) -> tuple[ClinicFeed, ClinicFeed]:
+    """Two patients, each with a timer due on DUE."""
+    healthy, poisoned = ClinicFeed(), ClinicFeed()
+    for feed in (healthy, poisoned):
+        await eligibility.send(
+            feed.enrolled(D), feed.surgery(SURGERY), feed.cleared(SURGERY + timedelta(days=5))
+        )
+    for feed in (healthy, poisoned):
+        await eligibility.records("elig", feed.patient, 3)
+    return healthy, poisoned
+
+
+def failing_for(handler: EligibilityHandler, patient_id: str, calls: list[TimerKey]) -> Any:
+    async def fire(conn: Conn, key: TimerKey, today: date) -> Sequence[OutboxMessage]:
+        calls.append(key)
+        outputs = await handler.on_timer(conn, key, today)
+        if key == (patient_id,):  # after its writes, which the failure must undo
+            raise RuntimeError("this timer's fire always fails")
+        return outputs
+
+    return fire
+
+
+async def test_a_failing_timer_does_not_stop_the_others_and_is_dead_lettered_at_last(
+    eligibility: Eligibility,
+) -> None:
+    healthy, poisoned = await waiting_for_postop(eligibility)
+    calls: list[TimerKey] = []
+    runtime, handler = eligibility.runtime, eligibility.handler
+    timers = timer_loop(runtime.pool, runtime.schema, handler, runtime.log)
+    timers.fire = failing_for(handler, poisoned.patient, calls)
+    timers.retry = TimerRetry(max_attempts=3, first_delay_s=60, max_delay_s=600)
+    clock = eligibility.clock
+    clock.at = datetime.combine(DUE, datetime.min.time(), UTC) + timedelta(hours=8)
+
+    assert await timers.tick() == 1
+    decided = await eligibility.records("elig", healthy.patient, 4)
+    assert json.loads(decided[-1].value)["data"]["eligible"] is True
+    assert calls.count((poisoned.patient,)) == 1
+
+    assert await timers.tick() == 0  # the failed one waits for its backoff (60 s)
+    assert calls.count((poisoned.patient,)) == 1
+    clock.at += timedelta(seconds=61)
+    assert await timers.tick() == 0
+    assert calls.count((poisoned.patient,)) == 2  # tried again, failed again
+    clock.at += timedelta(seconds=61)
+    assert await timers.tick() == 0
+    assert calls.count((poisoned.patient,)) == 2  # the second wait is twice as long
+    clock.at += timedelta(seconds=60)
+    assert await timers.tick() == 0
+    assert calls.count((poisoned.patient,)) == 3  # the last attempt
+
+    (dead,) = await eligibility.records("dead", poisoned.patient, 1)
+    headers = dict(dead.headers)
+    assert headers["x-timer"] == f"eligibility.decision-timer:{poisoned.patient}".encode()
+    assert headers["x-consumer"] == runtime.schema.encode()
+    assert headers["x-error"] == b"timer failed: RuntimeError (3 attempts)"
+    assert json.loads(dead.value) == {
+        "timer": "eligibility.decision-timer", "key": [poisoned.patient],
+        "due_on": DUE.isoformat(), "attempts": 3,
+    }  # fmt: skip
+
+    clock.at += timedelta(days=1)
+    assert await timers.tick() == 0
+    assert calls.count((poisoned.patient,)) == 3  # set aside: never tried again
+    async with runtime.pool.acquire() as conn:
+        version = await conn.fetchval(
+            "SELECT version FROM patients WHERE patient_id = $1", poisoned.patient
+        )
+        timer = await conn.fetchrow(
+            "SELECT attempts, set_aside_at FROM timers WHERE patient_id = $1", poisoned.patient
+        )
+    assert version == 3  # nothing the failed attempts wrote was kept
+    assert timer is not None
+    assert timer["attempts"] == 3
+    assert timer["set_aside_at"] is not None
+    assert [c for c in calls if c != (poisoned.patient,)] == [(healthy.patient,)]
