@@ -10,7 +10,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas.base import WireModel
 from schemas.clinic import ClinicEvent
-from schemas.envelope import DATACONTENTTYPE, SPECVERSION, Envelope
+from schemas.envelope import (
+    DATACONTENTTYPE,
+    SPECVERSION,
+    Envelope,
+    without_extension_attributes,
+)
 from schemas.errors import InvalidEvent
 from schemas.events import EVENT_CLASSES, AnyEvent
 
@@ -35,6 +40,10 @@ _CLINIC_EVENT: TypeAdapter[ClinicEvent] = TypeAdapter(ClinicEvent)
 
 
 class _DuplicateKeyError(ValueError):
+    pass
+
+
+class _IntegerTooLongError(ValueError):
     pass
 
 
@@ -63,6 +72,8 @@ def new_event(
     time: datetime,
     causationid: str | None = None,
     correlationid: str | None = None,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
     id: str | None = None,
 ) -> E: ...
 
@@ -77,6 +88,8 @@ def new_event(
     time: datetime,
     causationid: str | None = None,
     correlationid: str | None = None,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
     id: str | None = None,
 ) -> AnyEvent: ...
 
@@ -90,6 +103,8 @@ def new_event(  # noqa: PLR0913  (keyword-only CloudEvents attributes)
     time: datetime,
     causationid: str | None = None,
     correlationid: str | None = None,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
     id: str | None = None,  # noqa: A002
 ) -> Envelope:
     """Build a validated event for publishing; `id` defaults to a fresh uuid4.
@@ -115,6 +130,8 @@ def new_event(  # noqa: PLR0913  (keyword-only CloudEvents attributes)
             "data": data,
             "correlationid": correlationid,
             "causationid": causationid,
+            "traceparent": traceparent,
+            "tracestate": tracestate,
         }
     )
 
@@ -129,20 +146,31 @@ def _parse(raw: bytes, adapter: TypeAdapter[T]) -> T:
         text = bytes(raw).decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidEvent("event is not valid UTF-8") from None
-    _check_json(text)
+    document = _check_json(text)
+    if isinstance(document, dict):
+        stripped = without_extension_attributes(document)
+        if stripped is not None:  # rare: re-encoded without them, parsed as JSON as usual
+            raw = json.dumps(stripped).encode()
     try:
         return adapter.validate_json(raw, strict=True)
     except ValidationError as error:
         raise InvalidEvent.from_validation_error(error, EVENT_CLASSES) from None
 
 
-def _check_json(text: str) -> None:
+def _check_json(text: str) -> Any:
     # A first pass with the standard library catches what pydantic's parser lets through:
     # duplicate keys (last one silently wins) and NaN/Infinity.
     try:
-        json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+        return json.loads(
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_no_constant,
+            parse_int=_integer,
+        )
     except _DuplicateKeyError:
         raise InvalidEvent("event has a duplicate key in a JSON object") from None
+    except _IntegerTooLongError:
+        raise InvalidEvent("event is not valid JSON: an integer has too many digits") from None
     except json.JSONDecodeError as error:
         reason = f"event is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         raise InvalidEvent(reason) from None
@@ -161,3 +189,11 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(_: str) -> Any:
     raise ValueError
+
+
+def _integer(digits: str) -> int:
+    # Python refuses to convert more than sys.get_int_max_str_digits() digits (4300).
+    try:
+        return int(digits)
+    except ValueError:
+        raise _IntegerTooLongError from None

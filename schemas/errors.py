@@ -122,7 +122,9 @@ def _message(detail: ErrorDetails) -> str:
         return PATTERN_DESCRIPTIONS.get(str(pattern), "has an invalid format")
     if kind in _OWN_WORDING:
         return _OWN_WORDING[kind]
-    if kind in _PYDANTIC_MSG_IS_SAFE or kind.startswith(("date_", "datetime_", "timestamp_")):
+    if kind in _PYDANTIC_MSG_IS_SAFE or kind.startswith(
+        ("date_", "datetime_", "timestamp_", "traceparent_")
+    ):
         message = detail["msg"]
         # Long lists of expected values (all rule IDs) would crowd out the other errors.
         return message if len(message) <= _MAX_MESSAGE else "is not one of the allowed values"

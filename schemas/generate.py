@@ -94,7 +94,10 @@ def asyncapi() -> dict[str, Any]:
                 "Wire contract v1: CloudEvents 1.0 in structured JSON mode on Apache Kafka,"
                 f" at most {MAX_EVENT_BYTES} bytes per message value. The message key is the"
                 " patient id (the CloudEvents `subject`), so a patient's events stay in order."
-                " Unknown fields are rejected; the project may add optional fields and types."
+                " Unknown `data` fields are rejected; other CloudEvents extension attributes"
+                " (lowercase a-z0-9, at most 20 characters) are accepted and ignored, and"
+                " `traceparent` / `tracestate` (W3C Trace Context) are carried onto every event"
+                " they cause. The project may add optional fields and types."
             ),
         },
         "defaultContentType": CONTENT_TYPE,

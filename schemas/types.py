@@ -22,6 +22,9 @@ SLUG_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
 URI_REFERENCE_PATTERN = r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$"
 LOCAL_TIME_PATTERN = r"^(?:[01][0-9]|2[0-3]):[0-5][0-9]$"
 ONE_LINE_PATTERN = r"^[^\x00-\x1F\x7F]*$"
+TRACEPARENT_PATTERN = r"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+_TRACESTATE_MEMBER = r"[a-z0-9][a-z0-9_*/@-]{0,255}=[\x20-\x2B\x2D-\x3C\x3E-\x7E]{0,255}"
+TRACESTATE_PATTERN = rf"^(?:{_TRACESTATE_MEMBER}(?:[ \t]*,[ \t]*{_TRACESTATE_MEMBER})*)?$"
 
 # Error texts must never echo input, so pattern errors are worded per pattern.
 PATTERN_DESCRIPTIONS = {
@@ -31,6 +34,8 @@ PATTERN_DESCRIPTIONS = {
     URI_REFERENCE_PATTERN: "must be a URI-reference such as /clinics/north/emr",
     LOCAL_TIME_PATTERN: "must be a local time HH:MM between 00:00 and 23:59",
     ONE_LINE_PATTERN: "must be a single line without control characters",
+    TRACEPARENT_PATTERN: "must be a W3C traceparent: 00-<32 hex>-<16 hex>-<2 hex>, lower case",
+    TRACESTATE_PATTERN: "must be a W3C tracestate: key=value list members, comma-separated",
 }
 
 _DATE_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -75,6 +80,15 @@ def _timestamp_shape(value: object) -> object:
     return value
 
 
+def _trace_ids_not_zero(traceparent: str) -> str:
+    _version, trace_id, parent_id, _flags = traceparent.split("-")
+    if not trace_id.strip("0") or not parent_id.strip("0"):
+        raise PydanticCustomError(
+            "traceparent_zero", "must be a W3C traceparent whose ids are not all zeros"
+        )
+    return traceparent
+
+
 def _unique(items: tuple[T, ...]) -> tuple[T, ...]:
     if len(set(items)) != len(items):
         raise PydanticCustomError("duplicate_items", "must not contain duplicates")
@@ -92,6 +106,12 @@ Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 UriReference = Annotated[str, StringConstraints(max_length=2048, pattern=URI_REFERENCE_PATTERN)]
 LocalTime = Annotated[str, StringConstraints(pattern=LOCAL_TIME_PATTERN)]
+TraceParent = Annotated[
+    str, StringConstraints(pattern=TRACEPARENT_PATTERN), AfterValidator(_trace_ids_not_zero)
+]
+"""W3C Trace Context `traceparent`, version 00."""
+TraceState = Annotated[str, StringConstraints(max_length=512, pattern=TRACESTATE_PATTERN)]
+"""W3C Trace Context `tracestate`: vendor key=value pairs, carried as they came."""
 OneLine = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=ONE_LINE_PATTERN)]
 
 # Lax only for the container, so Python callers may pass lists; JSON still needs an array.

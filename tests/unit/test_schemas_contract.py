@@ -90,6 +90,21 @@ def test_the_literal_contract_example_parses_as_a_flare_report():
     assert codec.parse_clinic_event(CONTRACT_FLARE_EXAMPLE) == event
 
 
+def test_the_contract_example_with_extension_attributes_and_trace_context_parses():
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    extended = CONTRACT_FLARE_EXAMPLE[:-1] + (
+        b',"comexampleextension1":"value","comexampleothervalue":5,'
+        b'"traceparent":"' + traceparent.encode() + b'","tracestate":"rojo=00f067aa0ba902b7"}'
+    )
+
+    event = codec.parse_event(extended)
+
+    assert isinstance(event, FlareReported)
+    assert event.traceparent == traceparent
+    assert event.tracestate == "rojo=00f067aa0ba902b7"
+    assert b"comexample" not in codec.to_bytes(event)
+
+
 def test_every_json_example_in_contract_md_parses():
     blocks = re.findall(r"```json\n(.*?)```", _shared_text("CONTRACT.md"), flags=re.DOTALL)
 

@@ -1,6 +1,7 @@
 """The checked-in JSON Schemas and AsyncAPI document match the models."""
 
 import json
+import re
 
 import yaml
 
@@ -33,6 +34,17 @@ def test_there_is_one_json_schema_per_event_type_and_it_forbids_unknown_fields()
         assert schema["properties"]["type"]["const"] == event_type
         data_ref = schema["properties"]["data"]["$ref"].rsplit("/", 1)[-1]
         assert schema["$defs"][data_ref]["additionalProperties"] is False
+
+
+def test_the_envelope_admits_extension_attributes_and_trace_context():
+    for event_type in EVENT_CLASSES:
+        schema = json.loads((GENERATED_DIR / "json" / f"{event_type}.json").read_text())
+        (pattern,) = schema["patternProperties"]
+        assert re.fullmatch(pattern, "comexampleextension1")
+        assert not re.fullmatch(pattern, "data")
+        assert not re.fullmatch(pattern, "Upper_case")
+        assert schema["properties"]["traceparent"]["anyOf"][0]["pattern"].startswith("^00-")
+        assert "tracestate" in schema["properties"]
 
 
 def test_asyncapi_describes_the_five_topics_and_every_message():

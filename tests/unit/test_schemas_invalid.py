@@ -72,7 +72,20 @@ CASES: dict[str, Invalid] = {
     "output type on the clinic topic": Invalid(
         event(DECIDED), None, "type", codec.parse_clinic_event
     ),
-    "unknown envelope field": Invalid(event(FLARE, dataschema=CANARY), CANARY, "dataschema"),
+    # `dataschema` and other lowercase names are CloudEvents extension attributes: ignored.
+    "unknown envelope field": Invalid(event(FLARE, data_schema=CANARY), CANARY, "data_schema"),
+    "extension attribute name too long": Invalid(
+        event(FLARE, **dict[str, Any]({"a" * 21: CANARY})), CANARY, "a" * 21
+    ),
+    "extension attribute with an object value": Invalid(
+        event(FLARE, comexample={"name": CANARY}), CANARY, "comexample"
+    ),
+    "integer too long to parse": Invalid(
+        event(PRESCRIBED).replace(b'"sessions": 15', b'"sessions": ' + b"4711" * 1200), "4711"
+    ),
+    "malformed traceparent": Invalid(
+        event(FLARE, traceparent=f"00-{CANARY}"), CANARY, "traceparent"
+    ),
     "unknown data field": Invalid(event(FLARE, data={"patient_name": CANARY}), CANARY),
     "unknown data field with a name as key": Invalid(
         event(FLARE, data={CANARY: True}), CANARY, "data.<unnamed>"
