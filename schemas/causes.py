@@ -5,8 +5,16 @@
 """
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from schemas.envelope import Envelope
+
+
+class CausedAttributes(TypedDict):
+    causationid: str
+    correlationid: str
+    traceparent: str | None
+    tracestate: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +33,7 @@ class Cause:
         """A cause inside the service (a timer's day): it starts its own correlation."""
         return cls(cause_id, cause_id)
 
-    def attributes(self) -> dict[str, str | None]:
+    def attributes(self) -> CausedAttributes:
         """The envelope attributes of a caused event, as `new_event` keywords."""
         return {
             "causationid": self.id,

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from schemas.causes import Cause
 from schemas.clinic import ClinicEvent
 from schemas.codec import new_event
 from schemas.eligibility import EligibilityDecided
@@ -28,12 +29,6 @@ from services.runtime.outbox import OutboxMessage
 from services.runtime.pipeline import Rejected
 from services.runtime.timers import TimerKey
 from services.runtime.wire import outbox_message
-
-
-@dataclass(frozen=True)
-class Cause:
-    id: str
-    correlation_id: str
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,7 @@ class EligibilityHandler:
         reason = check(timeline, fact, event_on=event_on, policy=self.policy)
         if reason is not None:
             raise Rejected(reason)
-        cause = Cause(event.id, event.correlationid or event.id)
+        cause = Cause.of(event)
         return await self.decide_and_save(
             conn, event.subject, record(timeline, fact), previous, cause
         )
@@ -74,7 +69,7 @@ class EligibilityHandler:
             return []
         cause_id = f"timer:{patient_id}:{due_on.isoformat()}"
         return await self.decide_and_save(
-            conn, patient_id, previous.timeline, previous, Cause(cause_id, cause_id)
+            conn, patient_id, previous.timeline, previous, Cause.internal(cause_id)
         )
 
     async def decide_and_save(
@@ -108,7 +103,6 @@ class EligibilityHandler:
             subject=patient_id,
             data={**decision.to_json(), "version": version},
             time=self.clock.now(),
-            causationid=cause.id,
-            correlationid=cause.correlation_id,
+            **cause.attributes(),
         )
         return outbox_message(self.settings.topic_eligibility, event)

@@ -11,7 +11,8 @@ from services.runtime.db import Conn
 
 _COLUMNS = (
     "notice_id::text AS notice_id, cause_id, kind, recipient, channel, patient_id, "
-    "correlation_id, summary, rules, source_topic, source_partition, source_offset, attempts"
+    "correlation_id, summary, rules, source_topic, source_partition, source_offset, attempts, "
+    "traceparent, tracestate"
 )
 
 
@@ -30,6 +31,8 @@ class DeliveryRow:
     source_partition: int
     source_offset: int
     attempts: int
+    traceparent: str | None = None  # W3C Trace Context of the cause, for notice.issued
+    tracestate: str | None = None
 
     @classmethod
     def from_record(cls, record: Any) -> "DeliveryRow":

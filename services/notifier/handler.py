@@ -36,7 +36,8 @@ class NotifierHandler:
         coalesce = self.settings.coalesce_window_s > 0
         for notice in notices:
             for name, recipient in self.routing.recipients_for(notice.kind):
-                item = Addressed(notice, name, recipient.channel, event.correlationid)
+                item = Addressed(notice, name, recipient.channel, event.correlationid,
+                                 event.traceparent, event.tracestate)  # fmt: skip
                 await queue(conn, item, current_source(), due, coalesce=coalesce)
         return []
 

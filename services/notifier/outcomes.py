@@ -26,6 +26,8 @@ class Outcomes:
             time=now,
             causationid=row.cause_id,
             correlationid=row.correlation_id or row.cause_id,
+            traceparent=row.traceparent,
+            tracestate=row.tracestate,
             data={
                 "notice_id": row.notice_id, "kind": row.kind, "audience": "staff",
                 "channel": row.channel, "recipient": row.recipient, "summary": row.summary,

@@ -26,6 +26,8 @@ class Addressed:
     recipient: str
     channel: str
     correlation_id: str | None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @property
     def notice_id(self) -> str:
@@ -41,11 +43,11 @@ async def queue(
     inserted = await conn.fetchval(
         "INSERT INTO deliveries (notice_id, cause_id, kind, recipient, channel, family, "
         "patient_id, correlation_id, summary, rules, source_topic, source_partition, "
-        "source_offset, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-        "$13, $14) ON CONFLICT DO NOTHING RETURNING true",
+        "source_offset, due_at, traceparent, tracestate) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "$8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING RETURNING true",
         new_id, n.cause_id, n.kind.value, item.recipient, item.channel, family(n.kind),
         n.patient_id, item.correlation_id, n.summary, list(n.rules), source.topic,
-        source.partition, source.offset, due_at,
+        source.partition, source.offset, due_at, item.traceparent, item.tracestate,
     )  # fmt: skip
     if inserted and coalesce:
         await _take_over_waiting(conn, item, new_id)

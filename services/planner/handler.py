@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from schemas.causes import Cause
 from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
 from schemas.events import AnyEvent
@@ -21,7 +22,7 @@ from services.planner.policy import PlannerPolicy
 from services.planner.screening import screen
 from services.planner.settings import PlannerSettings
 from services.planner.translate import eligibility_changed, to_command
-from services.planner.wire_out import Cause, Envelopes, to_wire
+from services.planner.wire_out import Envelopes, to_wire
 from services.runtime.clock import Clock, local_today
 from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage
@@ -50,21 +51,20 @@ class PlannerHandler:
         command = to_command(event)
         if command is None:
             return []
-        cause = Cause(event.id, event.correlationid or event.id)
-        return await self.decide_and_save(conn, event.subject, command, cause)
+        return await self.decide_and_save(conn, event.subject, command, Cause.of(event))
 
     async def on_eligibility_event(self, conn: Conn, event: AnyEvent) -> Sequence[OutboxMessage]:
         if not isinstance(event, EligibilityDecided):
             raise Rejected(NOT_A_DECISION)
-        cause = Cause(event.id, event.correlationid or event.id)
-        return await self.decide_and_save(conn, event.subject, eligibility_changed(event), cause)
+        command = eligibility_changed(event)
+        return await self.decide_and_save(conn, event.subject, command, Cause.of(event))
 
     async def on_reminder(self, conn: Conn, key: TimerKey, due_on: date) -> Sequence[OutboxMessage]:
         patient_id, course_id = key
         await repository.clear_reminder(conn, (patient_id, course_id))
         tick_id = f"reminder:{patient_id}:{course_id}:{due_on.isoformat()}"
         tick = Tick(tick_id, self.clock.now())
-        return await self.decide_and_save(conn, patient_id, tick, Cause(tick_id, tick_id))
+        return await self.decide_and_save(conn, patient_id, tick, Cause.internal(tick_id))
 
     async def decide_and_save(
         self, conn: Conn, patient_id: str, command: Command, cause: Cause

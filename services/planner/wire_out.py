@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from schemas.causes import Cause
 from schemas.codec import new_event
 from schemas.envelope import Envelope
 from schemas.schedule import (
@@ -35,14 +36,6 @@ from services.planner.state import PatientState, PublishedCourse
 
 
 @dataclass(frozen=True, slots=True)
-class Cause:
-    """The event the outputs answer: `causationid`, and the correlation carried along."""
-
-    id: str
-    correlation_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class Envelopes:
     source: str
     patient_id: str
@@ -52,7 +45,7 @@ class Envelopes:
     def event(self, event_type: type[Envelope], data: dict[str, Any]) -> Envelope:
         return new_event(
             event_type, source=self.source, subject=self.patient_id, data=data, time=self.now,
-            causationid=self.cause.id, correlationid=self.cause.correlation_id,
+            **self.cause.attributes(),
         )  # fmt: skip
 
 
