@@ -33,6 +33,33 @@ def _flatten_faststream_extra(
     return event_dict
 
 
+def _exception_by_type_only(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """An exception's text may quote input (a pydantic error, a database error quoting a
+    value), and FastStream writes it into the message of its error lines ("ValueError: ...",
+    or the repr): the line keeps the exception's type and loses its text and traceback."""
+    exc = _exception_of(event_dict.pop("exc_info", None))
+    if exc is None:
+        return event_dict
+    name = type(exc).__name__
+    event_dict.setdefault("error", name)
+    message = str(event_dict.get("event", ""))
+    for text, stand_in in ((repr(exc), f"{name} (text hidden)"), (str(exc), "(text hidden)")):
+        if text:
+            message = message.replace(text, stand_in)
+    event_dict["event"] = message
+    return event_dict
+
+
+def _exception_of(exc_info: Any) -> BaseException | None:
+    if isinstance(exc_info, BaseException):
+        return exc_info
+    if isinstance(exc_info, tuple) and len(exc_info) == 3:  # sys.exc_info()
+        return exc_info[1] if isinstance(exc_info[1], BaseException) else None
+    return sys.exc_info()[1] if exc_info is True else None
+
+
 def _keep_allowed_keys(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -50,6 +77,7 @@ def configure(service: str, *, level: str = "INFO", fmt: str = "auto") -> struct
         processors=[
             structlog.contextvars.merge_contextvars,
             _flatten_faststream_extra,
+            _exception_by_type_only,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _keep_allowed_keys,

@@ -52,3 +52,22 @@ def test_level_filter_drops_debug_lines(log_lines) -> None:
     log.debug("noise")
     log.info("kept")
     assert [line["event"] for line in log_lines()] == ["kept"]
+
+
+def test_an_exception_is_named_by_its_type_never_by_its_text(log_lines) -> None:
+    """FastStream's error lines: "{type}: {text}" and the repr, with the exception attached."""
+    log = logs.configure("planner", fmt="json")
+    error = ValueError("invalid input syntax for type uuid: 'CANARY-NAME'")
+    faststream_message = "ValueError: " + str(error)
+    log.error(faststream_message, exc_info=error, topic="t")
+    log.critical(repr(error), exc_info=error)
+    try:
+        dict[str, str]()["CANARY-KEY"]
+    except KeyError:
+        log.exception("lookup failed: 'CANARY-KEY'")
+    first, second, third = log_lines()
+    assert first["event"] == "ValueError: (text hidden)"
+    assert (first["error"], first["topic"]) == ("ValueError", "t")
+    assert second["event"] == "ValueError (text hidden)"
+    assert third["error"] == "KeyError"
+    assert "CANARY" not in json.dumps([first, second, third])
