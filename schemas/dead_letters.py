@@ -15,3 +15,12 @@ DEAD_LETTER_HEADERS: Final = {
     SOURCE_PARTITION_HEADER: "partition the message was read from (decimal)",
     SOURCE_OFFSET_HEADER: "offset the message was read from (decimal)",
 }
+
+TIMER_HEADER: Final = "x-timer"
+
+TIMER_DEAD_LETTER_HEADERS: Final = {
+    ERROR_HEADER: "one-line reason and the number of attempts, never containing input values",
+    CONSUMER_HEADER: "the service whose timer it is",
+    TIMER_HEADER: "the timer: <kind>:<key>, the parts of a composite key joined by /",
+}
+"""A durable timer that failed for the last time: not a record, so no x-source-* headers."""

@@ -85,6 +85,7 @@ def asyncapi() -> dict[str, Any]:
             "examples": [{"name": "example", "payload": dict(EXAMPLES[event_type])}],
         }
     messages["deadLetter"] = _dead_letter_message()
+    messages["timerDeadLetter"] = _timer_dead_letter_message()
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -123,7 +124,7 @@ def asyncapi() -> dict[str, Any]:
 
 def _message_names(topic: str) -> list[str]:
     if topic == topics.DEAD_LETTERS:
-        return ["deadLetter"]
+        return ["deadLetter", "timerDeadLetter"]
     return [_message_name(event_type) for event_type in TYPES_BY_TOPIC[topic]]
 
 
@@ -166,6 +167,49 @@ def _dead_letter_message() -> dict[str, Any]:
             "kafka": {
                 "bindingVersion": "0.5.0",
                 "key": {"type": "string", "description": "The original message key."},
+            }
+        },
+    }
+
+
+def _timer_dead_letter_message() -> dict[str, Any]:
+    header_properties = {
+        name: {"type": "string", "description": description}
+        for name, description in dead_letters.TIMER_DEAD_LETTER_HEADERS.items()
+    }
+    return {
+        "name": "timer-dead-letter",
+        "title": "Timer dead letter",
+        "summary": "A durable timer that failed on every attempt, set aside for operators.",
+        "description": (
+            "The value names the timer and nothing of what it would have decided; the key is"
+            " the patient id. The timer stays in its service's table, set aside."
+        ),
+        "contentType": "application/json",
+        "headers": {
+            "type": "object",
+            "properties": header_properties,
+            "required": sorted(header_properties),
+        },
+        "payload": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["timer", "key", "due_on", "attempts"],
+            "properties": {
+                "timer": {"type": "string", "description": "the kind of timer"},
+                "key": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "the timer's key, the patient id first",
+                },
+                "due_on": {"type": "string", "format": "date"},
+                "attempts": {"type": "integer", "minimum": 1},
+            },
+        },
+        "bindings": {
+            "kafka": {
+                "bindingVersion": "0.5.0",
+                "key": {"type": "string", "pattern": PATIENT_ID_PATTERN},
             }
         },
     }

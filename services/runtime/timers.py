@@ -18,6 +18,7 @@ from typing import Any, Protocol, Self
 import asyncpg
 import structlog
 
+from schemas.dead_letters import CONSUMER_HEADER, ERROR_HEADER, TIMER_HEADER
 from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.periodic import Periodic
@@ -167,8 +168,8 @@ class TimerLoop:
             value=json.dumps(described, separators=(",", ":")).encode(),
             headers=(
                 ("content-type", b"application/json"),
-                ("x-error", " ".join(f"{reason} ({attempts} attempts)".split())[:500].encode()),
-                ("x-consumer", self.schema.encode()),
-                ("x-timer", f"{self.table.kind}:{'/'.join(timer.key)}".encode()),
+                (ERROR_HEADER, " ".join(f"{reason} ({attempts} attempts)".split())[:500].encode()),
+                (CONSUMER_HEADER, self.schema.encode()),
+                (TIMER_HEADER, f"{self.table.kind}:{'/'.join(timer.key)}".encode()),
             ),
         )

@@ -74,3 +74,14 @@ def test_asyncapi_describes_dead_letters_with_their_headers():
         "x-source-offset",
     }
     assert set(dead_letters.DEAD_LETTER_HEADERS) == set(dead_letter["headers"]["properties"])
+
+
+def test_asyncapi_describes_timer_dead_letters_with_their_headers():
+    document = yaml.safe_load((GENERATED_DIR / "asyncapi.yaml").read_text())
+    timer = document["components"]["messages"]["timerDeadLetter"]
+    channel = document["channels"]["deadLetters"]
+
+    assert "timerDeadLetter" in channel["messages"]
+    assert set(timer["headers"]["required"]) == set(dead_letters.TIMER_DEAD_LETTER_HEADERS)
+    assert "x-timer" in timer["headers"]["properties"]
+    assert timer["payload"]["required"] == ["timer", "key", "due_on", "attempts"]
