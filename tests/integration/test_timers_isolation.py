@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 
 from schemas.envelope import Envelope
@@ -152,3 +153,38 @@ async def test_a_failing_timer_does_not_stop_the_others_and_is_dead_lettered_at_
     assert timer["attempts"] == 3
     assert timer["set_aside_at"] is not None
     assert [c for c in calls if c != (poisoned.patient,)] == [(healthy.patient,)]
+
+
+async def test_a_timer_failing_for_a_transient_reason_is_retried_and_never_set_aside(
+    eligibility: Eligibility,
+) -> None:
+    _, busy = await waiting_for_postop(eligibility)
+    attempts = 0
+
+    async def deadlocked(conn: Conn, key: TimerKey, today: date) -> Sequence[OutboxMessage]:
+        nonlocal attempts
+        attempts += 1
+        if key == (busy.patient,):
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+        return await eligibility.handler.on_timer(conn, key, today)
+
+    runtime = eligibility.runtime
+    timers = timer_loop(runtime.pool, runtime.schema, eligibility.handler, runtime.log)
+    timers.fire = deadlocked
+    timers.retry = TimerRetry(max_attempts=1, first_delay_s=60, max_delay_s=60)
+    eligibility.clock.at = datetime.combine(DUE, datetime.min.time(), UTC)
+    assert await timers.tick() == 1  # the other patient's timer
+    for _ in range(3):
+        eligibility.clock.at += timedelta(seconds=61)
+        assert await timers.tick() == 0
+    async with runtime.pool.acquire() as conn:
+        timer = await conn.fetchrow(
+            "SELECT attempts, set_aside_at FROM timers WHERE patient_id = $1", busy.patient
+        )
+        dead = await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE topic = $1", f"dead-{eligibility.suffix}"
+        )
+    assert attempts == 1 + 4
+    assert timer is not None
+    assert (timer["attempts"], timer["set_aside_at"]) == (4, None)
+    assert dead == 0
