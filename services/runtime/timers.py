@@ -112,23 +112,35 @@ class TimerLoop:
     batch_size: int = 100
 
     def every(self, interval_s: float) -> Periodic:
-        """Run as the service's background work, looking for due timers every `interval_s`."""
-        return Periodic(f"timers-{self.schema}", self.tick, interval_s, self.log)
+        """Run as the service's background work, looking for due timers every `interval_s`
+        and at once again after a full batch."""
+        return Periodic(
+            f"timers-{self.schema}", self._tried, interval_s, self.log, full_batch=self.batch_size
+        )
 
     async def tick(self) -> int:
         """Fire the timers due by today (at most `batch_size`); return how many fired."""
+        fired, _ = await self._batch()
+        return fired
+
+    async def _tried(self) -> int:
+        _, tried = await self._batch()
+        return tried
+
+    async def _batch(self) -> tuple[int, int]:
+        """(timers fired, timers tried): failed ones count as tried, not as fired."""
         today = self.today()
         fired = tried = 0
         while tried < self.batch_size:
             async with self.pool.acquire() as conn, conn.transaction():
                 row = await conn.fetchrow(self.table.claim_sql(), today, self.now())
                 if row is None:
-                    return fired
+                    break
                 timer = _Claimed(tuple(row[c] for c in self.table.key_columns),
                                  row["due_on"], row["attempts"])  # fmt: skip
                 fired += await self._fire_one(conn, timer, today)
             tried += 1
-        return fired
+        return fired, tried
 
     async def _fire_one(self, conn: Conn, timer: _Claimed, today: date) -> int:
         try:

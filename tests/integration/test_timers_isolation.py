@@ -23,7 +23,7 @@ from services.runtime.outbox import OutboxMessage
 from services.runtime.service import ServiceRuntime
 from services.runtime.timers import TimerKey, TimerRetry
 from tests.clinic_events import ClinicFeed, wire
-from tests.integration.kafka_io import produce, read_until
+from tests.integration.kafka_io import eventually, produce, read_until
 
 D = date(2026, 3, 2)  # a Monday
 SURGERY = D + timedelta(days=2)
@@ -188,3 +188,26 @@ async def test_a_timer_failing_for_a_transient_reason_is_retried_and_never_set_a
     assert timer is not None
     assert (timer["attempts"], timer["set_aside_at"]) == (4, None)
     assert dead == 0
+
+
+async def test_after_a_full_batch_the_next_one_follows_at_once(eligibility: Eligibility) -> None:
+    feeds = await waiting_for_postop(eligibility)
+    runtime = eligibility.runtime
+    timers = timer_loop(runtime.pool, runtime.schema, eligibility.handler, runtime.log)
+    timers.batch_size = 1
+    eligibility.clock.at = datetime.combine(DUE, datetime.min.time(), UTC)
+
+    async def both_decided_again() -> bool:
+        async with runtime.pool.acquire() as conn:
+            versions = await conn.fetch(
+                "SELECT version FROM patients WHERE patient_id = ANY($1::text[])",
+                [feed.patient for feed in feeds],
+            )
+        return [row["version"] for row in versions] == [4, 4]
+
+    background = timers.every(interval_s=3600)  # only a full batch can bring the second
+    background.start()
+    try:
+        await eventually(both_decided_again)
+    finally:
+        await background.stop()
