@@ -1,5 +1,5 @@
 """The notifier killed between sending a notice and recording it sends it again on restart,
-with the same Idempotency-Key: a recipient that honours it gets the notice once."""
+with the same webhook-id: a recipient that honours it gets the notice once."""
 
 import asyncio
 import os
@@ -12,7 +12,7 @@ from services.runtime.topics import ensure_topics
 from tests.integration.kafka_io import produce
 from tests.integration.peers import notifier_harness as h
 from tests.integration.peers.smtp import free_port
-from tests.integration.peers.webhook import SECRET, WebhookReceiver
+from tests.integration.peers.webhook import WebhookReceiver
 
 ARGV = [sys.executable, "-m", "services.cli", "run", "notifier"]
 
@@ -21,8 +21,7 @@ async def test_killed_after_delivery_before_recording_does_not_deliver_twice(
     bootstrap: str, suffix: str, tmp_path: Path
 ) -> None:
     receiver = await WebhookReceiver().start()
-    hook = {"channel": "webhook", "url": receiver.url, "secret": SECRET}
-    routing = h.routing_file(tmp_path, {"front-desk": hook})
+    routing = h.routing_file(tmp_path, {"front-desk": h.local_webhook(receiver)})
     # A port of its own for the service's health/metrics endpoint, where it has one.
     env = {**os.environ, **h.env(suffix, routing, http_port=free_port())}
     await ensure_topics(bootstrap, [f"sched-{suffix}", f"notices-{suffix}"], partitions=2)

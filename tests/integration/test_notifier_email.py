@@ -13,9 +13,8 @@ async def test_smtp_down_for_a_while_gets_the_mail_after_it_comes_back(
     bootstrap: str, suffix: str, tmp_path: Path, db: asyncpg.Connection
 ) -> None:
     smtp = SmtpServer()  # not started yet: the mail server is down
-    server = {"host": "127.0.0.1", "port": smtp.port, "sender": "courseflow@north.example"}
     physician = {"channel": "email", "address": "dr@north.example"}
-    routing = h.routing_file(tmp_path, {"physician": physician}, smtp=server)
+    routing = h.routing_file(tmp_path, {"physician": physician}, smtp=h.local_smtp(smtp.port))
     service = await h.Notifier.start(bootstrap, suffix, routing, delivery_max_attempts=10)
     patient = h.new_patient()
     try:
