@@ -43,6 +43,12 @@ class _WorkerWithClient:
         await self.client.aclose()
 
 
+def send_timeout_s(settings: NotifierSettings) -> float:
+    """The most one send may take, whole: the channels' own timeouts bound each network step
+    (connect, each read), so twice the slower one. An attempt's lease is at least twice this."""
+    return 2 * max(settings.webhook_timeout_s, settings.smtp_timeout_s)
+
+
 def build_runtime(
     settings: NotifierSettings, clock: Clock | None = None, *, name: str = NAME
 ) -> tuple[ServiceRuntime, NotifierHandler]:
@@ -68,7 +74,8 @@ def build_runtime(
         outcomes = Outcomes(settings.topic_notices, settings.topic_dead_letters,
                             f"{settings.event_source}/notifier")  # fmt: skip
         worker = DeliveryWorker(pool, name, routing, channels, outcomes, retry, clock, log,
-                                settings.delivery_batch_size)  # fmt: skip
+                                settings.delivery_batch_size, send_timeout_s(settings),
+                                settings.delivery_poll_interval_s)  # fmt: skip
         loop = Periodic("notifier-deliveries", worker.tick, settings.delivery_poll_interval_s, log,
                         full_batch=worker.batch_size, wakeup=queued)  # fmt: skip
         return _WorkerWithClient(loop, client)

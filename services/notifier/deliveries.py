@@ -46,7 +46,8 @@ class DeliveryRow:
 
 
 async def claim_due(conn: Conn, now: datetime, limit: int) -> list[DeliveryRow]:
-    """Due deliveries, locked until this transaction ends; other workers skip them."""
+    """Due deliveries, locked until this transaction ends; other workers skip them. A row
+    whose lease (`due_at`) has not ended is not due: its attempt may still be under way."""
     rows = await conn.fetch(
         f"SELECT {_COLUMNS} FROM deliveries WHERE status = 'pending' AND due_at <= $1 "  # noqa: S608
         "ORDER BY due_at, created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
@@ -54,6 +55,21 @@ async def claim_due(conn: Conn, now: datetime, limit: int) -> list[DeliveryRow]:
         limit,
     )
     return [DeliveryRow.from_record(r) for r in rows]
+
+
+async def start_attempts(conn: Conn, leases: Sequence[tuple[str, datetime]]) -> None:
+    """Count one more attempt of each notice and lease it until the given time, committed
+    before anything is sent: a crash after sending can neither lose the count nor cause a
+    resend before the lease ends, and an attempted notice is never merged (queueing.py)."""
+    if not leases:
+        return
+    await conn.execute(
+        "UPDATE deliveries AS d SET attempts = d.attempts + 1, due_at = l.due_at "
+        "FROM unnest($1::uuid[], $2::timestamptz[]) AS l(notice_id, due_at) "
+        "WHERE d.notice_id = l.notice_id",
+        [uuid.UUID(notice_id) for notice_id, _ in leases],
+        [due_at for _, due_at in leases],
+    )
 
 
 async def carried_by(conn: Conn, notice_ids: Sequence[str]) -> dict[str, list[DeliveryRow]]:
@@ -78,28 +94,39 @@ class Outcome:
     error: str | None
 
 
-async def finish(conn: Conn, outcomes: Sequence[Outcome]) -> None:
-    """The final outcomes, each for its notice and every notice it carried, in one go."""
+async def finish(conn: Conn, outcomes: Sequence[Outcome]) -> set[str]:
+    """The final outcomes, each for its notice and every notice it carried, in one go.
+
+    Only an attempt that is still the notice's latest is recorded (a replica may have taken
+    over an expired lease meanwhile); the notices recorded are returned."""
     if not outcomes:
-        return
-    await conn.execute(
-        "UPDATE deliveries AS d SET status = o.status, attempts = o.attempts, "
-        "last_error = o.error, finished_at = now() "
+        return set()
+    recorded = await conn.fetch(
+        "WITH done AS (UPDATE deliveries AS d SET status = o.status, last_error = o.error, "
+        "finished_at = now() "
         "FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[]) "
         "AS o(notice_id, status, attempts, error) "
-        "WHERE d.notice_id = o.notice_id OR d.carried_by = o.notice_id",
+        "WHERE d.notice_id = o.notice_id AND d.attempts = o.attempts AND d.status = 'pending' "
+        "RETURNING d.notice_id, d.status, d.attempts, d.last_error), "
+        "carried AS (UPDATE deliveries AS m SET status = done.status, "
+        "attempts = done.attempts, last_error = done.last_error, finished_at = now() "
+        "FROM done WHERE m.carried_by = done.notice_id) "
+        "SELECT notice_id::text FROM done",
         [uuid.UUID(o.notice_id) for o in outcomes],
         [o.status for o in outcomes],
         [o.attempts for o in outcomes],
         [o.error for o in outcomes],
     )
+    return {row["notice_id"] for row in recorded}
 
 
 async def retry_later(
     conn: Conn, notice_id: str, attempts: int, due_at: datetime, error: str
 ) -> None:
+    """A failed attempt is retried after its backoff, if it is still the latest attempt."""
     await conn.execute(
-        "UPDATE deliveries SET attempts = $2, due_at = $3, last_error = $4 WHERE notice_id = $1",
+        "UPDATE deliveries SET due_at = $3, last_error = $4 "
+        "WHERE notice_id = $1 AND attempts = $2 AND status = 'pending'",
         uuid.UUID(notice_id),
         attempts,
         due_at,

@@ -55,7 +55,9 @@ async def queue(
 
 
 async def _take_over_waiting(conn: Conn, item: Addressed, new_id: uuid.UUID) -> None:
-    # Rows being sent right now are locked by a worker: skipped, they go out as they are.
+    # Only notices never attempted: an attempt is committed before its send (worker.py), so
+    # a notice that may have reached the recipient under its own id is never carried again
+    # under another. Rows a worker is claiming right now are locked: skipped.
     waiting = await conn.fetch(
         "SELECT notice_id, kind, due_at, rules, merged_kinds FROM deliveries "
         "WHERE patient_id = $1 AND recipient = $2 AND family = $3 AND status = 'pending' "

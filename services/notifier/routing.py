@@ -2,17 +2,43 @@
 
 Events do not name the clinic, so each clinic's notifier runs with its own routing file.
 With no file every kind goes to the log channel, so a fresh install shows every notice.
+Safe by default: webhooks use https and e-mail TLS; plain http or SMTP is allowed only for a
+peer on this host (127.0.0.1, ::1, localhost) and only where the file says so explicitly.
 """
 
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    model_validator,
+)
 
+from services.notifier.channels.signing import signing_key
 from services.notifier.kinds import Kind
 
 EVERY_KIND = "*"
 RecipientName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def _whsec(secret: str) -> str:
+    signing_key(secret)  # a ValueError says what is wrong without repeating the secret
+    return secret
+
+
+def _is_local(host: str | None) -> bool:
+    return (host or "").strip("[]").lower() in LOCAL_HOSTS
+
+
+def _local_only(host: str | None, what: str, *, allowed: bool) -> None:
+    if allowed and not _is_local(host):
+        raise ValueError(f"{what} is allowed only for 127.0.0.1, ::1 or localhost")
 
 
 class RoutingConfigError(ValueError):
@@ -24,9 +50,19 @@ class _Strict(BaseModel):
 
 
 class WebhookRecipient(_Strict):
+    """`secret` is a Standard Webhooks `whsec_<base64>` secret, one per recipient."""
+
     channel: Literal["webhook"]
     url: HttpUrl
-    secret: Annotated[str, Field(min_length=16)]
+    secret: Annotated[str, AfterValidator(_whsec)]
+    allow_insecure_local: bool = False
+
+    @model_validator(mode="after")
+    def _https_unless_local(self) -> "WebhookRecipient":
+        _local_only(self.url.host, "allow_insecure_local", allowed=self.allow_insecure_local)
+        if self.url.scheme != "https" and not self.allow_insecure_local:
+            raise ValueError("webhook URLs must be https (allow_insecure_local: a local peer)")
+        return self
 
 
 class EmailRecipient(_Strict):
@@ -44,12 +80,20 @@ Recipient = Annotated[
 
 
 class SmtpServer(_Strict):
+    """`tls`: `starttls` (required, port 587), `implicit` (TLS from the start, port 465) or
+    `none`, which only a relay on this host may be given."""
+
     host: str
-    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    port: Annotated[int, Field(ge=1, le=65535)] = 587
     sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
     username: str | None = None
     password: str | None = None
-    start_tls: bool = False
+    tls: Literal["starttls", "implicit", "none"] = "starttls"
+
+    @model_validator(mode="after")
+    def _tls_unless_local(self) -> "SmtpServer":
+        _local_only(self.host, "tls: none (plain SMTP)", allowed=self.tls == "none")
+        return self
 
 
 class Route(_Strict):

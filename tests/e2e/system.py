@@ -81,9 +81,20 @@ def routing_file(folder: Path, webhook: WebhookReceiver, smtp: SmtpServer) -> Pa
     path = folder / "routing.json"
     routing = {
         "clinic": "north",
-        "smtp": {"host": "127.0.0.1", "port": smtp.port, "sender": "courseflow@north.example"},
+        # The peers speak plain HTTP and SMTP on 127.0.0.1: allowed only by these explicit flags.
+        "smtp": {
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "sender": "courseflow@north.example",
+            "tls": "none",
+        },
         "recipients": {
-            "front-desk": {"channel": "webhook", "url": webhook.url, "secret": SECRET},
+            "front-desk": {
+                "channel": "webhook",
+                "url": webhook.url,
+                "secret": SECRET,
+                "allow_insecure_local": True,
+            },
             "physician": {"channel": "email", "address": PHYSICIAN},
         },
         "routes": [

@@ -6,14 +6,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.peers import notifier_harness as h
-from tests.integration.peers.webhook import SECRET, WebhookReceiver
+from tests.integration.peers.webhook import WebhookReceiver
 
 
 @pytest.fixture
 async def coalescing(bootstrap: str, suffix: str, tmp_path: Path) -> AsyncIterator[h.Notifier]:
     receiver = await WebhookReceiver().start()
-    hook = {"channel": "webhook", "url": receiver.url, "secret": SECRET}
-    routing = h.routing_file(tmp_path, {"front-desk": hook})
+    routing = h.routing_file(tmp_path, {"front-desk": h.local_webhook(receiver)})
     service = await h.Notifier.start(bootstrap, suffix, routing, coalesce_window_s=2.0)
     service.webhook = receiver
     try:

@@ -1,36 +1,37 @@
-"""The notifier killed between sending a notice and recording it sends it again on restart,
-with the same Idempotency-Key: a recipient that honours it gets the notice once."""
+"""The notifier killed between sending a notice and recording it sends it again after the
+attempt's lease, with the same webhook-id: a recipient that honours it gets the notice once,
+and the attempt made before the crash is counted."""
 
 import asyncio
 import os
 import sys
 from pathlib import Path
 
+import asyncpg
+
 from schemas.codec import to_bytes
 from services.runtime import failpoints
 from services.runtime.topics import ensure_topics
 from tests.integration.kafka_io import produce
 from tests.integration.peers import notifier_harness as h
-from tests.integration.peers.smtp import free_port
-from tests.integration.peers.webhook import SECRET, WebhookReceiver
+from tests.integration.peers.webhook import WebhookReceiver
 
-ARGV = [sys.executable, "-m", "services.cli", "run", "notifier"]
+NOTIFIER = [sys.executable, "-m", "tests.integration.peers.notifier_process"]
 
 
 async def test_killed_after_delivery_before_recording_does_not_deliver_twice(
-    bootstrap: str, suffix: str, tmp_path: Path
+    bootstrap: str, suffix: str, tmp_path: Path, db: asyncpg.Connection
 ) -> None:
     receiver = await WebhookReceiver().start()
-    hook = {"channel": "webhook", "url": receiver.url, "secret": SECRET}
-    routing = h.routing_file(tmp_path, {"front-desk": hook})
-    # A port of its own for the service's health/metrics endpoint, where it has one.
-    env = {**os.environ, **h.env(suffix, routing, http_port=free_port())}
+    routing = h.routing_file(tmp_path, {"front-desk": h.local_webhook(receiver)})
+    env = {**os.environ, **h.env(suffix, routing)}
+    argv, schema = [*NOTIFIER, f"notif_{suffix}"], f"notif_{suffix}"
     await ensure_topics(bootstrap, [f"sched-{suffix}", f"notices-{suffix}"], partitions=2)
     patient = h.new_patient()
     event = h.schedule_event("suspended", patient)
     await produce(bootstrap, f"sched-{suffix}", to_bytes(event), key=patient.encode())
     crashing = await asyncio.create_subprocess_exec(
-        *ARGV, env={**env, "COURSEFLOW_FAILPOINTS": "after_delivery"}
+        *argv, env={**env, "COURSEFLOW_FAILPOINTS": "after_delivery"}
     )
     try:
         exit_code = await asyncio.wait_for(crashing.wait(), timeout=45)
@@ -39,13 +40,20 @@ async def test_killed_after_delivery_before_recording_does_not_deliver_twice(
             crashing.kill()
     assert exit_code == failpoints.EXIT_CODE
     assert len(receiver.requests) == 1  # sent, then killed before the outcome was recorded
-    restarted = await asyncio.create_subprocess_exec(*ARGV, env=env)
+    leased = await db.fetchrow(
+        f"SELECT status, attempts, due_at FROM {schema}.deliveries WHERE patient_id = $1", patient
+    )
+    assert leased is not None
+    assert (leased["status"], leased["attempts"]) == ("pending", 1)  # counted before sending
+    assert leased["due_at"].timestamp() > receiver.arrivals[0]  # leased, not due at once
+    restarted = await asyncio.create_subprocess_exec(*argv, env=env)
     try:
         [issued] = await h.issued_for(bootstrap, f"notices-{suffix}", patient, 1)
     finally:
         restarted.terminate()
         await asyncio.wait_for(restarted.wait(), timeout=30)
         await receiver.stop()
-    assert issued["delivery"] == "delivered"
+    assert (issued["delivery"], issued["attempts"]) == ("delivered", 2)
     assert receiver.requests == [issued["notice_id"], issued["notice_id"]]  # sent again...
     assert list(receiver.accepted) == [issued["notice_id"]]  # ...and taken once
+    assert receiver.arrivals[1] >= leased["due_at"].timestamp()  # ...once the lease ended

@@ -1,5 +1,6 @@
 """Webhook delivery on the real broker and database, to a real local HTTP receiver."""
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,11 +15,11 @@ from tests.integration.peers.webhook import SECRET, WebhookReceiver
 
 
 async def start_notifier(
-    bootstrap: str, suffix: str, tmp_path: Path, **overrides: Any
+    bootstrap: str, suffix: str, tmp_path: Path, receiver_secret: str = SECRET, **overrides: Any
 ) -> h.Notifier:
     receiver = await WebhookReceiver().start()
-    hook = {"channel": "webhook", "url": receiver.url, "secret": SECRET}
-    routing = h.routing_file(tmp_path, {"front-desk": hook})
+    receiver.secret = receiver_secret
+    routing = h.routing_file(tmp_path, {"front-desk": h.local_webhook(receiver)})
     service = await h.Notifier.start(bootstrap, suffix, routing, **overrides)
     service.webhook = receiver
     return service
@@ -85,6 +86,7 @@ async def test_permanently_failing_recipient_ends_failed_and_dead_lettered(
     assert headers["x-error"] == (
         "notice not delivered after 5 attempt(s): webhook answered HTTP 500"
     )
+    assert notifier.webhook.requests == [issued["notice_id"]] * 5  # one send per attempt
     assert json.loads(letter.value)["data"]["notice_id"] == issued["notice_id"]
     status = await db.fetchval(
         f"SELECT status FROM notif_{notifier.suffix}.deliveries WHERE cause_id = $1", event.id
@@ -101,3 +103,20 @@ async def test_rehab_eligibility_after_r_postop_is_announced(notifier: h.Notifie
     assert issued["kind"] == "rehab_course_eligible"
     assert issued["rules"] == ["R-POSTOP"]
     await eventually(lambda: len(notifier.webhook.bodies()) == 1)
+
+
+async def test_a_receiver_with_another_secret_rejects_the_signature_and_the_notice_fails(
+    bootstrap: str, suffix: str, tmp_path: Path
+) -> None:
+    other = "whsec_" + base64.b64encode(b"a-secret-the-notifier-does-not-have").decode()
+    service = await start_notifier(bootstrap, suffix, tmp_path, receiver_secret=other)
+    try:
+        patient = h.new_patient()
+        await service.send(h.schedule_event("suspended", patient))
+        [issued] = await service.issued(patient, 1)
+    finally:
+        await service.runtime.stop()
+        await service.webhook.stop()
+    assert (issued["delivery"], issued["attempts"]) == ("failed", 1)  # 401: permanent
+    assert service.webhook.bad_signatures == 1
+    assert service.webhook.bodies() == []

@@ -1,14 +1,15 @@
-"""The notifier's pure core imports no I/O library; webhook signatures are what receivers check."""
+"""The notifier's pure core imports no I/O library; the log channel logs no health data."""
 
 import ast
-import hashlib
-import hmac
+import json
 from pathlib import Path
 
 import pytest
+import structlog
 
-from services.notifier.channels.signing import signature, signature_matches
+from services.notifier.channels.log import LogChannel
 from services.notifier.message import OutgoingNotice
+from services.notifier.routing import LogRecipient
 
 NOTIFIER = Path(__file__).parents[2] / "services" / "notifier"
 PURE_CORE = ("kinds", "notice", "wording", "schedule_notices", "decision_notices", "routing",
@@ -37,10 +38,14 @@ def test_pure_core_module_imports_no_io(module: str) -> None:
     assert not {r for r in roots if r.startswith("services.runtime")}
 
 
-def test_signature_is_hmac_sha256_of_the_exact_body() -> None:
-    body = OutgoingNotice("n-1", "course_resumed", "desk", "webhook", "P-1", "e-1",
-                          "Patient P-1: course C resumed", ("R-REMISSION",)).body()  # fmt: skip
-    expected = hmac.new(b"secret-secret-secret", body, hashlib.sha256).hexdigest()
-    assert signature("secret-secret-secret", body) == f"sha256={expected}"
-    assert signature_matches("secret-secret-secret", body, f"sha256={expected}")
-    assert not signature_matches("secret-secret-secret", body + b" ", f"sha256={expected}")
+async def test_the_log_channel_logs_the_notice_id_kind_and_recipient_only() -> None:
+    summary = "Patient P-1: course C-1 resumed: 3 sessions 2026-03-02..2026-03-06 (R-REMISSION)"
+    notice = OutgoingNotice("n-1", "course_resumed", "ops", "log", "P-1", "e-1", summary,
+                            ("R-REMISSION",))  # fmt: skip
+    with structlog.testing.capture_logs() as lines:
+        await LogChannel(structlog.get_logger()).send(LogRecipient(channel="log"), notice)
+    [line] = lines
+    assert set(line) == {"event", "log_level", "notice_id", "kind"}
+    assert (line["notice_id"], line["kind"]) == ("n-1", "course_resumed")
+    assert line["event"] == "notice for recipient ops"
+    assert "2026-03" not in json.dumps(line)  # dates of care are health data

@@ -38,3 +38,9 @@ def test_merged_summary_says_what_it_replaces_and_keeps_rules_last() -> None:
         "Patient P-1: course C-1 resumed: 9 sessions 2026-03-24..2026-04-11; "
         "replaces 1 earlier notice(s): course_suspended (R-REMISSION, R-FLARE)"
     )
+
+
+def test_an_attempt_is_leased_for_its_backoff_but_never_shorter_than_a_send_may_take() -> None:
+    policy = RetryPolicy(max_attempts=6, first_delay_s=1.0, max_delay_s=10.0)
+    leases = [policy.lease_after(n, send_timeout_s=3.0) for n in range(1, 7)]
+    assert leases == [6.0, 6.0, 6.0, 8.0, 10.0, 10.0]  # the last attempt is leased too

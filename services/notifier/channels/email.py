@@ -1,4 +1,8 @@
-"""E-mail over SMTP with aiosmtplib; the Message-ID is the notice id, so duplicates show."""
+"""E-mail over SMTP with aiosmtplib; the Message-ID is the notice id, so duplicates show.
+
+TLS as the routing file says: STARTTLS required (a server that does not offer it fails the
+attempt), TLS from the first byte, or none for a relay on this host only (routing.py).
+"""
 
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,7 +27,8 @@ class EmailChannel:
             await aiosmtplib.send(
                 _message(server.sender, recipient.address, notice),
                 hostname=server.host, port=server.port, username=server.username,
-                password=server.password, start_tls=server.start_tls, timeout=self.timeout_s,
+                password=server.password, use_tls=server.tls == "implicit",
+                start_tls=server.tls == "starttls", timeout=self.timeout_s,
             )  # fmt: skip
         except aiosmtplib.SMTPRecipientsRefused:
             raise DeliveryError("mail server refused the recipient", permanent=True) from None

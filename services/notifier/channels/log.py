@@ -1,6 +1,7 @@
-"""The log channel: one structured line per notice, the summary as the event text.
+"""The log channel: one line per notice with its id, kind and recipient, and nothing else.
 
-Summaries carry only the opaque patient id, rule IDs and dates, so they may be logged.
+The summary stays out: its dates of care are health data, and logs travel further than the
+notice should. Whoever reads the log looks the notice up by id (notice.issued, deliveries).
 """
 
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from services.notifier.routing import Recipient
 class LogChannel:
     log: Any
 
-    async def send(self, recipient: Recipient, notice: OutgoingNotice) -> None:
-        self.log.info(
-            notice.summary, notice_id=notice.notice_id, kind=notice.kind, channel=recipient.channel,
-            patient_id=notice.patient_id, rules=list(notice.rules), event_id=notice.cause_id,
-        )  # fmt: skip
+    async def send(self, recipient: Recipient, notice: OutgoingNotice) -> None:  # noqa: ARG002
+        # The recipient's name comes from the routing file (`[A-Za-z0-9._-]`, no person's
+        # data) and the log key allow-list (runtime/logs.py) has no key for it: in the text.
+        self.log.info(f"notice for recipient {notice.recipient}",  # noqa: G004
+                      notice_id=notice.notice_id, kind=notice.kind)  # fmt: skip

@@ -1,11 +1,17 @@
-"""HTTP POST of the notice as JSON, signed, with the notice id as the idempotency key."""
+"""HTTP POST of the notice as JSON, signed by the Standard Webhooks scheme (signing.py).
 
-from dataclasses import dataclass
+The webhook-id is the notice id on every attempt; the timestamp is the attempt's, from the
+real clock (never the service's shifted clock: receivers compare it with theirs).
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import httpx
 
 from services.notifier.channels.base import DeliveryError
-from services.notifier.channels.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, signature
+from services.notifier.channels.signing import signed_headers
 from services.notifier.message import OutgoingNotice
 from services.notifier.routing import Recipient, WebhookRecipient
 
@@ -16,6 +22,7 @@ _RETRYABLE_CLIENT_ERRORS = frozenset({408, 409, 425, 429})
 @dataclass
 class WebhookChannel:
     client: httpx.AsyncClient
+    wall_clock: Callable[[], float] = field(default=time.time)
 
     async def send(self, recipient: Recipient, notice: OutgoingNotice) -> None:
         if not isinstance(recipient, WebhookRecipient):
@@ -23,8 +30,7 @@ class WebhookChannel:
         body = notice.body()
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: signature(recipient.secret, body),
-            IDEMPOTENCY_HEADER: notice.notice_id,
+            **signed_headers(recipient.secret, notice.notice_id, int(self.wall_clock()), body),
         }
         try:
             response = await self.client.post(str(recipient.url), content=body, headers=headers)

@@ -15,7 +15,7 @@ from services.notifier.app import build_runtime
 from services.notifier.settings import NotifierSettings
 from services.runtime.service import ServiceRuntime
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.peers.webhook import WebhookReceiver
+from tests.integration.peers.webhook import SECRET, WebhookReceiver
 
 FAST_DELIVERY = {
     "delivery_first_retry_s": 0.2, "delivery_max_retry_s": 1.0,
@@ -40,6 +40,17 @@ def settings(suffix: str, routing: Path, **overrides: Any) -> NotifierSettings:
 def env(suffix: str, routing: Path, **overrides: Any) -> dict[str, str]:
     values = {**topics(suffix), **FAST_DELIVERY, "routing_file": routing, **overrides}
     return {f"COURSEFLOW_NOTIFIER_{k.upper()}": str(v) for k, v in values.items()}
+
+
+def local_webhook(receiver: WebhookReceiver) -> dict[str, Any]:
+    """The receiver listens on plain HTTP on 127.0.0.1: allowed only because the file says so."""
+    return {"channel": "webhook", "url": receiver.url, "secret": SECRET,
+            "allow_insecure_local": True}  # fmt: skip
+
+
+def local_smtp(port: int) -> dict[str, Any]:
+    """The test's SMTP peer speaks no TLS: a local relay, so the file turns TLS off for it."""
+    return {"host": "127.0.0.1", "port": port, "sender": "courseflow@north.example", "tls": "none"}
 
 
 def routing_file(folder: Path, recipients: dict[str, Any], **extra: Any) -> Path:

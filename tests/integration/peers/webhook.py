@@ -1,15 +1,23 @@
 """A local webhook receiver: a tiny HTTP/1.1 server on asyncio that behaves like a careful
-recipient. It checks the signature, honours Idempotency-Key (keeps each key's body once) and
-can be told to answer 500 a number of times (or always) before it accepts."""
+recipient. It verifies the Standard Webhooks signature and timestamp, keeps each webhook-id's
+body once, and can be told to answer 500 a number of times (or always) before it accepts, or
+to run a hook (a fault the test injects) while the sender waits for the answer."""
 
 import asyncio
+import base64
 import json
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.notifier.channels.signing import signature_matches
+from services.notifier.channels.signing import (
+    IDEMPOTENCY_HEADER,
+    WebhookVerificationError,
+    verify,
+)
 
-SECRET = "test-webhook-secret-0123456789"
+SECRET = "whsec_" + base64.b64encode(b"courseflow-test-webhook-secret!!").decode()
 
 
 @dataclass
@@ -17,9 +25,11 @@ class WebhookReceiver:
     secret: str = SECRET
     fail_next: int = 0
     always_fail: bool = False
-    requests: list[str] = field(default_factory=list)  # idempotency key of every request
+    requests: list[str] = field(default_factory=list)  # webhook-id of every request
+    arrivals: list[float] = field(default_factory=list)  # wall-clock time of every request
     accepted: dict[str, dict[str, Any]] = field(default_factory=dict)
     bad_signatures: int = 0
+    on_request: Callable[[str], Awaitable[None]] | None = None
     _server: asyncio.Server | None = None
 
     @property
@@ -46,7 +56,7 @@ class WebhookReceiver:
                 head = await reader.readuntil(b"\r\n\r\n")
                 headers = _headers(head)
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                status = self._answer(headers, body)
+                status = await self._answer(headers, body)
                 writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n".encode())
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -54,12 +64,19 @@ class WebhookReceiver:
         finally:
             writer.close()
 
-    def _answer(self, headers: dict[str, str], body: bytes) -> int:
-        key = headers.get("idempotency-key", "")
+    async def _answer(self, headers: dict[str, str], body: bytes) -> int:
+        key = headers.get("webhook-id", "")
         self.requests.append(key)
-        if not signature_matches(self.secret, body, headers.get("x-courseflow-signature", "")):
+        self.arrivals.append(time.time())
+        try:
+            verify(self.secret, headers, body)
+        except WebhookVerificationError:
             self.bad_signatures += 1
             return 401
+        if headers.get(IDEMPOTENCY_HEADER.lower()) != key:
+            return 400
+        if self.on_request is not None:
+            await self.on_request(key)
         if self.always_fail:
             return 500
         if self.fail_next > 0:
