@@ -160,3 +160,14 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+async def test_health_says_503_once_a_consume_loop_has_ended(echo: ServiceRuntime) -> None:
+    assert await echo.healthy()
+    loops = [task for sub in echo.broker.subscribers for task in getattr(sub, "tasks", [])]
+    assert loops
+    for task in loops:
+        task.cancel()  # the loop ends as if the consumer had stopped under it
+
+    await eventually(lambda: all(task.done() for task in loops))
+    assert not await echo.healthy()
