@@ -6,6 +6,7 @@ producer that must be replaced). Which failures are permanent is decided here, o
 """
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from aiokafka.errors import (
     MessageSizeTooLargeError,
     RecordListTooLargeError,
     TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
 )
 
 # aiokafka's own timeout for one request is 40 s; a batch has had its chance after that.
@@ -80,6 +82,23 @@ def sender_is_dead(producer: AIOKafkaProducer) -> bool:
     return task is not None and bool(task.done())
 
 
+@dataclass
+class MissingTopics:
+    """A topic the cluster lacks parks its rows only once it has been missing for a while:
+    a topic just created (not yet known to every broker) or being recreated is waited for."""
+
+    park_after_s: float
+    _since: dict[str, float] = field(default_factory=dict)
+
+    async def check(self, producer: AIOKafkaProducer, topics: set[str]) -> dict[str, bool]:
+        """The missing topics, each with whether its rows are to be parked now."""
+        missing = await missing_topics(producer, topics)
+        now = time.monotonic()
+        for topic in topics - missing:
+            self._since.pop(topic, None)
+        return {t: now - self._since.setdefault(t, now) >= self.park_after_s for t in missing}
+
+
 async def missing_topics(producer: AIOKafkaProducer, topics: Iterable[str]) -> set[str]:
     """Topics the cluster does not have (or does not show us). Asked only for topics the
     producer has no metadata for, so the common case costs nothing; an unreachable cluster
@@ -92,15 +111,24 @@ async def missing_topics(producer: AIOKafkaProducer, topics: Iterable[str]) -> s
 
 
 async def publish(
-    producer: AIOKafkaProducer, rows: Sequence[PendingRow], *, ack_timeout_s: float = ACK_TIMEOUT_S
+    producer: AIOKafkaProducer,
+    rows: Sequence[PendingRow],
+    *,
+    missing: MissingTopics | None = None,
+    ack_timeout_s: float = ACK_TIMEOUT_S,
 ) -> Delivery:
     """Send the batch in row order before awaiting any acknowledgement (pipelined); stop
-    sending at the first failure that is not the row's own, so order is kept."""
+    sending at the first failure that is not the row's own, so order is kept. Rows for
+    topics the cluster lacks are checked for with `missing` (without it, they fail as
+    aiokafka fails them: transient, after its request timeout)."""
     delivery = Delivery()
-    gone = await missing_topics(producer, {row.topic for row in rows})
+    gone = await missing.check(producer, {row.topic for row in rows}) if missing else {}
     in_flight: list[tuple[PendingRow, asyncio.Future[Any]]] = []
     for row in rows:
         if row.topic in gone:
+            if not gone[row.topic]:
+                delivery.failed(UnknownTopicOrPartitionError(row.topic))
+                break
             delivery.parked.append(Parked(row, "unknown_topic"))
             continue
         try:

@@ -25,6 +25,7 @@ from services.runtime.db import Conn
 from services.runtime.metrics import Metrics
 from services.runtime.outbox import headers_from_json, notify_channel
 from services.runtime.publish import (
+    MissingTopics,
     Parked,
     PendingRow,
     needs_new_producer,
@@ -98,6 +99,7 @@ class OutboxRelay:
     poll_interval_s: float = 1.0
     unhealthy_after_s: float = 30.0
     metrics_interval_s: float = 5.0
+    park_missing_topic_after_s: float = 60.0
     log: Any = field(default_factory=structlog.get_logger)
     metrics: Metrics | None = None
     published: int = 0
@@ -107,6 +109,10 @@ class OutboxRelay:
     _lock_wait_since: float | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _missing: MissingTopics = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._missing = MissingTopics(self.park_missing_topic_after_s)
 
     @property
     def producer(self) -> AIOKafkaProducer:
@@ -165,7 +171,7 @@ class OutboxRelay:
         if not rows:
             self._failing_since = None
             return 0
-        delivery = await publish(producer, rows)
+        delivery = await publish(producer, rows, missing=self._missing)
         await mark_sent(conn, delivery.sent)
         await park(conn, delivery.parked)
         self._count(len(delivery.sent), delivery.parked)

@@ -201,6 +201,7 @@ class ServiceRuntime:
             poll_interval_s=s.outbox_poll_interval_s, log=self.log, metrics=self.metrics,
             unhealthy_after_s=s.outbox_unhealthy_after_s,
             metrics_interval_s=s.outbox_metrics_interval_s,
+            park_missing_topic_after_s=s.outbox_park_missing_topic_after_s,
         )  # fmt: skip
         await self._relay.open()
         self._relay.start()

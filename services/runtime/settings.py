@@ -62,6 +62,9 @@ class ServiceSettings(BaseSettings):
     outbox_unhealthy_after_s: float = 30.0
     # How often backlog, oldest unsent age and parked rows are read for /metrics.
     outbox_metrics_interval_s: float = 5.0
+    # A row for a topic the cluster lacks is parked once the topic has been missing this long
+    # (a topic just created or being recreated is waited for; later rows wait behind it).
+    outbox_park_missing_topic_after_s: float = 60.0
     db_pool_max_size: int = 10
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"

@@ -14,6 +14,7 @@ from aiokafka.errors import OutOfOrderSequenceNumber
 from services.ops.outbox import parked_rows
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.service import ServiceRuntime
+from services.runtime.topics import ensure_topics
 from tests.integration import test_runtime_guarantees
 from tests.integration.conftest import DATABASE_URL
 from tests.integration.kafka_io import eventually, read_until
@@ -30,6 +31,7 @@ def quick_relay_periods(monkeypatch: pytest.MonkeyPatch) -> None:
     changes quickly (never asserted as timings)."""
     monkeypatch.setenv("COURSEFLOW_OUTBOX_UNHEALTHY_AFTER_S", "1")
     monkeypatch.setenv("COURSEFLOW_OUTBOX_METRICS_INTERVAL_S", "0.2")
+    monkeypatch.setenv("COURSEFLOW_OUTBOX_PARK_MISSING_TOPIC_AFTER_S", "0.5")
 
 
 async def outbox(runtime: ServiceRuntime, *values: bytes, topic: str | None = None) -> None:
@@ -76,6 +78,27 @@ async def test_a_row_for_a_topic_that_does_not_exist_is_parked(
     await read_until(bootstrap, echo.settings.topic_schedule, has_values(after))
     parked = await eventually(lambda: parked_rows(DATABASE_URL, [echo.schema]))
     assert [(p.topic, p.reason) for p in parked] == [(f"no-such-topic-{suffix}", "unknown_topic")]
+
+
+@pytest.fixture
+def patient_with_missing_topics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSEFLOW_OUTBOX_PARK_MISSING_TOPIC_AFTER_S", "600")
+
+
+async def test_a_row_for_a_topic_created_late_is_published_not_parked(
+    patient_with_missing_topics: None, echo: ServiceRuntime, bootstrap: str, suffix: str
+) -> None:
+    late = f"late-{suffix}"
+    await outbox(echo, b"early", topic=late)
+    await outbox(echo, b"after")
+    # The relay waits for the topic: it has failed for longer than its grace period.
+    await eventually(lambda: not echo.relay.healthy())
+
+    await ensure_topics(bootstrap, [late], partitions=1)
+    await read_until(bootstrap, late, has_values(b"early"))
+    await read_until(bootstrap, echo.settings.topic_schedule, has_values(b"after"))
+    assert await parked_rows(DATABASE_URL, [echo.schema]) == []
+    await eventually(echo.relay.healthy)
 
 
 def kill_sender(producer: AIOKafkaProducer) -> None:
