@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import OutOfOrderSequenceNumber
 
 from services.ops.outbox import parked_rows
@@ -66,6 +67,28 @@ async def test_a_row_too_large_to_publish_is_parked_and_the_rows_after_it_go_out
     assert await eventually(
         lambda: sample("courseflow_outbox_parked_rows", {"service": echo.name}) == 1
     )
+
+
+async def test_a_row_the_broker_refuses_as_too_large_is_parked_and_the_rows_after_it_go_out(
+    echo: ServiceRuntime, bootstrap: str, suffix: str
+) -> None:
+    small = f"small-{suffix}"  # the broker takes at most 10 kB per record batch here
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        config = {"max.message.bytes": "10000"}
+        await admin.create_topics([NewTopic(small, 1, 1, topic_configs=config)])
+    finally:
+        await admin.close()
+    before, after = b"before-" + uuid.uuid4().bytes, b"after-" + uuid.uuid4().bytes
+    await outbox(echo, before, b"x" * 50_000, after, topic=small)
+
+    records = await read_until(bootstrap, small, has_values(before, after))
+    assert [r.value for r in records] == [before, after]
+    parked = await eventually(lambda: parked_rows(DATABASE_URL, [echo.schema]))
+    assert [(p.topic, p.reason, p.size) for p in parked] == [
+        (small, "too_large", 50_003)
+    ]  # value + key
 
 
 async def test_a_row_for_a_topic_that_does_not_exist_is_parked(
