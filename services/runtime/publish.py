@@ -82,6 +82,15 @@ def sender_is_dead(producer: AIOKafkaProducer) -> bool:
     return task is not None and bool(task.done())
 
 
+def replacement_reason(producer: AIOKafkaProducer | None, *, after_fatal_error: bool) -> str | None:
+    """Why the relay needs a new producer, or None while this one can send."""
+    if producer is None:
+        return "no_producer"
+    if sender_is_dead(producer):
+        return "sender_ended"
+    return "fatal_error" if after_fatal_error else None
+
+
 @dataclass
 class MissingTopics:
     """A topic the cluster lacks parks its rows only once it has been missing for a while:

@@ -30,6 +30,7 @@ from services.runtime.publish import (
     PendingRow,
     needs_new_producer,
     publish,
+    replacement_reason,
     sender_is_dead,
 )
 
@@ -194,9 +195,10 @@ class OutboxRelay:
 
     async def _usable_producer(self) -> AIOKafkaProducer:
         producer = self._producer
-        if producer is not None and not self._suspect_producer and not sender_is_dead(producer):
+        reason = replacement_reason(producer, after_fatal_error=self._suspect_producer)
+        if producer is not None and reason is None:
             return producer
-        self.log.warning("outbox producer replaced", schema=self.schema)
+        self.log.warning("replacing the outbox producer", reason=reason, schema=self.schema)
         self._producer = None
         if producer is not None:
             await _stop_quietly(producer)
@@ -225,7 +227,8 @@ class OutboxRelay:
                 raise
             except Exception as exc:  # noqa: BLE001 - the relay must outlive any one failure
                 self._lock_wait_since = None
-                self._failing_since = self._failing_since or time.monotonic()
+                if self._failing_since is None:  # the first failure since publishing worked
+                    self._failing_since, backoff = time.monotonic(), 0.1
                 self.log.warning("outbox relay failed; retrying", error=type(exc).__name__,
                                  schema=self.schema, retry_in_s=backoff)  # fmt: skip
                 await asyncio.sleep(backoff)
