@@ -35,21 +35,24 @@ class ParkedRow:
 
 
 async def parked_rows(database_url: str, services: Sequence[str]) -> list[ParkedRow]:
+    """Parked rows of each service's schema, oldest first; ValueError for a bad name."""
+    schemas = [checked_schema(service) for service in services]
     conn = await asyncpg.connect(database_url)
     try:
-        return [row for service in services for row in await _parked_in(conn, service)]
+        return [row for schema in schemas for row in await _parked_in(conn, schema)]
     finally:
         await conn.close()
 
 
-async def _parked_in(conn: asyncpg.Connection, service: str) -> list[ParkedRow]:
-    table = f'"{checked_schema(service)}".outbox'
+async def _parked_in(conn: asyncpg.Connection, schema: str) -> list[ParkedRow]:
+    """`schema` is a checked schema name (it is the service's name)."""
+    table = f'"{schema}".outbox'
     query = f"SELECT {_COLUMNS} FROM {table} WHERE parked_at IS NOT NULL ORDER BY id"  # noqa: S608
     try:
         rows = await conn.fetch(query)
     except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
         return []  # that service has not started (or not migrated) yet
     return [
-        ParkedRow(service, r["id"], r["topic"], r["size"], r["park_reason"], r["parked_at"])
+        ParkedRow(schema, r["id"], r["topic"], r["size"], r["park_reason"], r["parked_at"])
         for r in rows
     ]

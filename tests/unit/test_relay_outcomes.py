@@ -18,6 +18,7 @@ from aiokafka.errors import (
     UnknownTopicOrPartitionError,
 )
 
+from services import cli
 from services.ops.outbox import ParkedRow
 from services.runtime.publish import Delivery, needs_new_producer, park_reason
 
@@ -78,3 +79,8 @@ def test_a_parked_row_is_described_without_its_payload() -> None:
     assert row.describe() == (
         "planner 42 courseflow.dead-letters 1100000 bytes too_large 2026-12-01T04:30:00+00:00"
     )
+
+
+def test_outbox_parked_refuses_a_service_name_that_is_not_a_schema_name(capsys) -> None:
+    assert cli.main(["outbox", "parked", "--service", 'x"; DROP TABLE outbox']) == 2
+    assert "not a safe schema name" in capsys.readouterr().err
