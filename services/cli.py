@@ -143,6 +143,8 @@ def _dead_letters(action: str, positions: list[str], *, replay_all: bool) -> int
 
 
 def _outbox_parked(service: str | None) -> int:
+    import asyncpg  # noqa: PLC0415
+
     from services.ops.outbox import parked_rows  # noqa: PLC0415
     from services.runtime.settings import ServiceSettings  # noqa: PLC0415
 
@@ -152,6 +154,9 @@ def _outbox_parked(service: str | None) -> int:
     except ValueError as exc:  # not a schema name
         print(f"courseflow outbox parked: {exc}", file=sys.stderr)
         return 2
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        print(f"courseflow outbox parked: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     for row in rows:
         print(row.describe())
     print(f"{len(rows)} parked outbox rows in {', '.join(services)}")
