@@ -18,6 +18,7 @@ from services.runtime.service import ServiceRuntime
 from services.runtime.topics import ensure_topics
 from tests.integration import test_runtime_guarantees
 from tests.integration.conftest import DATABASE_URL
+from tests.integration.echo.service import build
 from tests.integration.kafka_io import eventually, read_until
 from tests.integration.processes import courseflow
 from tests.integration.test_operations import output_of
@@ -63,7 +64,8 @@ async def test_a_row_too_large_to_publish_is_parked_and_the_rows_after_it_go_out
     assert f"{echo.schema} {parked[0].id} {topic} {parked[0].size} bytes too_large " in listed
     assert "1 parked outbox rows" in listed
     sample = echo.metrics.registry.get_sample_value
-    assert sample("courseflow_outbox_parked_total", {"service": echo.name, "reason": "too_large"})
+    labels = {"service": echo.name, "reason": "too_large"}
+    await eventually(lambda: sample("courseflow_outbox_parked_total", labels) == 1)
     assert await eventually(
         lambda: sample("courseflow_outbox_parked_rows", {"service": echo.name}) == 1
     )
@@ -217,3 +219,23 @@ async def test_health_says_503_once_a_consume_loop_has_ended(echo: ServiceRuntim
 
     await eventually(lambda: all(task.done() for task in loops))
     assert not await echo.healthy()
+
+
+async def test_a_standby_replica_is_healthy_and_takes_over_when_the_leader_stops(
+    echo: ServiceRuntime, bootstrap: str, suffix: str
+) -> None:
+    await outbox(echo, b"by-the-leader")
+    await read_until(bootstrap, echo.settings.topic_schedule, has_values(b"by-the-leader"))
+    standby = build(echo.name, suffix)  # a second replica of the same service
+    await standby.start()
+    try:
+        await eventually(lambda: echo.relay.published >= 1)
+        assert await standby.healthy()
+        await echo.stop()  # the leader goes away; the standby takes the relay lock
+
+        await outbox(standby, b"by-the-standby")
+        await read_until(bootstrap, standby.settings.topic_schedule, has_values(b"by-the-standby"))
+        await eventually(lambda: standby.relay.published == 1)
+        assert await standby.healthy()
+    finally:
+        await standby.stop()
