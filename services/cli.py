@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
         "(default: COURSEFLOW_DATABASE_URL, else the local stack's cluster)",
     )
 
+    outbox = commands.add_parser("outbox", help="outbox rows the relay parked (never sent)")
+    outbox.add_argument("action", choices=("parked",))
+    outbox.add_argument("--service", help="only this service's schema (default: every service)")
+
     schemas = commands.add_parser("schemas", help="the wire contract's generated documents")
     schemas.add_argument("action", choices=("generate",))
     return parser
@@ -74,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": lambda a: _demo(traffic_only=a.traffic_only),
         "schemas": lambda _a: _schemas(),
         "db": lambda a: _db_provision(a.admin_url, os.environ),
+        "outbox": lambda a: _outbox_parked(a.service),
     }
     try:
         return commands[args.command](args)
@@ -134,6 +139,27 @@ def _dead_letters(action: str, positions: list[str], *, replay_all: bool) -> int
         print("nothing to replay: name PARTITION:OFFSET positions from `list`, or --all")
         return 1
     print(f"replayed {asyncio.run(replay(bootstrap, chosen, topic))} dead letters")
+    return 0
+
+
+def _outbox_parked(service: str | None) -> int:
+    import asyncpg  # noqa: PLC0415
+
+    from services.ops.outbox import parked_rows  # noqa: PLC0415
+    from services.runtime.settings import ServiceSettings  # noqa: PLC0415
+
+    services = [service] if service else list(SERVICES)
+    try:
+        rows = asyncio.run(parked_rows(ServiceSettings().database_url, services))
+    except ValueError as exc:  # not a schema name
+        print(f"courseflow outbox parked: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        print(f"courseflow outbox parked: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    for row in rows:
+        print(row.describe())
+    print(f"{len(rows)} parked outbox rows in {', '.join(services)}")
     return 0
 
 

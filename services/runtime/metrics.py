@@ -1,8 +1,12 @@
 """Prometheus metrics of one service: what operators watch (served at /metrics)."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from services.runtime.relay import OutboxState
 
 
 @dataclass
@@ -33,6 +37,24 @@ class Metrics:
             "courseflow_outbox_published_total", "Outbox rows published", ["service"],
             registry=self.registry,
         )  # fmt: skip
+        self.outbox_oldest_unsent_age = Gauge(
+            "courseflow_outbox_oldest_unsent_age_seconds",
+            "Age of the oldest outbox row neither published nor parked (0 when none)",
+            ["service"], registry=self.registry,
+        )  # fmt: skip
+        self.outbox_parked = Counter(
+            "courseflow_outbox_parked", "Outbox rows parked: they can never be published",
+            ["service", "reason"], registry=self.registry,
+        )  # fmt: skip
+        self.outbox_parked_rows = Gauge(
+            "courseflow_outbox_parked_rows", "Parked outbox rows (courseflow outbox parked)",
+            ["service"], registry=self.registry,
+        )  # fmt: skip
+        self.producer_replaced = Counter(
+            "courseflow_outbox_producer_replaced",
+            "Outbox producers replaced because the old one could no longer send",
+            ["service"], registry=self.registry,
+        )  # fmt: skip
 
     def batch_done(
         self, topic: str, *, handled: int, duplicates: int, dead_letters: int, seconds: float
@@ -43,3 +65,8 @@ class Metrics:
             if count:
                 self.messages.labels(self.service, topic, outcome).inc(count)
         self.batch_latency.labels(self.service, topic).observe(seconds)
+
+    def outbox(self, schema: str, state: "OutboxState") -> None:
+        self.outbox_backlog.labels(schema).set(state.backlog)
+        self.outbox_oldest_unsent_age.labels(schema).set(state.oldest_unsent_age_s)
+        self.outbox_parked_rows.labels(schema).set(state.parked)

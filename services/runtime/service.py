@@ -56,7 +56,6 @@ class ServiceRuntime:
     broker: KafkaBroker = field(init=False)
     metrics: Metrics = field(init=False)
     _pool: asyncpg.Pool | None = None
-    _producer: AIOKafkaProducer | None = None
     _relay: OutboxRelay | None = None
     _background_factories: list[Callable[[asyncpg.Pool], Background]] = field(default_factory=list)
     _background: list[Background] = field(default_factory=list)
@@ -80,9 +79,8 @@ class ServiceRuntime:
 
     @property
     def producer(self) -> AIOKafkaProducer:
-        if self._producer is None:
-            raise RuntimeError(f"{self.name} is not started")
-        return self._producer
+        """The relay's current producer (it replaces a dead one)."""
+        return self.relay.producer
 
     @property
     def relay(self) -> OutboxRelay:
@@ -149,8 +147,11 @@ class ServiceRuntime:
                 ).set(max(highwater - offset - 1, 0))
 
     async def healthy(self) -> bool:
-        """Ready only when both the broker and the database answer."""
-        if self._pool is None:
+        """Ready only while the service can consume and publish: its subscribers run, its
+        relay can publish, and both the broker and the database answer."""
+        if self._pool is None or self._relay is None:
+            return False
+        if not self._relay.healthy() or not self._consuming():
             return False
         try:
             async with self._pool.acquire(timeout=2) as conn:
@@ -158,6 +159,13 @@ class ServiceRuntime:
             return bool(await self.broker.ping(timeout=2))
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
+
+    def _consuming(self) -> bool:
+        """Every subscriber runs and has a live consume loop (no I/O: cheap)."""
+        return all(
+            subscriber.running and any(not task.done() for task in getattr(subscriber, "tasks", ()))
+            for subscriber in self.broker.subscribers
+        )
 
     def run_in_background(self, factory: Callable[[asyncpg.Pool], Background]) -> None:
         """Start `factory(pool)` once the database is ready; stop it before the pool closes."""
@@ -188,7 +196,23 @@ class ServiceRuntime:
             s.kafka_bootstrap_servers, self.topics(), partitions=s.topic_partitions,
             options=client_options(s),
         )  # fmt: skip
-        self._producer = AIOKafkaProducer(
+        self._relay = OutboxRelay(
+            self._pool, self._outbox_producer, self.schema, batch_size=s.outbox_batch_size,
+            poll_interval_s=s.outbox_poll_interval_s, log=self.log, metrics=self.metrics,
+            unhealthy_after_s=s.outbox_unhealthy_after_s,
+            metrics_interval_s=s.outbox_metrics_interval_s,
+            park_missing_topic_after_s=s.outbox_park_missing_topic_after_s,
+        )  # fmt: skip
+        await self._relay.open()
+        self._relay.start()
+        self._background = [factory(self._pool) for factory in self._background_factories]
+        for task in self._background:
+            task.start()
+
+    def _outbox_producer(self) -> AIOKafkaProducer:
+        """The relay's producer; called again whenever the relay replaces a dead one."""
+        s = self.settings
+        return AIOKafkaProducer(
             bootstrap_servers=s.kafka_bootstrap_servers,
             client_id=f"{self.name}-outbox",
             acks="all",
@@ -196,15 +220,6 @@ class ServiceRuntime:
             linger_ms=5,
             **client_options(s),
         )
-        await self._producer.start()
-        self._relay = OutboxRelay(
-            self._pool, self._producer, self.schema, batch_size=s.outbox_batch_size,
-            poll_interval_s=s.outbox_poll_interval_s, log=self.log, metrics=self.metrics,
-        )  # fmt: skip
-        self._relay.start()
-        self._background = [factory(self._pool) for factory in self._background_factories]
-        for task in self._background:
-            task.start()
 
     async def announce(self) -> None:
         """One line that says the service consumes now (the demo and operators wait for it)."""
@@ -215,12 +230,10 @@ class ServiceRuntime:
             await task.stop()
         self._background = []
         if self._relay is not None:
-            await self._relay.stop()
-        if self._producer is not None:
-            await self._producer.stop()
+            await self._relay.close()
         if self._pool is not None:
             await self._pool.close()
-        self._relay = self._producer = self._pool = None
+        self._relay = self._pool = None
 
     def app(self) -> "ServiceApp":
         """The FastStream application (it starts the broker between our hooks); with an HTTP
@@ -231,6 +244,15 @@ class ServiceRuntime:
         }  # fmt: skip
         if not self.settings.http_port:
             return FastStream(self.broker, **hooks)
+        metrics: ASGIApp = make_asgi_app(self.metrics.registry)
+        routes: list[tuple[str, ASGIApp]] = [
+            ("/health", self.health_route()),
+            ("/metrics", metrics),
+        ]
+        return AsgiFastStream(self.broker, asgi_routes=routes, **hooks)
+
+    def health_route(self) -> "ASGIApp":
+        """/health: 200 while the service can consume and publish, else 503."""
 
         @get
         async def health(_scope: Any) -> AsgiResponse:
@@ -238,6 +260,4 @@ class ServiceRuntime:
             body = b'{"status":"ok"}' if ok else b'{"status":"unavailable"}'
             return AsgiResponse(body, 200 if ok else 503, {"content-type": "application/json"})
 
-        metrics: ASGIApp = make_asgi_app(self.metrics.registry)
-        routes: list[tuple[str, ASGIApp]] = [("/health", health), ("/metrics", metrics)]
-        return AsgiFastStream(self.broker, asgi_routes=routes, **hooks)
+        return health

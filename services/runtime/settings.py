@@ -57,6 +57,14 @@ class ServiceSettings(BaseSettings):
     consumer_fetch_max_wait_ms: int = 50
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
+    # /health answers 503 once the relay has failed to publish for this long (a relay that
+    # waits as standby for another replica's lock is healthy).
+    outbox_unhealthy_after_s: float = 30.0
+    # How often backlog, oldest unsent age and parked rows are read for /metrics.
+    outbox_metrics_interval_s: float = 5.0
+    # A row for a topic the cluster lacks is parked once the topic has been missing this long
+    # (a topic just created or being recreated is waited for; later rows wait behind it).
+    outbox_park_missing_topic_after_s: float = 60.0
     db_pool_max_size: int = 10
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"

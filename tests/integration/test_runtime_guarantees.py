@@ -174,7 +174,7 @@ async def test_a_handler_failing_after_a_write_rolls_back_only_its_own_event(
 
 
 async def test_migrations_apply_once_and_pool_sees_the_service_schema(suffix: str) -> None:
-    from services.runtime.db import migrate  # noqa: PLC0415
+    from services.runtime.db import RUNTIME_MIGRATIONS, migrate  # noqa: PLC0415
 
     settings = settings_for(suffix)
     pool = await create_pool(settings.database_url, f"mig_{suffix}")
@@ -182,7 +182,9 @@ async def test_migrations_apply_once_and_pool_sees_the_service_schema(suffix: st
         async with pool.acquire() as conn:
             first = await migrate(conn, f"mig_{suffix}")
             second = await migrate(conn, f"mig_{suffix}")
-            assert first == ["runtime/0001_runtime.sql"]
+            runtime_migrations = sorted(RUNTIME_MIGRATIONS.glob("*.sql"))
+            assert first == [f"runtime/{path.name}" for path in runtime_migrations]
+            assert first[0] == "runtime/0001_runtime.sql"
             assert second == []
             assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
     finally:
