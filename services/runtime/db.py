@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
+from services.runtime.locks import LockNamespace, lock_keys
+
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
@@ -29,12 +31,23 @@ def checked_schema(schema: str) -> str:
     return schema
 
 
-async def create_pool(url: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
+# A statement that takes longer fails with TimeoutError (transient: retried, never skipped).
+DEFAULT_COMMAND_TIMEOUT_S = 30.0
+
+
+async def create_pool(
+    url: str,
+    schema: str,
+    *,
+    max_size: int = 10,
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT_S,
+) -> asyncpg.Pool:
     checked_schema(schema)
     pool = await asyncpg.create_pool(
         url,
         min_size=1,
         max_size=max_size,
+        command_timeout=command_timeout,
         server_settings={"search_path": schema, "application_name": f"courseflow-{schema}"},
     )
     if pool is None:  # pragma: no cover - asyncpg types the pool as optional
@@ -47,7 +60,7 @@ async def migrate(conn: Conn, schema: str, folders: Sequence[Path] = ()) -> list
     schema = checked_schema(schema)
     applied: list[str] = []
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
+        await lock_keys(conn, LockNamespace.MIGRATION, [schema])
         # A least-privilege role finds its schema made for it and may not create schemas.
         if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
             await conn.execute(f'CREATE SCHEMA "{schema}"')
