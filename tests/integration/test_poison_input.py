@@ -32,14 +32,18 @@ def echo_value(patient: str, event_id: str | None = None) -> tuple[str, bytes]:
     return event_id, json.dumps(body).encode()
 
 
+TRACE = ("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+
+
 async def produce_to_one_partition(
     bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=2**20)
     await producer.start()
     try:
         futures = [
-            await producer.send(topic, value, key=key, partition=0) for key, value in records
+            await producer.send(topic, value, key=key, partition=0, headers=[TRACE])
+            for key, value in records
         ]
         for future in futures:
             await future
@@ -65,12 +69,14 @@ async def test_poison_keys_and_ids_are_dead_lettered_once_and_the_partition_keep
     _, keyless = echo_value("P-keyless")
     # Random text: a long but compressible id would fit the index and prove nothing.
     _, long_id = echo_value("P-long", event_id=secrets.token_urlsafe(2250)[:3000])
+    oversized = b"not an event " + secrets.token_bytes(200 * 1024)
     poison: list[tuple[bytes | None, bytes]] = [
         (b"P-\x00nul", nul_key),
         (b"P-\x00z", nul_subject),  # the key is the subject, but SQL text cannot hold NUL
         (b"P-other", wrong_key),
         (None, keyless),
         (b"P-long", long_id),
+        (b"P-big", oversized),
     ]
     records = [(b"P-0", valid[0][1]), *poison[:2], (b"P-1", valid[1][1]), *poison[2:]]
     records += [(b"P-2", valid[2][1]), (b"P-3", valid[3][1])]
@@ -88,8 +94,14 @@ async def test_poison_keys_and_ids_are_dead_lettered_once_and_the_partition_keep
     finally:
         await runtime.stop()
     assert [await effects(db, runtime.schema, e) for e, _ in valid] == [1, 1, 1, 1]
-    assert sorted(d.value for d in dead) == sorted(value for _, value in poison)
-    reasons = {d.value: dict(d.headers)["x-error"].decode() for d in dead}
+    cut = oversized[: 64 * 1024]
+    expected = [value for _, value in poison if value is not oversized] + [cut]
+    assert sorted(d.value for d in dead) == sorted(expected)
+    headers = {d.value: dict(d.headers) for d in dead}
+    assert headers[cut]["x-truncated"] == b"true"
+    assert headers[cut]["x-original-size"] == str(len(oversized)).encode()
+    assert all(h[TRACE[0]] == TRACE[1] for h in headers.values())  # original headers kept
+    reasons = {value: h["x-error"].decode() for value, h in headers.items()}
     assert reasons[wrong_key] == "the record key is not the event's subject"
     assert reasons[keyless] == "the record has no key"
     assert reasons[nul_key] == reasons[nul_subject] == "the record key contains a NUL character"
