@@ -1,8 +1,9 @@
 """Dead letters: the original key, bytes and headers, with the reason in `x-*` headers.
 
 A dead letter must always be publishable, or it would stop the service's output behind it:
-a value over 64 KiB is cut (CONTRACT.md), and original headers the outbox cannot store or
-that would make the record large are left out.
+an original too large to publish again (near the broker's 1 MiB message limit) is cut to
+its first 64 KiB (CONTRACT.md), and original headers the outbox cannot store or that would
+make the record large are left out. Anything smaller keeps its bytes unchanged.
 """
 
 import hashlib
@@ -10,7 +11,10 @@ import hashlib
 from services.runtime.incoming import Incoming
 from services.runtime.outbox import OutboxMessage
 
-MAX_DEAD_LETTER_VALUE_BYTES = 64 * 1024
+# Half the broker's default limit: room for our headers and for a broker set lower.
+CUT_ORIGINALS_ABOVE_BYTES = 512 * 1024
+CUT_VALUE_TO_BYTES = 64 * 1024
+CUT_KEY_TO_BYTES = 1024
 MAX_ORIGINAL_HEADER_BYTES = 16 * 1024
 
 
@@ -23,12 +27,15 @@ def dead_letter(incoming: Incoming, *, reason: str, consumer: str, topic: str) -
         ("x-source-partition", str(incoming.partition).encode()),
         ("x-source-offset", str(incoming.offset).encode()),
     ]
-    value = incoming.value
-    if len(value) > MAX_DEAD_LETTER_VALUE_BYTES:
-        value = value[:MAX_DEAD_LETTER_VALUE_BYTES]
+    key, value = incoming.key, incoming.value
+    if len(key or b"") + len(value) > CUT_ORIGINALS_ABOVE_BYTES:
+        value = value[:CUT_VALUE_TO_BYTES]
         ours += [("x-truncated", b"true"), ("x-original-size", str(len(incoming.value)).encode())]
+        if key is not None and len(key) > CUT_KEY_TO_BYTES:  # no patient id is that long
+            key = key[:CUT_KEY_TO_BYTES]
+            ours.append(("x-original-key-size", str(len(incoming.key or b"")).encode()))
     kept = _original_headers(incoming.headers, taken={name for name, _ in ours})
-    return OutboxMessage(topic=topic, key=incoming.key, value=value, headers=(*kept, *ours))
+    return OutboxMessage(topic=topic, key=key, value=value, headers=(*kept, *ours))
 
 
 def dead_letter_id(incoming: Incoming) -> str:

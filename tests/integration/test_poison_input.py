@@ -69,7 +69,7 @@ async def test_poison_keys_and_ids_are_dead_lettered_once_and_the_partition_keep
     _, keyless = echo_value("P-keyless")
     # Random text: a long but compressible id would fit the index and prove nothing.
     _, long_id = echo_value("P-long", event_id=secrets.token_urlsafe(2250)[:3000])
-    oversized = b"not an event " + secrets.token_bytes(200 * 1024)
+    oversized = b"not an event " + secrets.token_bytes(900 * 1024)  # near the 1 MiB limit
     poison: list[tuple[bytes | None, bytes]] = [
         (b"P-\x00nul", nul_key),
         (b"P-\x00z", nul_subject),  # the key is the subject, but SQL text cannot hold NUL

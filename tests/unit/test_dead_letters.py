@@ -1,6 +1,6 @@
 """Dead letters: cut to fit the broker, original headers kept, one per record (issue 11)."""
 
-from services.runtime.deadletters import MAX_DEAD_LETTER_VALUE_BYTES, dead_letter, dead_letter_id
+from services.runtime.deadletters import CUT_ORIGINALS_ABOVE_BYTES, dead_letter, dead_letter_id
 from services.runtime.incoming import Incoming
 
 
@@ -15,21 +15,32 @@ def headers_of(incoming: Incoming) -> dict[str, bytes]:
     return dict(letter.headers)
 
 
-def test_a_value_over_64_kib_is_cut_to_its_first_64_kib_and_says_so() -> None:
-    value = bytes(range(256)) * 1024  # 256 KiB
+def test_an_original_too_large_to_publish_again_is_cut_to_its_first_64_kib_and_says_so() -> None:
+    value = bytes(range(256)) * (3 * 1024)  # 768 KiB: near the broker's 1 MiB limit
     letter = dead_letter(record(value), reason="too big", consumer="planner", topic="dead")
-    assert MAX_DEAD_LETTER_VALUE_BYTES == 64 * 1024
     assert letter.value == value[: 64 * 1024]
     assert letter.key == b"P-1"
     headers = dict(letter.headers)
     assert headers["x-truncated"] == b"true"
     assert headers["x-original-size"] == str(len(value)).encode()
+    assert "x-original-key-size" not in headers
 
 
-def test_a_value_of_exactly_64_kib_is_kept_whole_and_not_marked() -> None:
-    value = b"x" * (64 * 1024)
+def test_a_key_that_makes_the_original_too_large_is_cut_as_well() -> None:
+    key = b"k" * (CUT_ORIGINALS_ABOVE_BYTES + 1)
+    letter = dead_letter(record(b"{}", key=key), reason="bad", consumer="p", topic="dead")
+    assert letter.key == key[:1024]
+    assert letter.value == b"{}"
+    headers = dict(letter.headers)
+    assert headers["x-truncated"] == b"true"
+    assert headers["x-original-key-size"] == str(len(key)).encode()
+
+
+def test_an_original_that_can_be_published_again_keeps_its_bytes_unchanged() -> None:
+    value = b"x" * (CUT_ORIGINALS_ABOVE_BYTES - len(b"P-1"))  # over the 64 KiB of a valid event
     letter = dead_letter(record(value), reason="bad", consumer="planner", topic="dead")
     assert letter.value == value
+    assert letter.key == b"P-1"
     assert "x-truncated" not in dict(letter.headers)
     assert "x-original-size" not in dict(letter.headers)
 
