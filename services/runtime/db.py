@@ -33,6 +33,8 @@ def checked_schema(schema: str) -> str:
 
 # A statement that takes longer fails with TimeoutError (transient: retried, never skipped).
 DEFAULT_COMMAND_TIMEOUT_S = 30.0
+# Except a migration (it may rewrite a large table) and the wait for another replica's.
+MIGRATION_TIMEOUT_S = 3600.0
 
 
 async def create_pool(
@@ -60,7 +62,9 @@ async def migrate(conn: Conn, schema: str, folders: Sequence[Path] = ()) -> list
     schema = checked_schema(schema)
     applied: list[str] = []
     async with conn.transaction():
-        await lock_keys(conn, LockNamespace.MIGRATION, [schema])
+        await lock_keys(
+            conn, LockNamespace.MIGRATION, [schema], command_timeout_s=MIGRATION_TIMEOUT_S
+        )
         # A least-privilege role finds its schema made for it and may not create schemas.
         if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
             await conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -75,7 +79,7 @@ async def migrate(conn: Conn, schema: str, folders: Sequence[Path] = ()) -> list
                 name = f"{folder.parent.name}/{path.name}"
                 if name in done:
                     continue
-                await conn.execute(path.read_text())
+                await conn.execute(path.read_text(), timeout=MIGRATION_TIMEOUT_S)
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
     return applied

@@ -7,6 +7,7 @@ other. Transaction locks wait at most `lock_timeout` (then `LockNotAvailableErro
 transient): a lock held by a stuck session delays a batch, it never hangs it.
 """
 
+import asyncio
 from collections.abc import Sequence
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -27,12 +28,19 @@ async def limit_lock_waits(conn: "Conn", timeout_ms: int) -> None:
     await conn.execute("SELECT set_config('lock_timeout', $1, true)", f"{timeout_ms}ms")
 
 
-async def lock_keys(conn: "Conn", namespace: LockNamespace, names: Sequence[str]) -> None:
+async def lock_keys(
+    conn: "Conn",
+    namespace: LockNamespace,
+    names: Sequence[str],
+    *,
+    command_timeout_s: float | None = None,
+) -> None:
     """Take the transaction locks of `names` in `namespace`, in one global order.
 
     A service consuming two topics (the planner) handles one patient from two batches at
     once; taking all of a batch's locks up front, always in the same order, makes those
-    batches queue instead of deadlocking on each other's row locks.
+    batches queue instead of deadlocking on each other's row locks. `command_timeout_s`
+    replaces the pool's command timeout for this one statement.
     """
     if names:
         # Volatile functions in the select list run after ORDER BY: locks follow the order.
@@ -41,12 +49,23 @@ async def lock_keys(conn: "Conn", namespace: LockNamespace, names: Sequence[str]
             "(SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k) AS keys ORDER BY h",
             int(namespace),
             sorted(set(names)),
+            timeout=command_timeout_s,
         )
 
 
-async def lock_session(conn: "Conn", namespace: LockNamespace, name: str) -> None:
-    """Wait for the session lock of `name` (held until `unlock_session` or disconnect)."""
-    await conn.execute("SELECT pg_advisory_lock($1::int4, hashtext($2))", int(namespace), name)
+async def lock_session(
+    conn: "Conn", namespace: LockNamespace, name: str, *, retry_every_s: float = 0.5
+) -> None:
+    """Wait for the session lock of `name` (held until `unlock_session` or disconnect).
+
+    Tried again every `retry_every_s` rather than waited for in one statement: a standby
+    may wait for hours, and no statement may outlive the pool's command timeout.
+    """
+    try_lock = "SELECT pg_try_advisory_lock($1::int4, hashtext($2))"
+    while True:
+        if await conn.fetchval(try_lock, int(namespace), name):
+            return
+        await asyncio.sleep(retry_every_s)
 
 
 async def unlock_session(conn: "Conn", namespace: LockNamespace, name: str) -> None:

@@ -1,5 +1,6 @@
 """Advisory locks live in namespaces and never wait forever (issue 11, items 7 and 9)."""
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -10,7 +11,7 @@ import structlog
 
 from services.runtime.db import Conn, create_pool
 from services.runtime.incoming import Incoming
-from services.runtime.locks import LockNamespace, lock_keys
+from services.runtime.locks import LockNamespace, lock_keys, lock_session, unlock_session
 from services.runtime.outbox import OutboxMessage
 from services.runtime.pipeline import Pipeline
 from services.runtime.retry import is_transient
@@ -111,3 +112,22 @@ async def test_a_statement_past_the_command_timeout_fails_as_a_transient_error(
     finally:
         await pool.close()
     assert is_transient(timed_out.value)
+
+
+async def test_a_standby_waits_for_a_session_lock_past_the_command_timeout(suffix: str) -> None:
+    """A relay standby may wait for hours; its wait must not fail as a timed-out statement."""
+    pool = await create_pool(DATABASE_URL, f"locks_{suffix}", command_timeout=0.2)
+    name = f"outbox-relay:locks_{suffix}"
+    try:
+        async with pool.acquire() as leader, pool.acquire() as standby:
+            await lock_session(leader, LockNamespace.RELAY, name)
+            waiting = asyncio.create_task(
+                lock_session(standby, LockNamespace.RELAY, name, retry_every_s=0.05)
+            )
+            done, _ = await asyncio.wait([waiting], timeout=1.0)  # five command timeouts
+            assert not done, "the standby stopped waiting while the leader held the lock"
+            await unlock_session(leader, LockNamespace.RELAY, name)
+            await asyncio.wait_for(waiting, timeout=10)
+            await unlock_session(standby, LockNamespace.RELAY, name)
+    finally:
+        await pool.close()
