@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
+from services.runtime.locks import LockNamespace, lock_keys
+
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
 
@@ -29,12 +31,25 @@ def checked_schema(schema: str) -> str:
     return schema
 
 
-async def create_pool(url: str, schema: str, *, max_size: int = 10) -> asyncpg.Pool:
+# A statement that takes longer fails with TimeoutError (transient: retried, never skipped).
+DEFAULT_COMMAND_TIMEOUT_S = 30.0
+# Except a migration (it may rewrite a large table) and the wait for another replica's.
+MIGRATION_TIMEOUT_S = 3600.0
+
+
+async def create_pool(
+    url: str,
+    schema: str,
+    *,
+    max_size: int = 10,
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT_S,
+) -> asyncpg.Pool:
     checked_schema(schema)
     pool = await asyncpg.create_pool(
         url,
         min_size=1,
         max_size=max_size,
+        command_timeout=command_timeout,
         server_settings={"search_path": schema, "application_name": f"courseflow-{schema}"},
     )
     if pool is None:  # pragma: no cover - asyncpg types the pool as optional
@@ -47,7 +62,9 @@ async def migrate(conn: Conn, schema: str, folders: Sequence[Path] = ()) -> list
     schema = checked_schema(schema)
     applied: list[str] = []
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"migrate:{schema}")
+        await lock_keys(
+            conn, LockNamespace.MIGRATION, [schema], command_timeout_s=MIGRATION_TIMEOUT_S
+        )
         # A least-privilege role finds its schema made for it and may not create schemas.
         if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
             await conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -62,7 +79,7 @@ async def migrate(conn: Conn, schema: str, folders: Sequence[Path] = ()) -> list
                 name = f"{folder.parent.name}/{path.name}"
                 if name in done:
                     continue
-                await conn.execute(path.read_text())
+                await conn.execute(path.read_text(), timeout=MIGRATION_TIMEOUT_S)
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
     return applied

@@ -1,14 +1,16 @@
 """One consumed batch → one Postgres transaction: inbox rows, state changes, outbox rows.
 
-The Kafka offset is committed by the caller only after this transaction commits, so a crash
-in between redelivers the batch and the inbox turns the redelivery into a no-op. Bad input is
-dead-lettered inside the same transaction and never blocks the partition; transient failures
-are retried and, if they last, re-raised so the consumer rewinds and tries again later.
+The Kafka offset is committed by the caller only after the batch's transactions commit, so
+a crash in between redelivers the batch and the inbox turns the redelivery into a no-op. Bad
+input is dead-lettered inside the same transaction and never blocks the partition; transient
+failures are retried and, if they last, re-raised so the consumer rewinds and tries again.
 
-A batch first runs without a savepoint per event (two round trips fewer per event): a
-handler raises `Rejected` before it writes anything, so a rejected event only needs its
-inbox row taken back. Should a handler fail in any other way, the batch is rolled back and
-run again with a savepoint around every event, so only the failing event is dead-lettered.
+Every value taken from a record is checked before SQL sees it (the key, the inbox key), and
+a batch runs without a savepoint per event: a handler raises `Rejected` before it writes
+anything, so a rejected event only needs its inbox row taken back. Should the transaction
+fail in any other way (a handler's bug, a statement the database refuses), the batch is
+isolated: run again in halves, each in its own transaction and in order, down to the one
+record that fails, which is dead-lettered alone.
 """
 
 import time
@@ -21,13 +23,16 @@ from typing import Any, Generic, Protocol, TypeVar
 import asyncpg
 
 from services.runtime.db import Conn
-from services.runtime.deadletters import dead_letter
+from services.runtime.deadletters import dead_letter, dead_letter_id
 from services.runtime.inbox import first_deliveries, first_delivery, forget_delivery
-from services.runtime.incoming import Incoming
+from services.runtime.incoming import Incoming, input_problem
+from services.runtime.locks import LockNamespace, limit_lock_waits, lock_keys
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.retry import is_transient, retry_transient
 
 _handling: ContextVar[Incoming | None] = ContextVar("handling", default=None)
+
+T = TypeVar("T")
 
 
 def current_incoming() -> Incoming | None:
@@ -38,7 +43,7 @@ def current_incoming() -> Incoming | None:
 class Rejected(Exception):  # noqa: N818 - a verdict on the input, not a fault of ours
     """The input cannot be used; `reason` is one line and never contains input values.
 
-    Raise it before writing anything: a batch's first run keeps no savepoint per event.
+    Raise it before writing anything: a batch keeps no savepoint per event.
     """
 
     def __init__(self, reason: str) -> None:
@@ -61,9 +66,14 @@ class Envelope(Protocol):
 
 E = TypeVar("E", bound=Envelope)
 Process = Callable[[Conn, E], Awaitable[Sequence[OutboxMessage]]]
-# Wraps the events of a batch's fast run, given the patients (subjects) about to be handled:
-# a service may load their states in one query and write back the changed ones at the end.
+# Wraps the events of a batch, given the patients (subjects) about to be handled: a service
+# may load their states in one query and write back the changed ones at the end.
 BatchScope = Callable[[Conn, Sequence[str]], AbstractAsyncContextManager[None]]
+
+
+def subject_of(event: Envelope) -> str:
+    """The record key of a patient topic (CONTRACT.md: key = subject)."""
+    return event.subject
 
 
 @dataclass
@@ -72,9 +82,22 @@ class BatchResult:
     duplicates: int = 0
     dead_letters: int = 0
 
+    def add(self, other: "BatchResult") -> None:
+        self.handled += other.handled
+        self.duplicates += other.duplicates
+        self.dead_letters += other.dead_letters
+
 
 class _HandlerError(Exception):
     """A handler failed in a way that is neither transient nor a `Rejected` verdict."""
+
+
+class _UnprocessableError(Exception):
+    """A transaction failed for a reason that is neither transient nor `Rejected`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @contextmanager
@@ -86,9 +109,6 @@ def _handling_of(incoming: Incoming) -> Iterator[None]:
         _handling.reset(token)
 
 
-_HandleEvents = Callable[[Conn, Sequence[Incoming], BatchResult], Awaitable[list[OutboxMessage]]]
-
-
 @dataclass
 class Pipeline(Generic[E]):
     consumer: str
@@ -98,66 +118,98 @@ class Pipeline(Generic[E]):
     dead_letter_topic: str
     log: Any
     batch_scope: BatchScope | None = None
+    # The record key an event must carry, named in dead letters (the staff topic: clinic_id).
+    key_of: Callable[[E], str] = subject_of
+    key_name: str = "subject"
+    lock_namespace: LockNamespace = LockNamespace.PATIENT
+    lock_timeout_ms: int = 10_000
+    give_up_after_s: float = 60.0
 
     async def handle(self, pool: asyncpg.Pool, records: Sequence[Incoming]) -> BatchResult:
-        return await retry_transient(lambda: self._in_one_transaction(pool, records), log=self.log)
+        result = BatchResult()
+        await self._isolating(pool, records, result)
+        return result
+
+    async def _isolating(
+        self, pool: asyncpg.Pool, records: Sequence[Incoming], result: BatchResult
+    ) -> None:
+        try:
+            result.add(await self._retrying(lambda: self._in_one_transaction(pool, records)))
+        except _UnprocessableError as failed:
+            reason = failed.reason
+            if len(records) == 1:
+                result.add(await self._retrying(lambda: self._dead_alone(pool, records[0], reason)))
+                return
+            self.log.warning(
+                "batch failed; run again in halves", reason=reason,
+                batch_size=len(records),
+            )  # fmt: skip
+            half = len(records) // 2
+            await self._isolating(pool, records[:half], result)
+            await self._isolating(pool, records[half:], result)
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        return await retry_transient(attempt, log=self.log, give_up_after_s=self.give_up_after_s)
 
     async def _in_one_transaction(
         self, pool: asyncpg.Pool, records: Sequence[Incoming]
     ) -> BatchResult:
+        result = BatchResult()
         try:
-            return await self._run(pool, records, self._events_fast)
+            async with pool.acquire() as conn, conn.transaction():
+                await limit_lock_waits(conn, self.lock_timeout_ms)
+                outputs = await self._events(conn, records, result)
+                await enqueue(conn, self.schema, outputs)
         except _HandlerError as failed:
-            self.log.warning(
-                "batch rolled back; run again with a savepoint per event",
-                error=type(failed.__cause__).__name__, batch_size=len(records),
-            )  # fmt: skip
-            return await self._run(pool, records, self._events_carefully)
+            raise _UnprocessableError(
+                f"handler failed: {type(failed.__cause__).__name__}"
+            ) from failed
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            raise _UnprocessableError(f"could not be processed: {type(exc).__name__}") from exc
+        return result
 
-    async def _run(
-        self, pool: asyncpg.Pool, records: Sequence[Incoming], handle_events: _HandleEvents
-    ) -> BatchResult:
+    async def _dead_alone(self, pool: asyncpg.Pool, incoming: Incoming, reason: str) -> BatchResult:
         result = BatchResult()
         async with pool.acquire() as conn, conn.transaction():
-            await lock_keys(conn, self.schema, [r.key for r in records])
-            outputs = await handle_events(conn, records, result)
+            await limit_lock_waits(conn, self.lock_timeout_ms)
+            outputs = await self._dead_once(conn, incoming, reason, result, self.log)
             await enqueue(conn, self.schema, outputs)
         return result
 
-    async def _events_fast(
+    async def _events(
         self, conn: Conn, records: Sequence[Incoming], result: BatchResult
     ) -> list[OutboxMessage]:
-        """The whole batch's inbox rows in one statement, no savepoint per event."""
-        decoded = [self._decoded(incoming) for incoming in records]
-        keys = [(e.source, e.id) for e in decoded if not isinstance(e, Rejected)]
-        first = await first_deliveries(conn, self.consumer, keys)
-        subjects = [e.subject for e in decoded if not isinstance(e, Rejected)]
+        """The batch's locks and inbox rows in one statement each, no savepoint per event."""
+        decoded = [self._admitted(incoming) for incoming in records]
+        events = [e for e in decoded if not isinstance(e, Rejected)]
+        lock_names = [f"{self.schema}:{self.key_of(e)}" for e in events]
+        await lock_keys(conn, self.lock_namespace, lock_names)
+        first = await first_deliveries(conn, self.consumer, [(e.source, e.id) for e in events])
         outputs: list[OutboxMessage] = []
-        async with self._scope(conn, subjects):
+        async with self._scope(conn, [e.subject for e in events]):
             for incoming, event in zip(records, decoded, strict=True):
                 with _handling_of(incoming):
-                    outputs += await self._handle_fast(conn, incoming, event, first, result)
-        return outputs
-
-    async def _events_carefully(
-        self, conn: Conn, records: Sequence[Incoming], result: BatchResult
-    ) -> list[OutboxMessage]:
-        outputs: list[OutboxMessage] = []
-        for incoming in records:
-            with _handling_of(incoming):
-                outputs += await self._handle_one(conn, incoming, result)
+                    outputs += await self._handle(conn, incoming, event, first, result)
         return outputs
 
     def _scope(self, conn: Conn, subjects: Sequence[str]) -> AbstractAsyncContextManager[None]:
         return nullcontext() if self.batch_scope is None else self.batch_scope(conn, subjects)
 
-    def _decoded(self, incoming: Incoming) -> E | Rejected:
+    def _admitted(self, incoming: Incoming) -> E | Rejected:
+        """The decoded event, or why neither it nor its key may go near SQL."""
         try:
-            return self.decode(incoming.value)
+            event = self.decode(incoming.value)
         except Rejected as exc:
             return exc
+        problem = input_problem(
+            incoming.key, self.key_of(event), source=event.source, event_id=event.id,
+            key_name=self.key_name,
+        )  # fmt: skip
+        return event if problem is None else Rejected(problem)
 
-    async def _handle_fast(
+    async def _handle(
         self,
         conn: Conn,
         incoming: Incoming,
@@ -191,45 +243,12 @@ class Pipeline(Generic[E]):
         log.info("handled", published=len(outputs), latency_ms=_ms_since(started))
         return outputs
 
-    async def _handle_one(
-        self, conn: Conn, incoming: Incoming, result: BatchResult
-    ) -> list[OutboxMessage]:
-        started = time.perf_counter()
-        try:
-            event = self.decode(incoming.value)
-        except Rejected as exc:
-            return await self._dead_once(conn, incoming, exc.reason, result, self.log)
-        log = self.log.bind(
-            event_id=event.id, event_type=event.type, patient_id=event.subject,
-            correlation_id=event.correlationid,
-        )  # fmt: skip
-        try:
-            # A savepoint: a rejected event leaves no state and no inbox row behind, so an
-            # operator can replay it from the dead letters once its cause is fixed.
-            async with conn.transaction():
-                if not await first_delivery(conn, self.consumer, event.source, event.id):
-                    result.duplicates += 1
-                    log.info("duplicate skipped")
-                    return []
-                outputs = list(await self.process(conn, event))
-        except Rejected as exc:
-            return await self._dead_once(conn, incoming, exc.reason, result, log)
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            log.exception("handler failed; dead-lettered", error=type(exc).__name__)
-            reason = f"handler failed: {type(exc).__name__}"
-            return await self._dead_once(conn, incoming, reason, result, log)
-        result.handled += 1
-        log.info("handled", published=len(outputs), latency_ms=_ms_since(started))
-        return outputs
-
     async def _dead_once(
         self, conn: Conn, incoming: Incoming, reason: str, result: BatchResult, log: Any
     ) -> list[OutboxMessage]:
-        """Dead-letter a record once, even if it is redelivered (keyed by its position)."""
+        """Dead-letter a record once, even if it is redelivered (keyed by position and bytes)."""
         source = f"kafka:{incoming.topic}/{incoming.partition}"
-        if not await first_delivery(conn, self.consumer, source, str(incoming.offset)):
+        if not await first_delivery(conn, self.consumer, source, dead_letter_id(incoming)):
             result.duplicates += 1
             return []
         result.dead_letters += 1
@@ -241,23 +260,6 @@ class Pipeline(Generic[E]):
             incoming, reason=reason, consumer=self.consumer, topic=self.dead_letter_topic
         )
         return [message]
-
-
-async def lock_keys(conn: Conn, schema: str, keys: Sequence[bytes | None]) -> None:
-    """Take every message key's lock for the rest of the transaction, in one global order.
-
-    A service consuming two topics (the planner) handles one patient from two batches at
-    once; taking all of a batch's patient locks up front, always in the same order, makes
-    those batches queue instead of deadlocking on each other's row locks.
-    """
-    names = sorted({f"{schema}:{key.decode(errors='replace')}" for key in keys if key})
-    if names:
-        # Volatile functions in the select list run after ORDER BY: locks follow the order.
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(h) FROM "
-            "(SELECT DISTINCT hashtext(k) AS h FROM unnest($1::text[]) AS k) AS keys ORDER BY h",
-            names,
-        )
 
 
 def _ms_since(started: float) -> float:

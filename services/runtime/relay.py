@@ -22,6 +22,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 
 from services.runtime.db import Conn
+from services.runtime.locks import LockNamespace, lock_session, unlock_session
 from services.runtime.metrics import Metrics
 from services.runtime.outbox import headers_from_json, notify_channel
 from services.runtime.publish import (
@@ -239,7 +240,7 @@ class OutboxRelay:
     async def _lead(self) -> None:
         async with self.pool.acquire() as conn:
             lock = f"outbox-relay:{self.schema}"
-            await conn.execute("SELECT pg_advisory_lock(hashtext($1))", lock)
+            await lock_session(conn, LockNamespace.RELAY, lock)
             channel = notify_channel(self.schema)
             await conn.add_listener(channel, self._on_notify)
             try:
@@ -251,7 +252,7 @@ class OutboxRelay:
                         await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
             finally:
                 await conn.remove_listener(channel, self._on_notify)
-                await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock)
+                await unlock_session(conn, LockNamespace.RELAY, lock)
 
     def _on_notify(self, *_args: object) -> None:
         self._wake.set()

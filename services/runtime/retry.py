@@ -10,6 +10,7 @@ T = TypeVar("T")
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
+    TimeoutError,  # asyncpg's command_timeout; an OSError too, named for the reader
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
@@ -17,6 +18,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.DeadlockDetectedError,
     asyncpg.QueryCanceledError,
     asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.OutOfMemoryError,
+    asyncpg.LockNotAvailableError,  # lock_timeout: the holder may be slow, not the input bad
 )
 
 

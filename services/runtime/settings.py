@@ -66,6 +66,9 @@ class ServiceSettings(BaseSettings):
     # (a topic just created or being recreated is waited for; later rows wait behind it).
     outbox_park_missing_topic_after_s: float = 60.0
     db_pool_max_size: int = 10
+    # A lock wait or a statement that takes longer fails as transient: retried, not skipped.
+    db_lock_timeout_ms: int = 10_000
+    db_command_timeout_s: float = 30.0
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
     event_source: str = "/courseflow"
