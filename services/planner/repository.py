@@ -57,7 +57,7 @@ async def states_of_batch(conn: Conn, patient_ids: Sequence[str]) -> AsyncIterat
 async def load_for_update(conn: Conn, patient_id: str) -> PatientState:
     """Lock the patient's row, if there is one, for the rest of the transaction.
 
-    The consumed batches already hold every patient's advisory lock (`pipeline.lock_keys`),
+    The consumed batches already hold every patient's advisory lock (`locks.lock_keys`),
     so both topics take turns on a patient even before its row exists; the row lock makes a
     reminder's day, which only comes for a stored patient, wait its turn too.
     """

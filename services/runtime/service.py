@@ -196,7 +196,10 @@ class ServiceRuntime:
 
     async def prepare(self) -> None:
         s = self.settings
-        self._pool = await create_pool(s.database_url, self.schema, max_size=s.db_pool_max_size)
+        self._pool = await create_pool(
+            s.database_url, self.schema, max_size=s.db_pool_max_size,
+            command_timeout=s.db_command_timeout_s,
+        )  # fmt: skip
         async with self._pool.acquire() as conn:
             for name in await migrate(conn, self.schema, self.migrations):
                 self.log.info("migration applied", migration=name, schema=self.schema)
