@@ -186,7 +186,8 @@ class ServiceRuntime:
                 self.log.info("migration applied", migration=name, schema=self.schema)
         await ensure_topics(
             s.kafka_bootstrap_servers, self.topics(), partitions=s.topic_partitions,
-            options=client_options(s),
+            replication=s.topic_replication_factor,
+            min_insync_replicas=s.topic_min_insync_replicas, options=client_options(s),
         )  # fmt: skip
         self._producer = AIOKafkaProducer(
             bootstrap_servers=s.kafka_bootstrap_servers,

@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_cafile: Path | None = None
     database_url: str = "postgresql://courseflow@127.0.0.1:55432/courseflow"
     topic_partitions: int = 6
+    # Unset: derived from the cluster's size (services/runtime/topics.py, durability_for).
+    topic_replication_factor: int | None = None
+    topic_min_insync_replicas: int | None = None
     topic_patient_events: str = topics.PATIENT_EVENTS
     topic_eligibility: str = topics.ELIGIBILITY
     topic_schedule: str = topics.SCHEDULE
