@@ -21,6 +21,12 @@ def _parser() -> argparse.ArgumentParser:
 
     stack = commands.add_parser("stack", help="local Apache Kafka and PostgreSQL")
     stack.add_argument("action", choices=("up", "down", "status"))
+    stack.add_argument(
+        "--brokers",
+        type=int,
+        default=1,
+        help="with up: KRaft nodes (3: a broker+controller quorum of three, RF 3, min ISR 2)",
+    )
 
     run = commands.add_parser("run", help="run one service in the foreground")
     run.add_argument("service", choices=SERVICES)
@@ -67,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
-        "stack": lambda a: _stack(a.action),
+        "stack": lambda a: _stack(a.action, a.brokers),
         "run": lambda a: _run(a.service),
         "patient": lambda a: _patient(a.patient_id),
         "dead-letters": lambda a: _dead_letters(a.action, a.positions, replay_all=a.all),
@@ -95,11 +101,13 @@ def _schemas() -> int:
     return 0
 
 
-def _stack(action: str) -> int:
+def _stack(action: str, brokers: int = 1) -> int:
     from services.stack import stack  # noqa: PLC0415
 
     try:
-        lines = {"up": stack.up, "down": stack.down, "status": stack.status}[action]()
+        lines = {"up": lambda: stack.up(brokers), "down": stack.down, "status": stack.status}[
+            action
+        ]()
     except (RuntimeError, OSError) as exc:
         print(f"courseflow stack {action}: {exc}", file=sys.stderr)
         return 1

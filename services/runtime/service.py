@@ -64,7 +64,7 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         self.metrics = Metrics(self.name)
         self.broker = KafkaBroker(
-            self.settings.kafka_bootstrap_servers, client_id=self.name, logger=self.log,
+            self.settings.kafka_bootstrap_list, client_id=self.name, logger=self.log,
             security=broker_security(self.settings),
         )  # fmt: skip
 

@@ -68,6 +68,13 @@ class ServiceSettings(BaseSettings):
     http_port: int = 0
     clock_offset_days: int = 0
 
+    @property
+    def kafka_bootstrap_list(self) -> list[str]:
+        """One `host:port` per entry: FastStream takes a comma-joined string for one host."""
+        return [
+            server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()
+        ]
+
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> Self:
         if self.kafka_security_protocol == "SASL_SSL" and not (

@@ -2,6 +2,7 @@
 
 import pytest
 
+from services.runtime.settings import ServiceSettings
 from services.runtime.topics import Durability, durability_for
 
 
@@ -31,3 +32,8 @@ def test_more_replicas_than_brokers_is_a_clear_error() -> None:
 def test_more_in_sync_replicas_than_replicas_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="no write could ever be acknowledged"):
         durability_for(3, replication_factor=2, min_insync_replicas=3)
+
+
+def test_several_bootstrap_servers_are_separate_hosts() -> None:
+    settings = ServiceSettings(kafka_bootstrap_servers="127.0.0.1:1, 127.0.0.1:3,127.0.0.1:5")
+    assert settings.kafka_bootstrap_list == ["127.0.0.1:1", "127.0.0.1:3", "127.0.0.1:5"]
