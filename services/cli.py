@@ -127,11 +127,13 @@ def _patient(patient_id: str) -> int:
 
 def _dead_letters(action: str, positions: list[str], *, replay_all: bool) -> int:
     from services.ops.deadletters import read_all, replay  # noqa: PLC0415
+    from services.runtime.kafka_security import client_options  # noqa: PLC0415
     from services.runtime.settings import ServiceSettings  # noqa: PLC0415
 
     settings = ServiceSettings()
+    options = client_options(settings)  # the services' SASL/TLS settings
     bootstrap, topic = settings.kafka_bootstrap_servers, settings.topic_dead_letters
-    letters = asyncio.run(read_all(bootstrap, topic))
+    letters = asyncio.run(read_all(bootstrap, topic, options=options))
     if action == "list":
         for letter in letters:
             print(letter.describe())
@@ -141,8 +143,14 @@ def _dead_letters(action: str, positions: list[str], *, replay_all: bool) -> int
     if not chosen:
         print("nothing to replay: name PARTITION:OFFSET positions from `list`, or --all")
         return 1
-    print(f"replayed {asyncio.run(replay(bootstrap, chosen, topic))} dead letters")
-    return 0
+    plan = asyncio.run(replay(bootstrap, chosen, topic, options=options))
+    for letter, reason in plan.refused:
+        print(f"{letter.position} refused: {reason}", file=sys.stderr)
+    print(
+        f"replayed {len(plan.send)} dead letters ({len(plan.already)} already replayed, "
+        f"{len(plan.refused)} refused)"
+    )
+    return 1 if plan.refused else 0
 
 
 def db_passwords(environ: Mapping[str, str]) -> dict[str, str]:

@@ -17,9 +17,12 @@ from aiokafka.errors import KafkaError
 from services.eligibility.app import build_runtime
 from services.eligibility.settings import EligibilitySettings
 from services.runtime.kafka_security import client_options
+from services.runtime.topics import ensure_topics
 from services.stack.kafka import BrokerTls, KafkaStack
 from tests.clinic_events import ClinicFeed, wire
 from tests.integration.kafka_io import produce, read_until
+from tests.integration.processes import courseflow
+from tests.integration.test_operations import letter_headers, output_of
 
 
 @dataclass(frozen=True)
@@ -126,3 +129,34 @@ async def test_the_right_credentials_are_accepted(secured: SecuredBroker, suffix
 def test_sasl_ssl_without_credentials_is_a_clear_settings_error() -> None:
     with pytest.raises(ValueError, match="SASL_SSL needs"):
         EligibilitySettings(kafka_security_protocol="SASL_SSL")
+
+
+def sasl_env(secured: SecuredBroker, **extra: str) -> dict[str, str]:
+    """The settings a service (or the CLI) reads to reach the broker over SASL_SSL only."""
+    return {
+        "COURSEFLOW_KAFKA_BOOTSTRAP_SERVERS": secured.sasl_ssl,
+        "COURSEFLOW_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "COURSEFLOW_KAFKA_SASL_USERNAME": secured.user,
+        "COURSEFLOW_KAFKA_SASL_PASSWORD": secured.password,
+        "COURSEFLOW_KAFKA_SSL_CAFILE": str(secured.cafile),
+        **extra,
+    }
+
+
+async def test_dead_letters_are_listed_and_replayed_over_sasl_ssl(
+    secured: SecuredBroker, suffix: str
+) -> None:
+    source, dead = f"clinic-{suffix}", f"dead-{suffix}"
+    await ensure_topics(secured.plaintext, [source, dead], partitions=1)
+    await produce(secured.plaintext, dead, b"original", key=b"P-1",
+                  headers=letter_headers(source, "eligibility", 4))  # fmt: skip
+    env = sasl_env(secured, COURSEFLOW_TOPIC_DEAD_LETTERS=dead)
+
+    listed = await output_of(courseflow("dead-letters", "list"), env)
+    replayed = await output_of(courseflow("dead-letters", "replay", "0:0"), env)
+
+    assert "1 dead letters" in listed
+    assert f"from {source}/0@4: unknown patient" in listed
+    assert "replayed 1 dead letters" in replayed
+    copies = await read_until(secured.plaintext, source, lambda rs: len(rs) >= 1, timeout_s=10)
+    assert [bytes(r.value) for r in copies] == [b"original"]

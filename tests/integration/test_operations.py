@@ -4,6 +4,7 @@ import asyncio
 import json
 import os
 import socket
+from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,3 +100,66 @@ async def output_of(argv: list[str], env: dict[str, str]) -> str:
     stdout, _ = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0
     return stdout.decode()
+
+
+async def run_cli(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env={**os.environ, **env}, stdout=PIPE, stderr=PIPE
+    )
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 90)
+    assert proc.returncode is not None
+    return proc.returncode, stdout.decode(), stderr.decode()
+
+
+def letter_headers(source_topic: str | None, consumer: str, offset: int) -> list[tuple[str, bytes]]:
+    headers = {"x-error": "unknown patient", "x-consumer": consumer,
+               "x-source-partition": "0", "x-source-offset": str(offset)}  # fmt: skip
+    if source_topic is not None:
+        headers["x-source-topic"] = source_topic
+    return [(name, value.encode()) for name, value in headers.items()]
+
+
+async def test_replay_sends_each_original_record_once(bootstrap: str, suffix: str) -> None:
+    source, dead = f"src-{suffix}", f"dead-{suffix}"
+    await ensure_topics(bootstrap, [source, dead], partitions=1)
+    # Both consumers of the clinic topic dead-letter the same original record (offset 7).
+    for consumer in ("eligibility", "planner"):
+        await produce(bootstrap, dead, b"original", key=b"P-1",
+                      headers=letter_headers(source, consumer, 7))  # fmt: skip
+    await produce(bootstrap, dead, b"another", key=b"P-2",
+                  headers=letter_headers(source, "eligibility", 8))  # fmt: skip
+    env = {"COURSEFLOW_TOPIC_DEAD_LETTERS": dead}
+
+    first = await run_cli(courseflow("dead-letters", "replay", "--all"), env)
+    again = await run_cli(courseflow("dead-letters", "replay", "--all"), env)
+
+    assert first[0] == 0, first
+    assert "replayed 2 dead letters" in first[1]
+    assert again[0] == 0, again
+    assert "replayed 0 dead letters" in again[1]
+    assert "3 already replayed" in again[1]
+    copies = await read_until(bootstrap, source, lambda rs: len(rs) >= 3, timeout_s=5)
+    assert sorted(bytes(r.value) for r in copies) == [b"another", b"original"]
+    origins = {dict(r.headers)["x-replayed-from"] for r in copies}
+    assert origins == {f"{source}/0@7".encode(), f"{source}/0@8".encode()}
+
+
+async def test_a_letter_without_a_known_source_topic_is_refused(
+    bootstrap: str, suffix: str
+) -> None:
+    source, dead = f"src-{suffix}", f"dead-{suffix}"
+    await ensure_topics(bootstrap, [source, dead], partitions=1)
+    await produce(bootstrap, dead, b"no source", headers=letter_headers(None, "planner", 1))
+    await produce(bootstrap, dead, b"gone", headers=letter_headers(f"gone-{suffix}", "planner", 2))
+    await produce(bootstrap, dead, b"fine", headers=letter_headers(source, "planner", 3))
+
+    code, out, err = await run_cli(
+        courseflow("dead-letters", "replay", "--all"), {"COURSEFLOW_TOPIC_DEAD_LETTERS": dead}
+    )
+
+    assert code == 1, (out, err)
+    assert "0:0 refused: the dead letter names no source topic (x-source-topic)" in err
+    assert f"0:1 refused: unknown source topic gone-{suffix}" in err
+    assert "replayed 1 dead letters" in out
+    copies = await read_until(bootstrap, source, lambda rs: len(rs) >= 1, timeout_s=5)
+    assert [bytes(r.value) for r in copies] == [b"fine"]
