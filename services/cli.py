@@ -53,16 +53,25 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser(
         "db",
-        help="create each service's least-privilege database role and schema (idempotent)",
+        help="provision the services' database roles and schemas, or prune old rows",
         description="provision: the role courseflow_<service> owning only the schema <service>, "
         "for each service; the password of a role comes from "
-        f"{password_variable('<SERVICE>')} when set (a role without one keeps its password)",
+        f"{password_variable('<SERVICE>')} when set (a role without one keeps its password). "
+        "prune: delete inbox rows, sent outbox rows and finished deliveries older than their "
+        "retention (COURSEFLOW_RETENTION_INBOX_DAYS, _OUTBOX_DAYS, _DELIVERIES_DAYS), in "
+        "batches of COURSEFLOW_PRUNE_BATCH_SIZE; idempotent",
     )
-    db.add_argument("action", choices=("provision",))
+    db.add_argument("action", choices=("provision", "prune"))
     db.add_argument(
         "--admin-url",
-        help="a superuser's URL, with the database to provision as its path "
+        help="a superuser's URL, with the database to provision or prune as its path "
         "(default: COURSEFLOW_DATABASE_URL, else the local stack's cluster)",
+    )
+    db.add_argument(
+        "--older-than",
+        type=int,
+        metavar="DAYS",
+        help="with prune: one retention for every table instead of the settings",
     )
 
     schemas = commands.add_parser("schemas", help="the wire contract's generated documents")
@@ -79,7 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dead-letters": lambda a: _dead_letters(a.action, a.positions, replay_all=a.all),
         "demo": lambda a: _demo(traffic_only=a.traffic_only),
         "schemas": lambda _a: _schemas(),
-        "db": lambda a: _db_provision(a.admin_url, os.environ),
+        "db": lambda a: (
+            _db_prune(a.admin_url, a.older_than)
+            if a.action == "prune"
+            else _db_provision(a.admin_url, os.environ)
+        ),
     }
     try:
         return commands[args.command](args)
@@ -180,6 +193,38 @@ def _db_provision(admin_url: str | None, environ: Mapping[str, str]) -> int:
     for service in roles.SERVICES:
         password = "password set" if service in passwords else "password unchanged"
         print(f"{roles.role_for(service)}: owns schema {service} in {database} ({password})")
+    return 0
+
+
+def _db_prune(admin_url: str | None, older_than: int | None) -> int:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    import asyncpg  # noqa: PLC0415
+
+    from services.ops.prune import Retention, prune  # noqa: PLC0415
+    from services.runtime.settings import ServiceSettings  # noqa: PLC0415
+
+    settings = ServiceSettings()
+    retention = (
+        Retention.uniform(older_than)
+        if older_than is not None
+        else Retention(
+            settings.retention_inbox_days,
+            settings.retention_outbox_days,
+            settings.retention_deliveries_days,
+        )
+    )
+    try:
+        asyncio.run(
+            prune(
+                admin_url or settings.database_url, SERVICES, retention,
+                batch_size=settings.prune_batch_size, now=datetime.now(UTC),
+                report=lambda line: print(line, flush=True),
+            )
+        )  # fmt: skip
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        print(f"courseflow db prune: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

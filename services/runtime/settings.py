@@ -67,6 +67,13 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     clock_offset_days: int = 0
+    # `courseflow db prune`: rows older than this many days go. An inbox row must outlive
+    # every redelivery of its record (Kafka keeps records 7 days by default), a delivery
+    # every redelivery of its cause, or the record or notice would be handled again.
+    retention_inbox_days: int = 30
+    retention_outbox_days: int = 7
+    retention_deliveries_days: int = 30
+    prune_batch_size: int = 5000
 
     @property
     def kafka_bootstrap_list(self) -> list[str]:
