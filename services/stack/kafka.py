@@ -22,6 +22,7 @@ from services.stack import process
 from services.stack.paths import local_dir
 
 KAFKA_VERSION_RANGE = "[4.0.0,5.0.0)"
+STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 LOG4J_VERSION = "2.24.3"
 SLF4J_VERSION = "2.0.17"
 
@@ -249,9 +250,18 @@ class BrokerTls:
     keystore: Path
     keystore_password: str
     scram_users: tuple[tuple[str, str], ...]
+    # ACLs enforced (services/stack/acls.py): a SCRAM user may do only what it is granted;
+    # the loopback PLAINTEXT and CONTROLLER listeners (User:ANONYMOUS) stay the broker's own.
+    authorizer: bool = False
 
     def properties(self) -> list[str]:
+        acls = [
+            f"authorizer.class.name={STANDARD_AUTHORIZER}",
+            "super.users=User:ANONYMOUS",
+            "allow.everyone.if.no.acl.found=false",
+        ]
         return [
+            *(acls if self.authorizer else []),
             "sasl.enabled.mechanisms=SCRAM-SHA-512",
             (
                 "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
