@@ -6,6 +6,7 @@ Node n (1-based) listens on COURSEFLOW_KAFKA_PORT + 2(n-1) (controller: the cont
 port + 2(n-1)) and keeps its files in `.local/kafka/node-<n>/`; the jars are shared.
 """
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +78,8 @@ class KafkaCluster:
                     "stop it or set COURSEFLOW_KAFKA_PORT and COURSEFLOW_KAFKA_CONTROLLER_PORT"
                 )
         (self.root / "cluster.id").write_text(f"{self.nodes[0].cluster}\n")
-        for node in self.nodes:
-            self.start_node(node)
+        with ThreadPoolExecutor(max_workers=len(self.nodes)) as pool:  # formats take a JVM each
+            list(pool.map(self.start_node, self.nodes))
         if not process.wait_until(self.complete, timeout_s, interval_s=1.0):
             self.down()
             logs = ", ".join(str(n.log_file) for n in self.nodes)
