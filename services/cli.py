@@ -21,6 +21,12 @@ def _parser() -> argparse.ArgumentParser:
 
     stack = commands.add_parser("stack", help="local Apache Kafka and PostgreSQL")
     stack.add_argument("action", choices=("up", "down", "status"))
+    stack.add_argument(
+        "--brokers",
+        type=int,
+        default=1,
+        help="with up: KRaft nodes (3: a broker+controller quorum of three, RF 3, min ISR 2)",
+    )
 
     run = commands.add_parser("run", help="run one service in the foreground")
     run.add_argument("service", choices=SERVICES)
@@ -47,16 +53,25 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser(
         "db",
-        help="create each service's least-privilege database role and schema (idempotent)",
+        help="provision the services' database roles and schemas, or prune old rows",
         description="provision: the role courseflow_<service> owning only the schema <service>, "
         "for each service; the password of a role comes from "
-        f"{password_variable('<SERVICE>')} when set (a role without one keeps its password)",
+        f"{password_variable('<SERVICE>')} when set (a role without one keeps its password). "
+        "prune: delete inbox rows, sent outbox rows and finished deliveries older than their "
+        "retention (COURSEFLOW_RETENTION_INBOX_DAYS, _OUTBOX_DAYS, _DELIVERIES_DAYS), in "
+        "batches of COURSEFLOW_PRUNE_BATCH_SIZE; idempotent",
     )
-    db.add_argument("action", choices=("provision",))
+    db.add_argument("action", choices=("provision", "prune"))
     db.add_argument(
         "--admin-url",
-        help="a superuser's URL, with the database to provision as its path "
+        help="a superuser's URL, with the database to provision or prune as its path "
         "(default: COURSEFLOW_DATABASE_URL, else the local stack's cluster)",
+    )
+    db.add_argument(
+        "--older-than",
+        type=int,
+        metavar="DAYS",
+        help="with prune: one retention for every table instead of the settings",
     )
 
     outbox = commands.add_parser("outbox", help="outbox rows the relay parked (never sent)")
@@ -71,13 +86,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
-        "stack": lambda a: _stack(a.action),
+        "stack": lambda a: _stack(a.action, a.brokers),
         "run": lambda a: _run(a.service),
         "patient": lambda a: _patient(a.patient_id),
         "dead-letters": lambda a: _dead_letters(a.action, a.positions, replay_all=a.all),
         "demo": lambda a: _demo(traffic_only=a.traffic_only),
         "schemas": lambda _a: _schemas(),
-        "db": lambda a: _db_provision(a.admin_url, os.environ),
+        "db": lambda a: (
+            _db_prune(a.admin_url, a.older_than)
+            if a.action == "prune"
+            else _db_provision(a.admin_url, os.environ)
+        ),
         "outbox": lambda a: _outbox_parked(a.service),
     }
     try:
@@ -100,11 +119,13 @@ def _schemas() -> int:
     return 0
 
 
-def _stack(action: str) -> int:
+def _stack(action: str, brokers: int = 1) -> int:
     from services.stack import stack  # noqa: PLC0415
 
     try:
-        lines = {"up": stack.up, "down": stack.down, "status": stack.status}[action]()
+        lines = {"up": lambda: stack.up(brokers), "down": stack.down, "status": stack.status}[
+            action
+        ]()
     except (RuntimeError, OSError) as exc:
         print(f"courseflow stack {action}: {exc}", file=sys.stderr)
         return 1
@@ -124,11 +145,13 @@ def _patient(patient_id: str) -> int:
 
 def _dead_letters(action: str, positions: list[str], *, replay_all: bool) -> int:
     from services.ops.deadletters import read_all, replay  # noqa: PLC0415
+    from services.runtime.kafka_security import client_options  # noqa: PLC0415
     from services.runtime.settings import ServiceSettings  # noqa: PLC0415
 
     settings = ServiceSettings()
+    options = client_options(settings)  # the services' SASL/TLS settings
     bootstrap, topic = settings.kafka_bootstrap_servers, settings.topic_dead_letters
-    letters = asyncio.run(read_all(bootstrap, topic))
+    letters = asyncio.run(read_all(bootstrap, topic, options=options))
     if action == "list":
         for letter in letters:
             print(letter.describe())
@@ -138,8 +161,14 @@ def _dead_letters(action: str, positions: list[str], *, replay_all: bool) -> int
     if not chosen:
         print("nothing to replay: name PARTITION:OFFSET positions from `list`, or --all")
         return 1
-    print(f"replayed {asyncio.run(replay(bootstrap, chosen, topic))} dead letters")
-    return 0
+    plan = asyncio.run(replay(bootstrap, chosen, topic, options=options))
+    for letter, reason in plan.refused:
+        print(f"{letter.position} refused: {reason}", file=sys.stderr)
+    print(
+        f"replayed {len(plan.send)} dead letters ({len(plan.already)} already replayed, "
+        f"{len(plan.refused)} refused)"
+    )
+    return 1 if plan.refused else 0
 
 
 def _outbox_parked(service: str | None) -> int:
@@ -190,6 +219,38 @@ def _db_provision(admin_url: str | None, environ: Mapping[str, str]) -> int:
     for service in roles.SERVICES:
         password = "password set" if service in passwords else "password unchanged"
         print(f"{roles.role_for(service)}: owns schema {service} in {database} ({password})")
+    return 0
+
+
+def _db_prune(admin_url: str | None, older_than: int | None) -> int:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    import asyncpg  # noqa: PLC0415
+
+    from services.ops.prune import Retention, prune  # noqa: PLC0415
+    from services.runtime.settings import ServiceSettings  # noqa: PLC0415
+
+    settings = ServiceSettings()
+    retention = (
+        Retention.uniform(older_than)
+        if older_than is not None
+        else Retention(
+            settings.retention_inbox_days,
+            settings.retention_outbox_days,
+            settings.retention_deliveries_days,
+        )
+    )
+    try:
+        asyncio.run(
+            prune(
+                admin_url or settings.database_url, SERVICES, retention,
+                batch_size=settings.prune_batch_size, now=datetime.now(UTC),
+                report=lambda line: print(line, flush=True),
+            )
+        )  # fmt: skip
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        print(f"courseflow db prune: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

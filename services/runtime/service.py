@@ -64,7 +64,7 @@ class ServiceRuntime:
     def __post_init__(self) -> None:
         self.metrics = Metrics(self.name)
         self.broker = KafkaBroker(
-            self.settings.kafka_bootstrap_servers, client_id=self.name, logger=self.log,
+            self.settings.kafka_bootstrap_list, client_id=self.name, logger=self.log,
             security=broker_security(self.settings),
         )  # fmt: skip
 
@@ -205,7 +205,8 @@ class ServiceRuntime:
                 self.log.info("migration applied", migration=name, schema=self.schema)
         await ensure_topics(
             s.kafka_bootstrap_servers, self.topics(), partitions=s.topic_partitions,
-            options=client_options(s),
+            replication=s.topic_replication_factor,
+            min_insync_replicas=s.topic_min_insync_replicas, options=client_options(s),
         )  # fmt: skip
         self._relay = OutboxRelay(
             self._pool, self._outbox_producer, self.schema, batch_size=s.outbox_batch_size,

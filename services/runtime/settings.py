@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     kafka_ssl_cafile: Path | None = None
     database_url: str = "postgresql://courseflow@127.0.0.1:55432/courseflow"
     topic_partitions: int = 6
+    # Unset: derived from the cluster's size (services/runtime/topics.py, durability_for).
+    topic_replication_factor: int | None = None
+    topic_min_insync_replicas: int | None = None
     topic_patient_events: str = topics.PATIENT_EVENTS
     topic_eligibility: str = topics.ELIGIBILITY
     topic_schedule: str = topics.SCHEDULE
@@ -75,6 +78,20 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 0
     clock_offset_days: int = 0
+    # `courseflow db prune`: rows older than this many days go. An inbox row must outlive
+    # every redelivery of its record (Kafka keeps records 7 days by default), a delivery
+    # every redelivery of its cause, or the record or notice would be handled again.
+    retention_inbox_days: int = 30
+    retention_outbox_days: int = 7
+    retention_deliveries_days: int = 30
+    prune_batch_size: int = 5000
+
+    @property
+    def kafka_bootstrap_list(self) -> list[str]:
+        """One `host:port` per entry: FastStream takes a comma-joined string for one host."""
+        return [
+            server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()
+        ]
 
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> Self:

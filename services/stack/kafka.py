@@ -1,4 +1,8 @@
-"""A real Apache Kafka 4.x broker (KRaft, one broker+controller node) from Maven Central jars."""
+"""A real Apache Kafka 4.x broker (KRaft, broker+controller nodes) from Maven Central jars.
+
+One node by default; `KafkaCluster` runs several from the same jars, each a voter of one
+controller quorum (services/stack/cluster.py).
+"""
 
 import asyncio
 import base64
@@ -9,6 +13,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
@@ -17,6 +22,7 @@ from services.stack import process
 from services.stack.paths import local_dir
 
 KAFKA_VERSION_RANGE = "[4.0.0,5.0.0)"
+STANDARD_AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 LOG4J_VERSION = "2.24.3"
 SLF4J_VERSION = "2.0.17"
 
@@ -71,6 +77,12 @@ class KafkaStack:
     partitions: int = 6
     heap: str = "512m"
     tls: "BrokerTls | None" = None
+    node_id: int = 1
+    # Every voter of the controller quorum as (node id, controller port); empty: this node only.
+    voters: tuple[tuple[int, int], ...] = ()
+    # Of the internal topics (consumer offsets, transactions): the cluster's size, up to 3.
+    internal_replication: int = 1
+    cluster: str | None = None  # the cluster id every node is formatted with
 
     @classmethod
     def from_env(cls) -> "KafkaStack":
@@ -134,11 +146,14 @@ class KafkaStack:
     def server_properties(self) -> str:
         ctl = f"127.0.0.1:{self.controller_port}"
         secure = f",SASL_SSL://127.0.0.1:{self.tls.port}" if self.tls else ""
+        voters = self.voters or ((self.node_id, self.controller_port),)
+        in_sync = max(self.internal_replication - 1, 1)
         return "\n".join(
             [
                 "process.roles=broker,controller",
-                "node.id=1",
-                f"controller.quorum.voters=1@{ctl}",
+                f"node.id={self.node_id}",
+                "controller.quorum.voters="
+                + ",".join(f"{node}@127.0.0.1:{port}" for node, port in voters),
                 f"listeners=PLAINTEXT://{self.bootstrap_servers},CONTROLLER://{ctl}{secure}",
                 f"advertised.listeners=PLAINTEXT://{self.bootstrap_servers}{secure}",
                 "controller.listener.names=CONTROLLER",
@@ -147,10 +162,12 @@ class KafkaStack:
                 "inter.broker.listener.name=PLAINTEXT",
                 f"log.dirs={self.home / 'data'}",
                 f"num.partitions={self.partitions}",
-                "offsets.topic.replication.factor=1",
+                f"offsets.topic.replication.factor={self.internal_replication}",
                 "offsets.topic.num.partitions=6",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
+                f"transaction.state.log.replication.factor={self.internal_replication}",
+                f"transaction.state.log.min.isr={in_sync}",
+                f"default.replication.factor={self.internal_replication}",
+                f"min.insync.replicas={in_sync}",
                 "group.initial.rebalance.delay.ms=0",
                 "auto.create.topics.enable=false",
                 *(self.tls.properties() if self.tls else ()),
@@ -172,7 +189,7 @@ class KafkaStack:
     def _format_storage(self, config: Path) -> None:
         if (self.home / "data" / "meta.properties").exists():
             return
-        cluster_id = _new_cluster_id()
+        cluster_id = self.cluster or new_cluster_id()
         scram = [
             f"--add-scram=SCRAM-SHA-512=[name={user},password={password}]"
             for user, password in (self.tls.scram_users if self.tls else ())
@@ -193,6 +210,15 @@ class KafkaStack:
                 f"port {self.port} answers but is not our broker; stop it or set "
                 "COURSEFLOW_KAFKA_PORT and COURSEFLOW_KAFKA_CONTROLLER_PORT"
             )
+        self.spawn()
+        if not process.wait_until(self.answers, timeout_s, interval_s=0.5):
+            process.stop(self.pid_file)
+            raise RuntimeError(f"kafka did not answer within {timeout_s:.0f}s; see {self.log_file}")
+        source = "downloaded from Maven Central" if downloaded else "cached jars"
+        return f"kafka {version} ({source}) up on {self.bootstrap_servers}"
+
+    def spawn(self) -> None:
+        """Start this node's process (formatting its storage the first time), not waiting."""
         process.stop(self.pid_file)
         config = self.home / "server.properties"
         config.write_text(self.server_properties())
@@ -201,11 +227,6 @@ class KafkaStack:
         process.spawn(
             self._java("kafka.Kafka", str(config)), pid_file=self.pid_file, log_file=self.log_file
         )
-        if not process.wait_until(self.answers, timeout_s, interval_s=0.5):
-            process.stop(self.pid_file)
-            raise RuntimeError(f"kafka did not answer within {timeout_s:.0f}s; see {self.log_file}")
-        source = "downloaded from Maven Central" if downloaded else "cached jars"
-        return f"kafka {version} ({source}) up on {self.bootstrap_servers}"
 
     def down(self) -> str:
         stopped = process.stop(self.pid_file, timeout_s=45.0)
@@ -229,9 +250,18 @@ class BrokerTls:
     keystore: Path
     keystore_password: str
     scram_users: tuple[tuple[str, str], ...]
+    # ACLs enforced (services/stack/acls.py): a SCRAM user may do only what it is granted;
+    # the loopback PLAINTEXT and CONTROLLER listeners (User:ANONYMOUS) stay the broker's own.
+    authorizer: bool = False
 
     def properties(self) -> list[str]:
+        acls = [
+            f"authorizer.class.name={STANDARD_AUTHORIZER}",
+            "super.users=User:ANONYMOUS",
+            "allow.everyone.if.no.acl.found=false",
+        ]
         return [
+            *(acls if self.authorizer else []),
             "sasl.enabled.mechanisms=SCRAM-SHA-512",
             (
                 "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
@@ -246,19 +276,31 @@ class BrokerTls:
 
 def cluster_id(bootstrap_servers: str, timeout_s: float = 5.0) -> str | None:
     """The KRaft cluster id as reported by the admin API, or None when nothing answers."""
+    described = describe_cluster(bootstrap_servers, timeout_s)
+    return None if described is None else str(described["cluster_id"])
 
-    async def describe() -> str | None:
+
+def broker_ids(bootstrap_servers: str, timeout_s: float = 5.0) -> set[int]:
+    """The brokers the cluster reports as registered (none when nothing answers)."""
+    described = describe_cluster(bootstrap_servers, timeout_s)
+    return {int(b["node_id"]) for b in described["brokers"]} if described else set()
+
+
+def describe_cluster(bootstrap_servers: str, timeout_s: float = 5.0) -> dict[str, Any] | None:
+    """The admin API's description of the cluster, or None when nothing answers."""
+
+    async def describe() -> dict[str, Any] | None:
         admin = AIOKafkaAdminClient(
             bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout_s * 1000)
         )
         try:
             await admin.start()
-            described = await admin.describe_cluster()
+            described: dict[str, Any] = await admin.describe_cluster()
         except (KafkaError, OSError):
             return None
         finally:
             await admin.close()
-        return str(described["cluster_id"])
+        return described
 
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # refusals are expected while polling
     try:
@@ -267,7 +309,7 @@ def cluster_id(bootstrap_servers: str, timeout_s: float = 5.0) -> str | None:
         return None
 
 
-def _new_cluster_id() -> str:
+def new_cluster_id() -> str:
     while True:  # an id starting with "-" would be read as an option by the storage tool
         candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         if not candidate.startswith("-"):

@@ -53,14 +53,32 @@ def spawn(
 
 def stop(pid_file: Path, *, timeout_s: float = 30.0) -> bool:
     """SIGTERM the recorded process group, SIGKILL it after `timeout_s`; True if one was running."""
+    return bool(stop_all([pid_file], timeout_s=timeout_s))
+
+
+def stop_all(pid_files: Sequence[Path], *, timeout_s: float = 30.0) -> list[Path]:
+    """`stop` for several processes at once (e.g. the nodes of one cluster, which wait for
+    each other while shutting down): returns the pid files of those that were running."""
+    running = {pid_file: read_pid(pid_file) for pid_file in pid_files}
+    pids = [pid for pid in running.values() if pid is not None]
+    for pid in pids:
+        _signal_group(pid, signal.SIGTERM)
+    if not wait_until(lambda: not any(map(is_alive, pids)), timeout_s):
+        for pid in pids:
+            _signal_group(pid, signal.SIGKILL)
+        wait_until(lambda: not any(map(is_alive, pids)), 10.0)
+    for pid_file in pid_files:
+        pid_file.unlink(missing_ok=True)
+    return [pid_file for pid_file, pid in running.items() if pid is not None]
+
+
+def kill(pid_file: Path) -> bool:
+    """SIGKILL the recorded process group at once (a crash, for fault tests); True if it ran."""
     pid = read_pid(pid_file)
     if pid is None:
-        pid_file.unlink(missing_ok=True)
         return False
-    _signal_group(pid, signal.SIGTERM)
-    if not wait_until(lambda: not is_alive(pid), timeout_s):
-        _signal_group(pid, signal.SIGKILL)
-        wait_until(lambda: not is_alive(pid), 10.0)
+    _signal_group(pid, signal.SIGKILL)
+    wait_until(lambda: not is_alive(pid), 10.0)
     pid_file.unlink(missing_ok=True)
     return True
 

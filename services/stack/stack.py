@@ -1,26 +1,60 @@
-"""`courseflow stack up|down|status`: the local Kafka broker and PostgreSQL together."""
+"""`courseflow stack up|down|status`: the local Kafka broker(s) and PostgreSQL together."""
 
 from services.stack import process
+from services.stack.cluster import KafkaCluster, nodes_on_disk
 from services.stack.kafka import KafkaStack
 from services.stack.paths import local_dir
 from services.stack.postgres import PostgresStack
 
 
-def up() -> list[str]:
-    return [KafkaStack.from_env().up(), PostgresStack.from_env().up()]
+def up(brokers: int = 1) -> list[str]:
+    """One broker (the default), or a cluster of `brokers` KRaft nodes; then PostgreSQL."""
+    if brokers < 1:
+        raise RuntimeError("--brokers must be at least 1")
+    cluster, single = _cluster(), KafkaStack.from_env()
+    if brokers == 1:
+        if cluster is not None and cluster.running():
+            raise RuntimeError(
+                f"a cluster of {len(cluster.nodes)} KRaft nodes is running; "
+                "`courseflow stack down` first"
+            )
+        kafka = single.up()
+    else:
+        if process.read_pid(single.pid_file) is not None:
+            raise RuntimeError("the single broker is running; `courseflow stack down` first")
+        if cluster is not None and cluster.running() and len(cluster.nodes) != brokers:
+            raise RuntimeError(
+                f"a cluster of {len(cluster.nodes)} nodes is running; `courseflow stack down` first"
+            )
+        kafka = KafkaCluster.from_env(brokers).up()
+    return [kafka, PostgresStack.from_env().up()]
 
 
 def down() -> list[str]:
-    """Stop the services started by `make run`, then the broker and the database."""
+    """Stop the services started by `make run`, then the broker(s) and the database."""
     pid_files = sorted((local_dir() / "run").glob("*.pid"))
     lines = [f"{p.stem} stopped" for p in pid_files if process.stop(p)]
+    cluster = _cluster()
+    if cluster is not None and cluster.running():
+        lines.append(cluster.down())
     lines += [KafkaStack.from_env().down(), PostgresStack.from_env().down()]
     return lines
 
 
 def status() -> list[str]:
-    lines = [KafkaStack.from_env().status(), PostgresStack.from_env().status()]
+    cluster = _cluster()
+    if cluster is not None and cluster.running():
+        lines = cluster.status()
+    else:
+        lines = [KafkaStack.from_env().status()]
+    lines.append(PostgresStack.from_env().status())
     for pid_file in sorted((local_dir() / "run").glob("*.pid")):
         pid = process.read_pid(pid_file)
         lines.append(f"{pid_file.stem}: " + (f"pid {pid}" if pid else "not running"))
     return lines
+
+
+def _cluster() -> KafkaCluster | None:
+    """The local multi-node cluster made by an earlier `up --brokers N`, if there is one."""
+    nodes = nodes_on_disk(local_dir() / "kafka")
+    return KafkaCluster.from_env(nodes) if nodes > 1 else None

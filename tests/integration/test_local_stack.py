@@ -1,5 +1,8 @@
 """`courseflow stack up` twice is harmless; the broker's jars are cached after the first run."""
 
+import pytest
+
+from services.stack import stack
 from services.stack.kafka import KafkaStack
 from services.stack.postgres import PostgresStack
 
@@ -17,3 +20,9 @@ def test_second_up_finds_the_running_stack_and_makes_no_download() -> None:
 def test_status_reports_both_as_answering() -> None:
     assert "answering=True" in KafkaStack.from_env().status()
     assert "answering=True" in PostgresStack.from_env().status()
+
+
+def test_a_cluster_is_not_started_over_the_running_single_broker() -> None:
+    with pytest.raises(RuntimeError, match="the single broker is running"):
+        stack.up(brokers=3)
+    assert "answering=True" in KafkaStack.from_env().status()

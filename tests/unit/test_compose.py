@@ -27,6 +27,8 @@ from services.stack.roles import role_for
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose.yaml"
+HA_ENV_FILE = ROOT / "compose.ha.env"
+KAFKA_NODES = ("kafka", "kafka-2", "kafka-3")
 
 APP_SETTINGS: dict[str, type[ServiceSettings]] = {
     "eligibility": EligibilitySettings,
@@ -160,12 +162,21 @@ def database_login_problems(compose: Mapping[str, Any]) -> list[str]:
     return sorted(set(problems))
 
 
-def test_docker_compose_accepts_the_file() -> None:
+def ha_variables() -> dict[str, str]:
+    """The variables of compose.ha.env (`NAME=value` lines, `#` comments)."""
+    lines = HA_ENV_FILE.read_text(encoding="utf-8").splitlines()
+    pairs = (line.partition("=") for line in lines if line.strip() and not line.startswith("#"))
+    return {name.strip(): value.strip() for name, _, value in pairs}
+
+
+@pytest.mark.parametrize("env_file", [None, HA_ENV_FILE], ids=["single", "ha"])
+def test_docker_compose_accepts_the_file(env_file: Path | None) -> None:
     docker_compose = shutil.which("docker-compose")
     if docker_compose is None:
         pytest.skip("docker-compose is not on PATH (tools/ensure-docker-compose.sh installs it)")
+    extra = ["--env-file", str(env_file)] if env_file else []
     result = subprocess.run(
-        [docker_compose, "-f", str(COMPOSE_FILE), "config", "-q"],
+        [docker_compose, "-f", str(COMPOSE_FILE), *extra, "config", "-q"],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -198,22 +209,109 @@ def test_kafka_is_official_4x_single_kraft_node(compose) -> None:
     image, _, tag = kafka["image"].partition(":")
     assert image == "apache/kafka"
     assert tag.split(".")[0] == "4", kafka["image"]
-    env = environment_of(kafka)
+    env = {k: _interpolated(v) for k, v in environment_of(kafka).items()}
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert f"{env['KAFKA_NODE_ID']}@kafka:" in env["KAFKA_CONTROLLER_QUORUM_VOTERS"]
     assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
     assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
     assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
+    assert env["KAFKA_MIN_INSYNC_REPLICAS"] == "1"
+
+
+def kafka_nodes(compose: Mapping[str, Any], host: Mapping[str, str] | None) -> dict[str, Any]:
+    """Each Kafka node compose would run with these host variables: its environment."""
+    profiles = set((host or {}).get("COMPOSE_PROFILES", "").split(","))
+    services = compose["services"]
+    return {
+        name: {k: _interpolated(v, host) for k, v in environment_of(services[name]).items()}
+        for name in KAFKA_NODES
+        if name in services and set(services[name].get("profiles", [""])) & (profiles | {""})
+    }
+
+
+def quorum_problems(compose: Mapping[str, Any], host: Mapping[str, str] | None) -> list[str]:
+    """Every running node is a voter of the one quorum every node names, with replication
+    and min.insync.replicas that the running nodes can give."""
+    nodes = kafka_nodes(compose, host)
+    voters = {env["KAFKA_CONTROLLER_QUORUM_VOTERS"] for env in nodes.values()}
+    problems = [f"nodes name different quorums: {sorted(voters)}"] if len(voters) != 1 else []
+    expected = {f"{env['KAFKA_NODE_ID']}@{name}:9093" for name, env in nodes.items()}
+    problems += [
+        f"quorum {quorum} is not the running nodes {sorted(expected)}"
+        for quorum in voters
+        if set(quorum.split(",")) != expected
+    ]
+    replication = 3 if len(nodes) >= 3 else 1
+    for name, env in nodes.items():
+        if env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] != str(replication):
+            problems.append(f"{name}: offsets topic replication is not {replication}")
+        if env["KAFKA_MIN_INSYNC_REPLICAS"] != str(max(replication - 1, 1)):
+            problems.append(f"{name}: min.insync.replicas does not fit {len(nodes)} nodes")
+        if env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] != env["KAFKA_MIN_INSYNC_REPLICAS"]:
+            problems.append(f"{name}: transaction log min ISR differs")
+    return problems
+
+
+def test_single_node_by_default_is_a_quorum_of_itself(compose) -> None:
+    assert list(kafka_nodes(compose, None)) == ["kafka"]
+    assert quorum_problems(compose, None) == []
+
+
+def test_ha_profile_is_three_kraft_voters_with_rf3_and_min_isr2(compose) -> None:
+    host = ha_variables()
+    assert host["COMPOSE_PROFILES"] == "ha"
+    nodes = kafka_nodes(compose, host)
+    assert sorted(nodes) == sorted(KAFKA_NODES)
+    assert quorum_problems(compose, host) == []
+    assert {env["KAFKA_NODE_ID"] for env in nodes.values()} == {"1", "2", "3"}
+    assert len({env["CLUSTER_ID"] for env in nodes.values()}) == 1
+
+
+def test_quorum_checker_reports_a_node_outside_the_quorum(compose) -> None:
+    broken = copy.deepcopy(compose)
+    _set_env(broken, "kafka-3", "KAFKA_NODE_ID", "4")
+    assert any("is not the running nodes" in p for p in quorum_problems(broken, ha_variables()))
+
+
+@pytest.mark.parametrize("name", sorted(APP_SETTINGS))
+def test_ha_services_use_all_three_brokers_with_rf3_min_isr2(compose, monkeypatch, name) -> None:
+    for variable in [v for v in os.environ if v.upper().startswith(SHARED_PREFIX)]:
+        monkeypatch.delenv(variable)
+    for variable, value in environment_of(compose["services"][name]).items():
+        monkeypatch.setenv(variable, _interpolated(value, ha_variables()))
+    settings = APP_SETTINGS[name]()
+    assert settings.kafka_bootstrap_list == [f"{n}:9092" for n in KAFKA_NODES]
+    assert (settings.topic_replication_factor, settings.topic_min_insync_replicas) == (3, 2)
+
+
+def test_data_lives_in_named_volumes_not_in_tmp(compose) -> None:
+    declared = set(compose.get("volumes") or {})
+    data_dirs = {"postgres": "/var/lib/postgresql/data"}
+    for name in KAFKA_NODES:
+        log_dirs = _interpolated(environment_of(compose["services"][name])["KAFKA_LOG_DIRS"])
+        assert not log_dirs.startswith("/tmp"), f"{name} keeps its data in /tmp"
+        data_dirs[name] = log_dirs
+    volumes_used = []
+    for name, data_dir in data_dirs.items():
+        mounts = [str(m).split(":") for m in compose["services"][name].get("volumes", [])]
+        named = [source for source, target, *_ in mounts if target == data_dir]
+        assert named, f"{name}: {data_dir} is not a mounted volume"
+        assert named[0] in declared, f"{name}: {named[0]} is not a named volume"
+        volumes_used.append(named[0])
+    assert len(set(volumes_used)) == len(volumes_used), "two services share a data volume"
 
 
 def test_no_standard_port_is_published(compose) -> None:
     assert "ports" not in compose["services"]["postgres"]
     for name in APP_SETTINGS:
         assert "ports" not in compose["services"][name]
-    for mapping in compose["services"]["kafka"].get("ports", []):
-        host_port = str(mapping).rsplit(":", 2)[-2]
-        assert host_port == "59092", mapping
+    external = {"kafka": "59092", "kafka-2": "59094", "kafka-3": "59096"}
+    for name, port in external.items():
+        for mapping in compose["services"][name].get("ports", []):
+            host_port = str(mapping).rsplit(":", 2)[-2]
+            assert host_port == port, mapping
 
 
 @pytest.mark.parametrize("name", sorted(APP_SETTINGS))
@@ -235,7 +333,7 @@ def test_app_service_reaches_kafka_and_postgres(compose, name: str) -> None:
     assert "kafka_bootstrap_servers" in fields
     assert "database_url" in fields
     env = environment_of(compose["services"][name])
-    assert env[BOOTSTRAP_VAR] == "kafka:9092"
+    assert _interpolated(env[BOOTSTRAP_VAR]) == "kafka:9092"
     assert f"{SHARED_PREFIX}{name.upper()}_DATABASE_URL" in env
 
 
@@ -334,7 +432,7 @@ def test_settings_accept_the_values(compose, monkeypatch, name: str) -> None:
     for variable, value in env.items():
         monkeypatch.setenv(variable, _interpolated(value))
     settings = settings_cls()
-    assert settings.kafka_bootstrap_servers == env[BOOTSTRAP_VAR]
+    assert settings.kafka_bootstrap_servers == _interpolated(env[BOOTSTRAP_VAR]) == "kafka:9092"
     assert settings.log_format == "json"
     if name in APP_SETTINGS:  # the service's own URL wins (there is no shared one to fall to)
         own = _interpolated(env[f"{SHARED_PREFIX}{name.upper()}_DATABASE_URL"])
@@ -348,7 +446,10 @@ def test_demo_runs_only_in_its_profile(compose) -> None:
     assert demo["command"] == ["demo", "--traffic-only"]
     assert set(APP_SETTINGS) <= set(demo["depends_on"])
     others = {name: s for name, s in compose["services"].items() if name != "demo"}
-    assert all("profiles" not in service for service in others.values())
+    assert {name: s["profiles"] for name, s in others.items() if "profiles" in s} == {
+        "kafka-2": ["ha"],
+        "kafka-3": ["ha"],
+    }
 
 
 @pytest.mark.parametrize(
