@@ -6,6 +6,7 @@ from typing import Any
 
 _PATIENT = "P-000123"
 _COURSE = "C-2026-0042"
+_THERAPIST = "T-07"
 
 
 def _event(event_type: str, source: str, data: dict[str, Any], **extra: str) -> dict[str, Any]:
@@ -41,6 +42,7 @@ def _course(status: str, rules: list[str], **extra: Any) -> dict[str, Any]:
                 "starts_at": "2026-11-23T10:18:00+03:00",
                 "duration_min": 12,
                 "notes": ["R-NO-KNEE-WHEN-PAINFUL"],
+                "therapist_id": _THERAPIST,
             },
             {
                 "session_id": f"{_COURSE}-s8",
@@ -49,6 +51,7 @@ def _course(status: str, rules: list[str], **extra: Any) -> dict[str, Any]:
                 "starts_at": None,
                 "duration_min": 13,
                 "notes": [],
+                "therapist_id": None,
             },
         ],
         "completed_sessions": 6,
@@ -154,6 +157,8 @@ _ALL = (
                     "to_on": "2026-11-23",
                     "from_starts_at": "2026-11-23T10:00:00+03:00",
                     "to_starts_at": "2026-11-23T10:18:00+03:00",
+                    "from_therapist_id": "T-03",
+                    "to_therapist_id": _THERAPIST,
                 }
             ],
         ),
