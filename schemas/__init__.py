@@ -8,12 +8,14 @@ from schemas.codec import (
     new_event,
     parse_clinic_event,
     parse_event,
+    parse_staff_event,
     to_bytes,
 )
 from schemas.envelope import Envelope
 from schemas.events import EVENT_CLASSES, TOPIC_BY_TYPE, AnyEvent, topic_for
 from schemas.rules import RuleId
 from schemas.schedule import ScheduleEvent
+from schemas.staff import StaffEvent
 
 __all__ = [
     "CONTENT_TYPE",
@@ -26,9 +28,11 @@ __all__ = [
     "InvalidEvent",
     "RuleId",
     "ScheduleEvent",
+    "StaffEvent",
     "new_event",
     "parse_clinic_event",
     "parse_event",
+    "parse_staff_event",
     "to_bytes",
     "topic_for",
 ]

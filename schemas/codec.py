@@ -18,6 +18,7 @@ from schemas.envelope import (
 )
 from schemas.errors import InvalidEvent
 from schemas.events import EVENT_CLASSES, AnyEvent
+from schemas.staff import StaffEvent
 
 __all__ = [
     "CONTENT_TYPE",
@@ -27,6 +28,7 @@ __all__ = [
     "new_event",
     "parse_clinic_event",
     "parse_event",
+    "parse_staff_event",
     "to_bytes",
 ]
 
@@ -37,6 +39,7 @@ E = TypeVar("E", bound=Envelope)
 
 _ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 _CLINIC_EVENT: TypeAdapter[ClinicEvent] = TypeAdapter(ClinicEvent)
+_STAFF_EVENT: TypeAdapter[StaffEvent] = TypeAdapter(StaffEvent)
 
 
 class _DuplicateKeyError(ValueError):
@@ -55,6 +58,11 @@ def parse_event(raw: bytes) -> AnyEvent:
 def parse_clinic_event(raw: bytes) -> ClinicEvent:
     """Parse a message from `clinic.patient-events` (only `clinic.*` types); raises InvalidEvent."""
     return _parse(raw, _CLINIC_EVENT)
+
+
+def parse_staff_event(raw: bytes) -> StaffEvent:
+    """Parse a message from `clinic.staff-events` (`clinic.therapist.*`); raises InvalidEvent."""
+    return _parse(raw, _STAFF_EVENT)
 
 
 def to_bytes(event: Envelope) -> bytes:

@@ -50,6 +50,7 @@ _OWN_WORDING = {
     "json_invalid": "not valid JSON",
     "json_type": "not valid JSON",
     "is_instance_of": "has the wrong type",
+    "subject_not_therapist": "`subject` must be the `data.therapist_id`",
 }
 
 
@@ -123,7 +124,8 @@ def _message(detail: ErrorDetails) -> str:
     if kind in _OWN_WORDING:
         return _OWN_WORDING[kind]
     if kind in _PYDANTIC_MSG_IS_SAFE or kind.startswith(
-        ("date_", "datetime_", "timestamp_", "traceparent_")
+        # range_: this project's own checks that a range ends after it starts
+        ("date_", "datetime_", "timestamp_", "traceparent_", "range_")
     ):
         message = detail["msg"]
         # Long lists of expected values (all rule IDs) would crowd out the other errors.

@@ -36,6 +36,12 @@ from schemas.schedule import (
     CourseScheduled,
     CourseSuspended,
 )
+from schemas.staff import (
+    STAFF_EVENT_CLASSES,
+    TherapistAbsent,
+    TherapistLeft,
+    TherapistRostered,
+)
 
 AnyEvent = Annotated[
     PatientEnrolled
@@ -50,6 +56,9 @@ AnyEvent = Annotated[
     | SessionCompleted
     | SessionNotPerformed
     | PatientWithdrawn
+    | TherapistRostered
+    | TherapistAbsent
+    | TherapistLeft
     | EligibilityDecided
     | CourseScheduled
     | CourseSuspended
@@ -65,6 +74,7 @@ AnyEvent = Annotated[
 
 _TOPIC_CLASSES: tuple[tuple[str, tuple[type[Envelope], ...]], ...] = (
     (topics.PATIENT_EVENTS, CLINIC_EVENT_CLASSES),
+    (topics.STAFF_EVENTS, STAFF_EVENT_CLASSES),
     (topics.ELIGIBILITY, (EligibilityDecided,)),
     (topics.SCHEDULE, SCHEDULE_EVENT_CLASSES),
     (topics.NOTICES, (NoticeIssued,)),

@@ -6,9 +6,12 @@ from typing import Any
 
 _PATIENT = "P-000123"
 _COURSE = "C-2026-0042"
+_THERAPIST = "T-07"
 
 
-def _event(event_type: str, source: str, data: dict[str, Any], **extra: str) -> dict[str, Any]:
+def _event(
+    event_type: str, source: str, data: dict[str, Any], subject: str = _PATIENT, **extra: str
+) -> dict[str, Any]:
     suffix = event_type.rsplit(".", 2)[-2:]
     return {
         "specversion": "1.0",
@@ -16,7 +19,7 @@ def _event(event_type: str, source: str, data: dict[str, Any], **extra: str) -> 
         "source": source,
         "type": event_type,
         "time": "2026-11-20T09:12:00+03:00",
-        "subject": _PATIENT,
+        "subject": subject,
         "datacontenttype": "application/json",
         "data": data,
         **extra,
@@ -25,6 +28,16 @@ def _event(event_type: str, source: str, data: dict[str, Any], **extra: str) -> 
 
 def _clinic(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     return _event(event_type, "/clinics/north/emr", data, correlationid="corr-1")
+
+
+def _staff(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return _event(
+        event_type,
+        "/clinics/north/roster",
+        {"clinic_id": "north", "therapist_id": _THERAPIST, **data},
+        subject=_THERAPIST,
+        correlationid="corr-roster-1",
+    )
 
 
 def _course(status: str, rules: list[str], **extra: Any) -> dict[str, Any]:
@@ -41,6 +54,7 @@ def _course(status: str, rules: list[str], **extra: Any) -> dict[str, Any]:
                 "starts_at": "2026-11-23T10:18:00+03:00",
                 "duration_min": 12,
                 "notes": ["R-NO-KNEE-WHEN-PAINFUL"],
+                "therapist_id": _THERAPIST,
             },
             {
                 "session_id": f"{_COURSE}-s8",
@@ -49,6 +63,7 @@ def _course(status: str, rules: list[str], **extra: Any) -> dict[str, Any]:
                 "starts_at": None,
                 "duration_min": 13,
                 "notes": [],
+                "therapist_id": None,
             },
         ],
         "completed_sessions": 6,
@@ -114,6 +129,22 @@ _ALL = (
         {"course_id": _COURSE, "session_id": f"{_COURSE}-s7", "reason": "severe_pain"},
     ),
     _clinic("clinic.patient.withdrawn", {"reason": "moved to another clinic"}),
+    _staff(
+        "clinic.therapist.rostered",
+        {
+            "weekly_hours": [
+                {"weekday": 0, "from": "08:00", "to": "12:00"},
+                {"weekday": 0, "from": "13:00", "to": "17:00"},
+                {"weekday": 2, "from": "10:00", "to": "18:30"},
+            ],
+            "effective_from": "2026-11-23",
+        },
+    ),
+    _staff(
+        "clinic.therapist.absent",
+        {"from_on": "2026-11-25", "to_on": "2026-11-27", "reason": "training"},
+    ),
+    _staff("clinic.therapist.left", {"last_day": "2026-12-31"}),
     _event(
         "courseflow.eligibility.decided",
         "/courseflow/eligibility",
@@ -154,6 +185,8 @@ _ALL = (
                     "to_on": "2026-11-23",
                     "from_starts_at": "2026-11-23T10:00:00+03:00",
                     "to_starts_at": "2026-11-23T10:18:00+03:00",
+                    "from_therapist_id": "T-03",
+                    "to_therapist_id": _THERAPIST,
                 }
             ],
         ),

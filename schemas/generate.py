@@ -8,15 +8,20 @@ import yaml
 
 from schemas import dead_letters, topics
 from schemas.codec import CONTENT_TYPE, MAX_EVENT_BYTES
-from schemas.events import EVENT_CLASSES, TYPES_BY_TOPIC
+from schemas.events import EVENT_CLASSES, TOPIC_BY_TYPE, TYPES_BY_TOPIC
 from schemas.examples import EXAMPLES
-from schemas.types import PATIENT_ID_PATTERN
+from schemas.types import IDENTIFIER_PATTERN, PATIENT_ID_PATTERN
 
 GENERATED_DIR = Path(__file__).parent / "generated"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 _CHANNELS = {
     topics.PATIENT_EVENTS: ("patientEvents", "receive", "Clinic systems report patient facts."),
+    topics.STAFF_EVENTS: (
+        "staffEvents",
+        "receive",
+        "Clinic systems report their therapists' roster (the planner does not read it yet).",
+    ),
     topics.ELIGIBILITY: ("eligibility", "send", "Eligibility decisions, when they change."),
     topics.SCHEDULE: ("schedule", "send", "The planner's courses and their sessions."),
     topics.NOTICES: ("notices", "send", "Notices issued to staff."),
@@ -57,7 +62,7 @@ def json_schema(event_type: str) -> dict[str, Any]:
 
 
 def asyncapi() -> dict[str, Any]:
-    """The AsyncAPI 3.0 document: five topics, one message per event type, dead letters."""
+    """The AsyncAPI 3.0 document: six topics, one message per event type, dead letters."""
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -81,7 +86,7 @@ def asyncapi() -> dict[str, Any]:
             "payload": {"$ref": f"./json/{event_type}.json"},
             "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
             "correlationId": {"$ref": "#/components/correlationIds/correlationid"},
-            "bindings": {"kafka": _kafka_key_binding()},
+            "bindings": {"kafka": _kafka_key_binding(TOPIC_BY_TYPE[event_type])},
             "examples": [{"name": "example", "payload": dict(EXAMPLES[event_type])}],
         }
     messages["deadLetter"] = _dead_letter_message()
@@ -94,7 +99,8 @@ def asyncapi() -> dict[str, Any]:
             "description": (
                 "Wire contract v1: CloudEvents 1.0 in structured JSON mode on Apache Kafka,"
                 f" at most {MAX_EVENT_BYTES} bytes per message value. The message key is the"
-                " patient id (the CloudEvents `subject`), so a patient's events stay in order."
+                " patient id (the CloudEvents `subject`), so a patient's events stay in order;"
+                " on the staff topic it is the `data.clinic_id`, and `subject` the therapist id."
                 " Unknown `data` fields are rejected; other CloudEvents extension attributes"
                 " (lowercase a-z0-9, at most 20 characters) are accepted and ignored, and"
                 " `traceparent` / `tracestate` (W3C Trace Context) are carried onto every event"
@@ -132,14 +138,14 @@ def _message_name(event_type: str) -> str:
     return event_type.replace(".", "_")
 
 
-def _kafka_key_binding() -> dict[str, Any]:
+def _kafka_key_binding(topic: str) -> dict[str, Any]:
+    if topic == topics.STAFF_EVENTS:
+        pattern, description = IDENTIFIER_PATTERN, "The clinic id (UTF-8): `data.clinic_id`."
+    else:
+        pattern, description = PATIENT_ID_PATTERN, "The patient id (UTF-8): `subject`."
     return {
         "bindingVersion": "0.5.0",
-        "key": {
-            "type": "string",
-            "pattern": PATIENT_ID_PATTERN,
-            "description": "The patient id (UTF-8), equal to the event's `subject`.",
-        },
+        "key": {"type": "string", "pattern": pattern, "description": description},
     }
 
 

@@ -27,6 +27,13 @@ class RuleId(StrEnum):
     HEMODYNAMICS = "R-HEMODYNAMICS"
     IN_WATER = "R-IN-WATER"
     SEQUENCE = "R-SEQUENCE"
+    ROSTER = "R-ROSTER"
+    NO_OVERLAP = "R-NO-OVERLAP"
+    CONTINUITY = "R-CONTINUITY"
+    PREFERRED_TIME = "R-PREFERRED-TIME"
+    CAPACITY = "R-CAPACITY"
+    THERAPIST_ABSENT = "R-THERAPIST-ABSENT"
+    PLAN_STABLE = "R-PLAN-STABLE"
 
 
 # Lax only so Python code may pass "R-FLARE"; JSON still accepts nothing but the exact IDs.

@@ -7,7 +7,7 @@ from pydantic import Field
 from schemas.base import WireModel
 from schemas.envelope import Envelope
 from schemas.rules import Rule, RuleId
-from schemas.types import ClinicDate, Identifier, Items, Timestamp, UniqueItems
+from schemas.types import ClinicDate, Identifier, Items, TherapistId, Timestamp, UniqueItems
 
 CourseStatus = Literal["pending", "active", "suspended", "completed", "cancelled"]
 SessionNote = Literal[RuleId.NO_KNEE_WHEN_PAINFUL, RuleId.HEMODYNAMICS, RuleId.IN_WATER]
@@ -21,6 +21,7 @@ def _is_empty(value: tuple[str, ...]) -> bool:
 class PlannedSession(WireModel):
     """A session not yet done; `starts_at` is null when no time of day is fixed.
 
+    `therapist_id` is null while the clinic has no roster; always sent, even when null.
     `sequence` (added, optional) is the therapist's order of work (R-SEQUENCE).
     """
 
@@ -32,14 +33,19 @@ class PlannedSession(WireModel):
     notes: UniqueItems[SessionNote] = ()
     # Left out when empty, so events without it keep their exact bytes.
     sequence: Items[str] = Field(default=(), exclude_if=_is_empty)
+    therapist_id: TherapistId | None = None
 
 
 class SessionChange(WireModel):
+    """The therapist ids are null while the clinic has no roster; always sent, even when null."""
+
     session_id: Identifier
     from_on: ClinicDate
     to_on: ClinicDate
     from_starts_at: Timestamp | None
     to_starts_at: Timestamp | None
+    from_therapist_id: TherapistId | None = None
+    to_therapist_id: TherapistId | None = None
 
 
 class CourseData(WireModel):

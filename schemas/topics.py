@@ -3,9 +3,10 @@
 from typing import Final
 
 PATIENT_EVENTS: Final = "clinic.patient-events"
+STAFF_EVENTS: Final = "clinic.staff-events"
 ELIGIBILITY: Final = "courseflow.eligibility"
 SCHEDULE: Final = "courseflow.schedule"
 NOTICES: Final = "courseflow.notices"
 DEAD_LETTERS: Final = "courseflow.dead-letters"
 
-ALL_TOPICS: Final = (PATIENT_EVENTS, ELIGIBILITY, SCHEDULE, NOTICES, DEAD_LETTERS)
+ALL_TOPICS: Final = (PATIENT_EVENTS, STAFF_EVENTS, ELIGIBILITY, SCHEDULE, NOTICES, DEAD_LETTERS)

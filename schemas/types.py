@@ -17,6 +17,9 @@ from pydantic_core import PydanticCustomError
 T = TypeVar("T")
 
 PATIENT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+# The same characters as a patient id, spelt differently so that errors can name the id
+# correctly (PATTERN_DESCRIPTIONS is keyed by pattern).
+THERAPIST_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
 IDENTIFIER_PATTERN = r"^[^\x00-\x1F\x7F]{1,256}$"
 SLUG_PATTERN = r"^[a-z][a-z0-9_.-]{0,63}$"
 URI_REFERENCE_PATTERN = r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$"
@@ -29,6 +32,7 @@ TRACESTATE_PATTERN = rf"^(?:{_TRACESTATE_MEMBER}(?:[ \t]*,[ \t]*{_TRACESTATE_MEM
 # Error texts must never echo input, so pattern errors are worded per pattern.
 PATTERN_DESCRIPTIONS = {
     PATIENT_ID_PATTERN: "must be a patient id: 1 to 64 characters of A-Za-z0-9._-",
+    THERAPIST_ID_PATTERN: "must be a therapist id: 1 to 64 characters of A-Za-z0-9._-",
     IDENTIFIER_PATTERN: "must be 1 to 256 characters without control characters",
     SLUG_PATTERN: "must be a lowercase token of at most 64 characters (a-z, 0-9, _ . -)",
     URI_REFERENCE_PATTERN: "must be a URI-reference such as /clinics/north/emr",
@@ -102,6 +106,8 @@ Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_shape)]
 """An RFC 3339 timestamp with an explicit offset."""
 
 PatientId = Annotated[str, StringConstraints(pattern=PATIENT_ID_PATTERN)]
+TherapistId = Annotated[str, StringConstraints(pattern=THERAPIST_ID_PATTERN)]
+"""Opaque, like a patient id: never a name."""
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 UriReference = Annotated[str, StringConstraints(max_length=2048, pattern=URI_REFERENCE_PATTERN)]

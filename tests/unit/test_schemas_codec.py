@@ -41,6 +41,7 @@ def test_the_transport_constants_are_those_of_the_contract():
     assert codec.MAX_EVENT_BYTES == 65536
     assert topics.ALL_TOPICS == (
         "clinic.patient-events",
+        "clinic.staff-events",
         "courseflow.eligibility",
         "courseflow.schedule",
         "courseflow.notices",

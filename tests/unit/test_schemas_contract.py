@@ -43,6 +43,13 @@ DOMAIN_RULE_IDS = [
     "R-HEMODYNAMICS",
     "R-IN-WATER",
     "R-SEQUENCE",
+    "R-ROSTER",
+    "R-NO-OVERLAP",
+    "R-CONTINUITY",
+    "R-PREFERRED-TIME",
+    "R-CAPACITY",
+    "R-THERAPIST-ABSENT",
+    "R-PLAN-STABLE",
 ]
 
 CONTRACT_TYPES = [
@@ -58,6 +65,9 @@ CONTRACT_TYPES = [
     "clinic.session.completed",
     "clinic.session.not_performed",
     "clinic.patient.withdrawn",
+    "clinic.therapist.rostered",
+    "clinic.therapist.absent",
+    "clinic.therapist.left",
     "courseflow.eligibility.decided",
     "courseflow.course.scheduled",
     "courseflow.course.suspended",

@@ -47,7 +47,7 @@ def test_the_envelope_admits_extension_attributes_and_trace_context():
         assert "tracestate" in schema["properties"]
 
 
-def test_asyncapi_describes_the_five_topics_and_every_message():
+def test_asyncapi_describes_the_six_topics_and_every_message():
     document = yaml.safe_load((GENERATED_DIR / "asyncapi.yaml").read_text())
     channels = {channel["address"]: channel for channel in document["channels"].values()}
     messages = document["components"]["messages"]
