@@ -18,7 +18,7 @@ class Size:
 
 
 SHORT = Size("short", patients=60, shuffled_share=0.25, feed_seconds=80, rounds=1,
-             random_faults=0, timeout_s=420)  # fmt: skip
+             random_faults=0, timeout_s=600)  # fmt: skip
 LONG = Size("long", patients=200, shuffled_share=0.25, feed_seconds=150, rounds=2,
             random_faults=5, timeout_s=1200)  # fmt: skip
 
