@@ -112,13 +112,14 @@ def counters_in(metrics_text: str) -> Counter[str]:
 @dataclass
 class ServiceProcess:
     """One replica of a service as an OS process; its output goes to a log file quoted when
-    it fails. Every replica has its own HTTP port and joins the service's consumer group."""
+    it fails. Every replica joins the service's consumer group and has its own HTTP port,
+    a fresh one each life: a port left free by a killed life may be some client's by now."""
 
     name: str
     replica: int
     env: dict[str, str]
-    port: int
     log_path: Path
+    port: int = 0
     proc: asyncio.subprocess.Process | None = None
     # from /metrics of lives that ended (scraped just before)
     counted_before: Counter[str] = field(default_factory=Counter)
@@ -129,9 +130,11 @@ class ServiceProcess:
         return f"{self.name}#{self.replica}"
 
     async def start(self) -> None:
+        self.port = free_port()
+        env = {**self.env, f"COURSEFLOW_{self.name.upper()}_HTTP_PORT": str(self.port)}
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "services.cli", "run", self.name, env=self.env, cwd=ROOT,
+                sys.executable, "-m", "services.cli", "run", self.name, env=env, cwd=ROOT,
                 stdout=log, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
         await self.ready()
@@ -278,14 +281,12 @@ class Run:
             routing_file(self.folder, self.webhook, self.smtp)
         )
         for name in SERVICES:
-            self.services[name] = [self._replica(env, name, n) for n in range(1, self.replicas + 1)]
+            self.services[name] = [
+                ServiceProcess(name, n, env, self.folder / f"{name}-{n}.log")
+                for n in range(1, self.replicas + 1)
+            ]
         await asyncio.gather(*(p.start() for p in self.processes))
         self._producer = await self._new_producer()
-
-    def _replica(self, env: dict[str, str], name: str, n: int) -> ServiceProcess:
-        port = free_port()
-        own = {**env, f"COURSEFLOW_{name.upper()}_HTTP_PORT": str(port)}
-        return ServiceProcess(name, n, own, port, self.folder / f"{name}-{n}.log")
 
     async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
