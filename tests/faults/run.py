@@ -203,6 +203,10 @@ class ServiceProcess:
 class NotQuiescent(AssertionError):  # noqa: N818 - a verdict on the run
     """Some group never reached the end of an input, or work stayed pending in a database."""
 
+    def __init__(self, stuck: list[str], message: str) -> None:
+        super().__init__(f"{message}: {stuck}")
+        self.stuck = stuck  # what was still stuck at the deadline, one item each
+
 
 @dataclass(frozen=True, slots=True)
 class Sent:
@@ -393,7 +397,7 @@ class Run:
         deadline = started + timeout_s
         quiet_since: float | None = None
         last: dict[TopicPartition, int] | None = None
-        why: object = "not polled yet"
+        why = ["not polled yet"]
         while True:
             for process in self.processes:
                 process.check_alive()
@@ -401,11 +405,11 @@ class Run:
                 behind, pending, ends = await self.lagging(), await self.pending_work(), None
                 if not behind and not pending:
                     ends = await self.end_offsets()
-                why = [*behind, *(f"{what}: {n}" for what, n in pending.items())] or (
+                why = [*behind, *(f"{what}: {n}" for what, n in pending.items())] or [
                     "topics still growing"
-                )
+                ]
             except (KafkaError, OSError, asyncpg.PostgresError) as exc:
-                behind, pending, ends, why = ["?"], {}, None, repr(exc)
+                behind, pending, ends, why = ["?"], {}, None, [repr(exc)]
             now = time.monotonic()
             if ends is not None and ends == last:
                 quiet_since = quiet_since or now
@@ -415,7 +419,7 @@ class Run:
                 quiet_since = None
             last = ends
             if now > deadline:
-                raise NotQuiescent(f"run {self.suffix} not quiescent in {timeout_s}s: {why}")
+                raise NotQuiescent(why, f"run {self.suffix} not quiescent in {timeout_s}s")
             await asyncio.sleep(POLL_S)
 
     async def scraped(self) -> dict[str, Counter[str]]:

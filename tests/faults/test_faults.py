@@ -164,7 +164,7 @@ async def test_a_faulted_run_ends_as_the_baseline(
         try:
             quiesced_in = await run.quiesce(QUIESCE_S)
         except NotQuiescent as stuck:  # judged with the rest: the poison that stalled it shows
-            quiesced_in, not_quiescent = QUIESCE_S, [str(stuck)]
+            quiesced_in, not_quiescent = QUIESCE_S, stuck.stuck
         stalled = await run.lagging()
         scraped = await run.scraped()
         outcome = Outcome.of(await run.read_published(), run.topics)
@@ -177,7 +177,7 @@ async def test_a_faulted_run_ends_as_the_baseline(
 
     poisoned = [s for s in run.sent if s.message.poison]
     problems = {
-        "not quiescent": not_quiescent,
+        f"not quiescent in {QUIESCE_S}s, still stuck": not_quiescent,
         "stalled partitions": [f"{where}" for where in stalled],
         "dead letters unlike the contract": dead_letters_exact(outcome, poisoned, run.topics),
         "notices not delivered once per key": delivered_once_per_key(outcome, peers),
