@@ -46,6 +46,8 @@ class PostgresStack:
     home: Path
     port: int = 55432
     external_url: str | None = None
+    # A crash test needs what production has: every commit on disk before it is acknowledged.
+    durable: bool = False
 
     @classmethod
     def from_env(cls) -> "PostgresStack":
@@ -110,12 +112,17 @@ class PostgresStack:
                             "--auth=trust", "-E", "UTF8", "--no-instructions"]),
             check=True, stdout=subprocess.DEVNULL, cwd="/",
         )  # fmt: skip
+        durability = (
+            "fsync = on\nfull_page_writes = on\nsynchronous_commit = on\n"
+            if self.durable
+            else "fsync = off\nfull_page_writes = off\n"
+        )
         with (data / "postgresql.conf").open("a") as conf:
             conf.write(
-                "\n# courseflow throwaway cluster: loopback only, durability traded for speed\n"
+                "\n# courseflow throwaway cluster: loopback only"
+                f"{'' if self.durable else ', durability traded for speed'}\n"
                 f"listen_addresses = '127.0.0.1'\nport = {self.port}\n"
-                f"unix_socket_directories = '{data}'\nmax_connections = 200\n"
-                "fsync = off\nfull_page_writes = off\n"
+                f"unix_socket_directories = '{data}'\nmax_connections = 200\n{durability}"
             )
 
     def up(self, timeout_s: float = 60.0) -> str:

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.faults.run import Sent, Topics
+from tests.faults.run import PeerLog, Sent, Topics
+from tests.faults.workload import DEAD_LETTER_CUT_BYTES
 
 CONSUMERS_OF_CLINIC_EVENTS = ("eligibility", "planner")
 PLAN = ("status", "sessions", "completed_sessions")
@@ -138,33 +139,96 @@ def one_notice_per_cause(run: Outcome) -> list[str]:
     return problems
 
 
-def poison_dead_lettered(run: Outcome, poison: list[Sent], topics: Topics) -> list[str]:
-    """Each poison message, by its position and bytes, dead-lettered by each consumer."""
-    found: Counter[tuple[str, int, int]] = Counter()
-    values: dict[tuple[int, int], bytes] = {}
-    for r in run.dead_letters:
-        if _header(r, "x-source-topic") != topics.patient_events:
-            continue
-        partition = int(_header(r, "x-source-partition") or -1)
-        offset = int(_header(r, "x-source-offset") or -1)
-        found[_header(r, "x-consumer") or "?", partition, offset] += 1
-        values[partition, offset] = bytes(r.value)
+def dead_letters_exact(run: Outcome, poison: list[Sent], topics: Topics) -> list[str]:
+    """Each poison message, by its position, dead-lettered by each consumer of clinic events
+    as CONTRACT.md says (original key and bytes; a record too large to dead-letter whole cut
+    to its first 64 KiB with `x-truncated` and `x-original-size`), and nothing else ever
+    dead-lettered: a dead letter of a valid event is an effect lost."""
+    expected = {(s.partition, s.offset): s for s in poison}
+    copies: defaultdict[tuple[str, int, int], list[Any]] = defaultdict(list)
     problems = []
+    for r in run.dead_letters:
+        topic, consumer = _header(r, "x-source-topic"), _header(r, "x-consumer")
+        where = (int(_header(r, "x-source-partition") or -1),
+                 int(_header(r, "x-source-offset") or -1))  # fmt: skip
+        if topic != topics.patient_events or where not in expected:
+            problems.append(f"dead letter of a valid event: {consumer} {topic} {where}: "
+                            f"{_header(r, 'x-error')}")  # fmt: skip
+            continue
+        copies[consumer or "?", *where].append(r)
     for sent in poison:
         where = (sent.partition, sent.offset)
-        problems += [
-            f"{sent.message.kind} at {where} not dead-lettered by {consumer}"
-            for consumer in CONSUMERS_OF_CLINIC_EVENTS
-            if not found[consumer, *where]
-        ]
-        if where in values and values[where] != sent.message.value:
-            problems.append(f"{sent.message.kind} at {where}: dead letter bytes differ")
-    positions = {(s.partition, s.offset) for s in poison}
-    run.counts["dead letters of poison"] = sum(
-        n for (_, p, o), n in found.items() if (p, o) in positions
+        name = f"{sent.message.kind} at {where} (key {sent.message.key!r})"
+        for consumer in CONSUMERS_OF_CLINIC_EVENTS:
+            got = copies[consumer, *where]
+            if not got:
+                problems.append(f"{name} not dead-lettered by {consumer}")
+                continue
+            problems += [f"{name} by {consumer}: {p}" for p in _unlike_contract(sent, got[0])]
+            if any(_content(c) != _content(got[0]) for c in got[1:]):
+                problems.append(f"{name} dead-lettered by {consumer} with different contents")
+    run.counts["dead letters of poison"] = sum(len(c) for c in copies.values())
+    run.counts["dead letters republished (same content)"] = sum(
+        len(c) - 1 for c in copies.values() if c
     )
-    run.counts["dead letters published twice"] = sum(n - 1 for n in found.values())
-    run.counts["dead letters of valid events"] = sum(
-        n for (_, p, o), n in found.items() if (p, o) not in positions
+    run.counts["dead letters of valid events"] = len(run.dead_letters) - sum(
+        len(c) for c in copies.values()
     )
+    return problems
+
+
+def _content(record: Any) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:
+    headers = sorted((k, bytes(v)) for k, v in record.headers or ())
+    return record.key, bytes(record.value), headers
+
+
+def _unlike_contract(sent: Sent, record: Any) -> list[str]:
+    message = sent.message
+    problems = []
+    if record.key != message.key:
+        problems.append(f"key {record.key!r} is not the original's")
+    if message.truncated_when_dead:
+        if bytes(record.value) != message.value[:DEAD_LETTER_CUT_BYTES]:
+            problems.append(f"value of {len(record.value)} bytes is not the original's first "
+                            f"{DEAD_LETTER_CUT_BYTES}")  # fmt: skip
+        if _header(record, "x-truncated") != "true":
+            problems.append("no header x-truncated: true")
+        if _header(record, "x-original-size") != str(len(message.value)):
+            problems.append(f"x-original-size {_header(record, 'x-original-size')} is not "
+                            f"{len(message.value)}")  # fmt: skip
+    elif bytes(record.value) != message.value:
+        problems.append("dead letter bytes differ from the original")
+    return problems
+
+
+def delivered_once_per_key(run: Outcome, peers: PeerLog) -> list[str]:
+    """Every notice published as delivered reached its peer under its idempotency key (the
+    notice id), and each peer saw exactly the keys of those notices: never a second key for
+    one notice, never a key of a notice not published as delivered. A peer seeing one key
+    several times is the at-least-once re-send it absorbs (counted, not a fault)."""
+    delivered: dict[str, set[str]] = {"webhook": set(), "email": set()}
+    problems = []
+    for copies in run.notices.values():
+        data = json.loads(copies[0])["data"]
+        if data["delivery"] != "delivered":
+            problems.append(f"notice {data['notice_id']} ({data['channel']}) published as "
+                            f"{data['delivery']} though its peer accepts everything")  # fmt: skip
+        elif data["channel"] in delivered:
+            delivered[data["channel"]].add(data["notice_id"])
+    received = {"webhook": peers.webhook_accepted, "email": set(peers.mail_keys)}
+    for channel, ids in delivered.items():
+        problems += [f"{channel} notice {key} published as delivered, never received"
+                     for key in sorted(ids - received[channel])]  # fmt: skip
+        problems += [f"{channel} peer got key {key}, which no notice published as delivered has"
+                     for key in sorted(received[channel] - ids)]  # fmt: skip
+    if peers.webhook_bad_signatures:
+        problems.append(f"webhook peer rejected {peers.webhook_bad_signatures} bad signatures")
+    run.counts.update({
+        "webhook notices received (distinct keys)": len(peers.webhook_accepted),
+        "webhook re-sends absorbed (same key)": (
+            len(peers.webhook_requests) - len(set(peers.webhook_requests))
+        ),
+        "mails received (distinct keys)": len(set(peers.mail_keys)),
+        "mail re-sends absorbed (same key)": len(peers.mail_keys) - len(set(peers.mail_keys)),
+    })  # fmt: skip
     return problems

@@ -1,8 +1,10 @@
 """One run of the pipeline: topics and a database of its own, the three services as processes.
 
 The services are started the README's way (`python -m services.cli run <service>`) and are
-configured only by environment variables. Everything the run needs to judge the outcome is
-read back from Kafka (the published topics) once the run is quiescent.
+configured only by environment variables; a run may start several replicas of each (one
+consumer group per service, so partitions move between them). The notifier delivers to a
+webhook receiver and an SMTP server of the run's own. Everything the run needs to judge the
+outcome is read back from Kafka (the published topics) and the peers once it is quiescent.
 """
 
 import asyncio
@@ -25,9 +27,12 @@ from aiokafka.errors import KafkaError
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.runtime.topics import ensure_topics
+from tests.e2e.system import routing_file
 from tests.faults.infra import Infra, free_port
 from tests.faults.workload import Message
 from tests.integration.kafka_io import uncommitted
+from tests.integration.peers.smtp import SmtpServer
+from tests.integration.peers.webhook import WebhookReceiver
 from tests.integration.processes import log_tail, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,33 +95,46 @@ def partitions_of(topics: Sequence[str]) -> list[TopicPartition]:
     return [TopicPartition(t, p) for t in topics for p in range(PARTITIONS)]
 
 
-def duplicates_in(metrics_text: str) -> int:
-    """Sum of courseflow_messages_total{outcome="duplicate"} in one /metrics page."""
-    total = 0.0
+def counters_in(metrics_text: str) -> Counter[str]:
+    """From one /metrics page: inbox duplicates skipped, outbox rows published."""
+    found: Counter[str] = Counter()
     for family in text_string_to_metric_families(metrics_text):
         for sample in family.samples:
             if sample.name == "courseflow_messages_total" and sample.labels.get("outcome") == (
                 "duplicate"
             ):
-                total += sample.value
-    return int(total)
+                found["duplicates"] += int(sample.value)
+            elif sample.name == "courseflow_outbox_published_total":
+                found["published"] += int(sample.value)
+    return found
 
 
 @dataclass
 class ServiceProcess:
-    """One service as an OS process; its output goes to a log file quoted when it fails."""
+    """One replica of a service as an OS process; its output goes to a log file quoted when
+    it fails. Every replica joins the service's consumer group and has its own HTTP port,
+    a fresh one each life: a port left free by a killed life may be some client's by now."""
 
     name: str
+    replica: int
     env: dict[str, str]
-    port: int
     log_path: Path
+    port: int = 0
     proc: asyncio.subprocess.Process | None = None
-    duplicates_seen: int = 0  # from /metrics of lives that ended (scraped just before)
+    # from /metrics of lives that ended (scraped just before)
+    counted_before: Counter[str] = field(default_factory=Counter)
+    paused: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}#{self.replica}"
 
     async def start(self) -> None:
+        self.port = free_port()
+        env = {**self.env, f"COURSEFLOW_{self.name.upper()}_HTTP_PORT": str(self.port)}
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "services.cli", "run", self.name, env=self.env, cwd=ROOT,
+                sys.executable, "-m", "services.cli", "run", self.name, env=env, cwd=ROOT,
                 stdout=log, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
         await self.ready()
@@ -132,37 +150,62 @@ class ServiceProcess:
                     if (await client.get(url)).status_code == httpx.codes.OK:
                         return
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"{self.name} not healthy in time:\n{self.log_tail()}")
+                    raise AssertionError(f"{self.label} not healthy in time:\n{self.log_tail()}")
                 await asyncio.sleep(0.2)
 
     def check_alive(self) -> None:
         if self.proc is None or self.proc.returncode is not None:
-            raise AssertionError(f"{self.name} is not running:\n{self.log_tail()}")
+            raise AssertionError(f"{self.label} is not running:\n{self.log_tail()}")
 
-    async def duplicates(self) -> int:
-        """Duplicates skipped so far by this life of the process (0 if it does not answer)."""
+    async def counters(self) -> Counter[str]:
+        """Counted so far by this life of the process (nothing if it does not answer)."""
         with contextlib.suppress(httpx.HTTPError):
             async with httpx.AsyncClient(timeout=2) as client:
                 page = await client.get(f"http://127.0.0.1:{self.port}/metrics")
-                return duplicates_in(page.text)
-        return 0
+                return counters_in(page.text)
+        return Counter()
+
+    async def counted(self) -> Counter[str]:
+        """Over every life of this replica (a lower bound: a killed life's last moments)."""
+        return self.counted_before + await self.counters()
 
     async def kill(self) -> None:
         """kill -9: no shutdown hook runs, nothing is flushed or committed."""
-        self.duplicates_seen += await self.duplicates()
+        self.counted_before += await self.counters()
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         await self.proc.wait()
 
+    def pause(self) -> None:
+        """SIGSTOP: the process keeps its connections but answers nothing (no heartbeat)."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+
     async def stop(self) -> None:
+        if self.paused and self.proc is not None and self.proc.returncode is None:
+            self.resume()  # a stopped process would only see SIGTERM once continued
         proc, self.proc = self.proc, None
         if proc is None or proc.returncode is not None:
             return
-        self.duplicates_seen += await self.duplicates()
+        self.counted_before += await self.counters()
         await terminate(proc)
 
     def log_tail(self) -> str:
         return log_tail(self.log_path, lines=40)
+
+
+class NotQuiescent(AssertionError):  # noqa: N818 - a verdict on the run
+    """Some group never reached the end of an input, or work stayed pending in a database."""
+
+    def __init__(self, stuck: list[str], message: str) -> None:
+        super().__init__(f"{message}: {stuck}")
+        self.stuck = stuck  # what was still stuck at the deadline, one item each
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,19 +215,41 @@ class Sent:
     offset: int
 
 
+@dataclass(frozen=True)
+class PeerLog:
+    """What the run's webhook receiver and SMTP server saw, by idempotency key."""
+
+    webhook_requests: list[str]  # the key of every request, re-sends included
+    webhook_accepted: set[str]  # the keys answered 200
+    webhook_bad_signatures: int
+    mail_keys: list[str]  # the notice id in each mail's Message-ID, re-sends included
+
+
+def mail_key(message_id: str) -> str:
+    """`<notice id@courseflow>` → the notice id."""
+    return message_id.strip().removeprefix("<").split("@", 1)[0]
+
+
 @dataclass
 class Run:
     infra: Infra
     suffix: str
     folder: Path
+    replicas: int = 1
     topics: Topics = field(init=False)
-    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    services: dict[str, list[ServiceProcess]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     send_retries: int = 0
+    webhook: WebhookReceiver = field(default_factory=WebhookReceiver)
+    smtp: SmtpServer = field(default_factory=SmtpServer)
     _producer: AIOKafkaProducer | None = None
 
     def __post_init__(self) -> None:
         self.topics = Topics(self.suffix)
+
+    @property
+    def processes(self) -> list[ServiceProcess]:
+        return [p for replicas in self.services.values() for p in replicas]
 
     @property
     def database(self) -> str:
@@ -212,12 +277,19 @@ class Run:
         self.folder.mkdir(parents=True, exist_ok=True)
         await ensure_topics(self.infra.bootstrap, self.topics.every, partitions=PARTITIONS)
         await self.infra.create_database(self.database)
+        await self.webhook.start()
+        self.smtp.start()
         env = self.env()
+        # the e2e harness's routing: plan changes to the webhook, the rest by e-mail
+        env["COURSEFLOW_NOTIFIER_ROUTING_FILE"] = str(
+            routing_file(self.folder, self.webhook, self.smtp)
+        )
         for name in SERVICES:
-            port = free_port()
-            own = {**env, f"COURSEFLOW_{name.upper()}_HTTP_PORT": str(port)}
-            self.services[name] = ServiceProcess(name, own, port, self.folder / f"{name}.log")
-        await asyncio.gather(*(s.start() for s in self.services.values()))
+            self.services[name] = [
+                ServiceProcess(name, n, env, self.folder / f"{name}-{n}.log")
+                for n in range(1, self.replicas + 1)
+            ]
+        await asyncio.gather(*(p.start() for p in self.processes))
         self._producer = await self._new_producer()
 
     async def _new_producer(self) -> AIOKafkaProducer:
@@ -229,11 +301,21 @@ class Run:
         return producer
 
     async def close(self) -> None:
-        await asyncio.gather(*(s.stop() for s in self.services.values()))
+        await asyncio.gather(*(p.stop() for p in self.processes))
         if self._producer is not None:
             with contextlib.suppress(KafkaError):
                 await self._producer.stop()
             self._producer = None
+        self.smtp.stop()
+        await self.webhook.stop()
+
+    def peers(self) -> PeerLog:
+        return PeerLog(
+            webhook_requests=list(self.webhook.requests),
+            webhook_accepted=set(self.webhook.accepted),
+            webhook_bad_signatures=self.webhook.bad_signatures,
+            mail_keys=[mail_key(str(m["Message-ID"])) for m in self.smtp.messages],
+        )
 
     # -- the clinic's side ------------------------------------------------------------------
     async def send(self, message: Message, *, timeout_s: float = 120) -> Sent:
@@ -315,17 +397,19 @@ class Run:
         deadline = started + timeout_s
         quiet_since: float | None = None
         last: dict[TopicPartition, int] | None = None
-        why: object = "not polled yet"
+        why = ["not polled yet"]
         while True:
-            for service in self.services.values():
-                service.check_alive()
+            for process in self.processes:
+                process.check_alive()
             try:
                 behind, pending, ends = await self.lagging(), await self.pending_work(), None
                 if not behind and not pending:
                     ends = await self.end_offsets()
-                why = behind or pending or "topics still growing"
+                why = [*behind, *(f"{what}: {n}" for what, n in pending.items())] or [
+                    "topics still growing"
+                ]
             except (KafkaError, OSError, asyncpg.PostgresError) as exc:
-                behind, pending, ends, why = ["?"], {}, None, repr(exc)
+                behind, pending, ends, why = ["?"], {}, None, [repr(exc)]
             now = time.monotonic()
             if ends is not None and ends == last:
                 quiet_since = quiet_since or now
@@ -335,11 +419,12 @@ class Run:
                 quiet_since = None
             last = ends
             if now > deadline:
-                raise AssertionError(f"run {self.suffix} not quiescent in {timeout_s}s: {why}")
+                raise NotQuiescent(why, f"run {self.suffix} not quiescent in {timeout_s}s")
             await asyncio.sleep(POLL_S)
 
-    async def metrics_duplicates(self) -> dict[str, int]:
-        return {name: s.duplicates_seen + await s.duplicates() for name, s in self.services.items()}
+    async def scraped(self) -> dict[str, Counter[str]]:
+        """Per replica, over its lives."""
+        return {p.label: await p.counted() for p in self.processes}
 
     async def read_published(self) -> dict[str, list[Any]]:
         """Every record of every topic of the run, in partition order."""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
 from schemas.codec import MAX_EVENT_BYTES, new_event, to_bytes
 
 SOURCE = "/clinics/faults/emr"
@@ -23,22 +25,33 @@ CLINICAL = frozenset({
     "clinic.contraindication.resolved", "clinic.surgery.performed",
     "clinic.rehab.massage_cleared",
 })  # fmt: skip
-POISON_KINDS = ("bad_json", "wrong_types", "unknown_type", "oversize", "wrong_specversion")
+# Bad values, then bad Kafka keys around a valid event (CONTRACT.md: the key must be the
+# subject), then a record as large as the clinic's producer may send (near the broker's limit).
+POISON_KINDS = (
+    "bad_json", "wrong_types", "unknown_type", "oversize", "wrong_specversion",
+    "nul_in_key", "key_not_subject", "no_key", "near_limit",
+)  # fmt: skip
+# The producer's max_request_size, the bound aiokafka checks against its size estimate.
+CLINIC_MAX_REQUEST_BYTES = 1_048_576
+# What is left of a record too large to dead-letter whole (CONTRACT.md).
+DEAD_LETTER_CUT_BYTES = 65_536
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    patient: str
+    patient: str  # the event's subject
     kind: str  # the event type, or "poison:<kind>"
     value: bytes
-
-    @property
-    def key(self) -> bytes:
-        return self.patient.encode()
+    key: bytes | None  # the Kafka key: the subject, but for poison keys
 
     @property
     def poison(self) -> bool:
         return self.kind.startswith("poison:")
+
+    @property
+    def truncated_when_dead(self) -> bool:
+        """Too large to dead-letter whole: its dead letter keeps the first 64 KiB."""
+        return self.kind == "poison:near_limit"
 
 
 class _Patient:
@@ -55,7 +68,7 @@ class _Patient:
             event_type, source=SOURCE, subject=self.id, data=data,
             time=datetime.combine(self.day(offset), time(9), tzinfo=UTC),
         )  # fmt: skip
-        return Message(self.id, event_type, to_bytes(event))
+        return Message(self.id, event_type, to_bytes(event), self.id.encode())
 
     def enrolled(self, offset: int) -> Message:
         rng = self.rng
@@ -180,8 +193,12 @@ def generate(patients: int, *, shuffled_share: float, seed: int, tag: str) -> Wo
     return Workload(scripts, frozenset(rng.sample(candidates, count)))
 
 
-def poison(kind: str, patient: str, n: int) -> Message:
-    """One message every consumer of clinic events must dead-letter without stalling."""
+def poison(kind: str, patient: str, n: int, *, other: str) -> Message:
+    """One message every consumer of clinic events must dead-letter without stalling.
+
+    The poison keys carry a valid event of `patient`: only the key is wrong (a NUL byte,
+    `other` patient's id, none), so nothing but the key can get them dead-lettered.
+    """
     base: dict[str, Any] = {
         "specversion": "1.0", "id": f"poison-{patient}-{kind}-{n}", "source": SOURCE,
         "type": "clinic.flare.reported", "time": "2026-01-05T09:00:00+00:00",
@@ -202,6 +219,37 @@ def poison(kind: str, patient: str, n: int) -> Message:
     elif kind == "wrong_specversion":
         base["specversion"] = "0.3"
         value = json.dumps(base).encode()
+    elif kind in _KEYS:
+        return Message(patient, f"poison:{kind}", json.dumps(base).encode(),
+                       _KEYS[kind](patient, other))  # fmt: skip
+    elif kind == "near_limit":
+        return near_limit(base, patient)
     else:
         raise ValueError(kind)
-    return Message(patient, f"poison:{kind}", value)
+    return Message(patient, f"poison:{kind}", value, patient.encode())
+
+
+_KEYS = {
+    "nul_in_key": lambda patient, _other: f"{patient}\x00".encode(),
+    "key_not_subject": lambda _patient, other: other.encode(),
+    "no_key": lambda _patient, _other: None,
+}
+
+
+def near_limit(base: dict[str, Any], patient: str) -> Message:
+    """A record the clinic's producer can just send (its size estimate a few bytes under
+    max_request_size), so its dead letter (the same bytes plus headers) cannot be sent whole."""
+    key = patient.encode()
+    base["source"] = SOURCE + "/"
+    empty = json.dumps(base).encode()
+    fill = (
+        CLINIC_MAX_REQUEST_BYTES
+        - 16
+        - DefaultRecordBatchBuilder.estimate_size_in_bytes(key, empty, [])
+    )
+    base["source"] = SOURCE + "/" + "x" * fill
+    value = json.dumps(base).encode()
+    assert DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, []) <= (
+        CLINIC_MAX_REQUEST_BYTES
+    )
+    return Message(patient, "poison:near_limit", value, key)
