@@ -58,6 +58,9 @@ class ServiceSettings(BaseSettings):
     # (docs/performance.md, "Batch size at moderate rates").
     consumer_fetch_min_bytes: int = 65536
     consumer_fetch_max_wait_ms: int = 50
+    # A replica that stops heartbeating (paused, partitioned) loses its partitions after this.
+    consumer_session_timeout_ms: int = 10_000
+    consumer_heartbeat_interval_ms: int = 3_000
     outbox_batch_size: int = 500
     outbox_poll_interval_s: float = 1.0
     # /health answers 503 once the relay has failed to publish for this long (a relay that

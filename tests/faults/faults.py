@@ -29,8 +29,6 @@ POSTGRES = "postgres restart"
 POSTGRES_CRASH = "postgres crash"
 # One of each; "stop", "pause" and "group reset" without a name hit a service drawn at random.
 EVERY_KIND = (*KILLS, "stop", "pause", BROKER, POSTGRES, POSTGRES_CRASH, "group reset")
-# aiokafka's (and FastStream's) default: the services have no setting for it yet.
-SESSION_TIMEOUT_S = 10.0
 SETTLE_S = 120.0
 
 

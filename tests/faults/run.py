@@ -262,6 +262,9 @@ class Run:
             "COURSEFLOW_KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap,
             "COURSEFLOW_TOPIC_PARTITIONS": str(PARTITIONS),
             "COURSEFLOW_OUTBOX_POLL_INTERVAL_S": "0.2", "COURSEFLOW_LOG_FORMAT": "json",
+            # The broker's smallest allowed session: a paused replica is dropped sooner.
+            "COURSEFLOW_CONSUMER_SESSION_TIMEOUT_MS": "6000",
+            "COURSEFLOW_CONSUMER_HEARTBEAT_INTERVAL_MS": "2000",
             "COURSEFLOW_ELIGIBILITY_TIMER_INTERVAL_S": "0.5",
             "COURSEFLOW_PLANNER_TIMER_INTERVAL_S": "0.5",
             "COURSEFLOW_NOTIFIER_DELIVERY_POLL_INTERVAL_S": "0.1",
