@@ -136,17 +136,28 @@ class Pipeline(Generic[E]):
         try:
             result.add(await self._retrying(lambda: self._in_one_transaction(pool, records)))
         except _UnprocessableError as failed:
-            reason = failed.reason
             if len(records) == 1:
-                result.add(await self._retrying(lambda: self._dead_alone(pool, records[0], reason)))
+                await self._confirmed_or_dead(pool, records[0], result)
                 return
             self.log.warning(
-                "batch failed; run again in halves", reason=reason,
+                "batch failed; run again in halves", reason=failed.reason,
                 batch_size=len(records),
             )  # fmt: skip
             half = len(records) // 2
             await self._isolating(pool, records[:half], result)
             await self._isolating(pool, records[half:], result)
+
+    async def _confirmed_or_dead(
+        self, pool: asyncpg.Pool, incoming: Incoming, result: BatchResult
+    ) -> None:
+        """A lone record is dead-lettered only when it fails a second time: a failure of the
+        moment (a connection a database crash left broken) must not cost a valid event."""
+        try:
+            result.add(await self._retrying(lambda: self._in_one_transaction(pool, [incoming])))
+        except _UnprocessableError as again:
+            reason = again.reason
+            self.log.warning("record failed twice; dead-lettered", reason=reason)
+            result.add(await self._retrying(lambda: self._dead_alone(pool, incoming, reason)))
 
     async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
         return await retry_transient(attempt, log=self.log, give_up_after_s=self.give_up_after_s)

@@ -13,6 +13,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,  # asyncpg's command_timeout; an OSError too, named for the reader
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    # The driver's own "unexpected state": seen on a pooled connection a crash left behind.
+    asyncpg.InternalClientError,
     asyncpg.CannotConnectNowError,
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,

@@ -72,3 +72,38 @@ async def test_only_the_record_whose_transaction_fails_is_dead_lettered_and_orde
     dead_headers = rows[5][2]
     assert dead_headers["x-error"] == "could not be processed: CharacterNotInRepertoireError"
     assert dead_headers["x-source-offset"] == "5"
+
+
+class FailsOnce:
+    """A process that fails the first time it sees the event `e-<failing>`, then works: a
+    failure of the moment (a connection left broken by a database crash), not of the record."""
+
+    def __init__(self, failing: int, error: Exception) -> None:
+        self.failing = f"e-{failing}"
+        self.error: Exception | None = error
+
+    async def __call__(self, conn: Conn, event: EchoEvent) -> list[OutboxMessage]:
+        if event.id == self.failing and self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return await echo_unless_poisoned(conn, event)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [asyncpg.InternalClientError("unexpected protocol state"), RuntimeError("once")],
+    ids=["driver error", "error of the moment"],
+)
+async def test_a_record_that_fails_once_is_handled_not_dead_lettered(
+    pool: asyncpg.Pool, suffix: str, error: Exception
+) -> None:
+    # Found by the fault suite: right after a PostgreSQL crash a pooled connection raised
+    # InternalClientError and a valid clinic event was dead-lettered. A lone record is
+    # dead-lettered only when it fails again.
+    flaky = pipeline(f"isolation_{suffix}")
+    flaky.process = FailsOnce(0, error)
+
+    result = await flaky.handle(pool, [record(0)])
+
+    assert (result.handled, result.dead_letters) == (1, 0)
+    assert [(topic, value) for topic, value, _ in await outbox(pool)] == [("out", b"e-0")]

@@ -21,6 +21,7 @@ from services.runtime.retry import is_transient, retry_transient
         asyncpg.SerializationError("serialization"),
         asyncpg.CannotConnectNowError("starting up"),
         TimeoutError(),  # asyncpg's command_timeout
+        asyncpg.InternalClientError("unexpected protocol state"),  # a crash left it broken
         ConnectionResetError(),
     ],
     ids=type,
