@@ -54,7 +54,7 @@ test-unit: $(STAMP) ## Only the pure, fast unit tests (no Kafka, no PostgreSQL)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 .PHONY: test-faults
-test-faults: lint ## The long fault suite: kills, broker and database restarts, group reset, poison
+test-faults: lint ## The long fault suite: replicas killed/paused, broker loss, database crash, group reset, poison
 	status=0; $(COURSEFLOW) stack up && COURSEFLOW_FAULTS=long $(BIN)/pytest tests/faults -s $(PYTEST_ARGS) \
 	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
 
