@@ -6,7 +6,6 @@ from typing import Any
 import asyncpg
 
 from services.eligibility.handler import EligibilityHandler
-from services.eligibility.policy import Policy
 from services.eligibility.repository import TIMERS
 from services.eligibility.settings import EligibilitySettings
 from services.runtime import logs
@@ -25,9 +24,7 @@ def build_runtime(
     """`name` is the consumer group and schema; tests give each run its own."""
     log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
-    policy = Policy(
-        fever_threshold_c=settings.fever_threshold_c, postop_min_days=settings.postop_min_days
-    )
+    policy = settings.policy()
     handler = EligibilityHandler(settings, policy, clock or SystemClock(settings.clock_offset_days))
     runtime.consume(settings.topic_patient_events, decode_clinic_event, handler.on_clinic_event)
 
