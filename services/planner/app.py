@@ -9,7 +9,6 @@ from faststream.asgi import AsgiFastStream
 
 from services.planner.calendar import ClinicCalendar
 from services.planner.handler import PlannerHandler
-from services.planner.policy import PlannerPolicy
 from services.planner.repository import REMINDERS, states_of_batch
 from services.planner.settings import PlannerSettings
 from services.runtime import logs
@@ -36,7 +35,7 @@ def build_runtime(
     """`name` is the consumer group and schema; tests give each run its own."""
     log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
-    policy = PlannerPolicy(reminder_days_before_due=settings.next_course_reminder_days)
+    policy = settings.policy()
     handler = PlannerHandler(
         settings, calendar_from(settings), policy, clock or SystemClock(settings.clock_offset_days)
     )

@@ -65,7 +65,7 @@ def decide(
             course.course_id, event.version, event.status, event.sessions, event.completed_sessions
         )
     flagged = list(recorded.flagged_streaks)
-    for key, flag in pain_streaks(recorded):
+    for key, flag in pain_streaks(recorded, policy):
         if key not in flagged:
             flagged.append(key)
             outputs.append(flag)

@@ -1,9 +1,9 @@
-"""R-SESSION-PAIN review flags: two severe-pain/discomfort sessions in a row.
+"""R-SESSION-PAIN review flags: severe-pain/discomfort sessions in a row (**policy**: two).
 
 Outcomes are taken in clinical order per course. A completed session ends a streak;
 `patient_absent` and `clinic_cancelled` neither count nor end it (the patient was not seen).
-A streak is flagged once, when it reaches two; the flag's key is the second outcome's event
-id, so redelivery or a different arrival order never flags twice.
+A streak is flagged once, when it reaches the policy's length; the flag's key is the event id
+of the outcome that completes it, so redelivery or a different arrival order never flags twice.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING
 
 from services.planner import rule_ids
 from services.planner.outputs import ReviewFlag
+from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from services.planner.state import Attempt, PatientState
 
-STREAK_TO_FLAG = 2
 
-
-def pain_streaks(state: PatientState) -> Iterator[tuple[str, ReviewFlag]]:
+def pain_streaks(
+    state: PatientState, policy: PlannerPolicy = DEFAULT_POLICY
+) -> Iterator[tuple[str, ReviewFlag]]:
     for prescription in state.prescriptions:
         streak: list[Attempt] = []
         for attempt in state.attempts:
@@ -31,7 +32,7 @@ def pain_streaks(state: PatientState) -> Iterator[tuple[str, ReviewFlag]]:
                 streak = []
             elif attempt.reason.is_pain:
                 streak.append(attempt)
-                if len(streak) == STREAK_TO_FLAG:
+                if len(streak) == policy.pain_streak_to_flag:
                     yield attempt.event_id, _flag(prescription.course_id, streak)
 
 
@@ -40,5 +41,5 @@ def _flag(course_id: str, streak: list[Attempt]) -> ReviewFlag:
         course_id=course_id,
         session_ids=tuple(a.session_id for a in streak),
         rules=(rule_ids.SESSION_PAIN,),
-        reason="two sessions in a row not performed for severe pain or discomfort",
+        reason=f"{len(streak)} sessions in a row not performed for severe pain or discomfort",
     )

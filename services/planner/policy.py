@@ -15,6 +15,7 @@ class PlannerPolicy:
     break_months: int = 1
     next_course_due_months: int = 6
     reminder_days_before_due: int = 14
+    pain_streak_to_flag: int = 2
 
 
 DEFAULT_POLICY = PlannerPolicy()

@@ -20,7 +20,7 @@ from services.planner.commands import (
 )
 from services.planner.courses import project_courses
 from services.planner.decide import decide
-from services.planner.policy import DEFAULT_POLICY
+from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
 from services.planner.state import PatientState
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ class Harness:
     """A patient fed command by command, remembering every output."""
 
     calendar: ClinicCalendar = BERLIN
+    policy: PlannerPolicy = DEFAULT_POLICY
     state: PatientState = field(default_factory=PatientState)
     outputs: list[Output] = field(default_factory=list)
     counter: int = 0
@@ -50,7 +51,7 @@ class Harness:
 
     def feed(self, command: Command, today: date | None = None) -> tuple[Output, ...]:
         day = today or self.calendar.local_date(command.occurred_at)
-        self.state, outputs = decide(self.state, command, day, self.calendar)
+        self.state, outputs = decide(self.state, command, day, self.calendar, self.policy)
         self.outputs += outputs
         return outputs
 
@@ -78,7 +79,7 @@ class Harness:
     def course(self, course_id: str = "C1") -> Course:
         return next(
             c
-            for c in project_courses(self.state, self.calendar, DEFAULT_POLICY)
+            for c in project_courses(self.state, self.calendar, self.policy)
             if c.course_id == course_id
         )
 
