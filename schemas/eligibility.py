@@ -17,6 +17,10 @@ Restriction = Literal[
 ]
 
 
+def _is_none(value: object) -> bool:
+    return value is None
+
+
 class Block(WireModel):
     """One rule that stops massage; `until` is null while its end is unknown."""
 
@@ -30,6 +34,10 @@ class EligibilityDecidedData(WireModel):
 
     `history` (optional, added to the contract): the blocks already over by that date, so
     that the latest decision alone carries every block the clinical facts imply.
+
+    `advanced_stage` (optional, added): the arthrosis stage for which
+    `surgical_evaluation_advised` holds (R-ADVANCED-STAGE), so that staff are told once per
+    patient and stage; left out when that restriction does not hold.
     """
 
     eligible: bool
@@ -38,6 +46,9 @@ class EligibilityDecidedData(WireModel):
     restrictions: UniqueItems[Restriction]
     version: Annotated[int, Field(ge=1)]
     history: Items[Block] = ()
+    advanced_stage: Annotated[int, Field(ge=1, le=4)] | None = Field(
+        default=None, exclude_if=_is_none
+    )
 
 
 class EligibilityDecided(Envelope):

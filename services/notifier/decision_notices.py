@@ -3,9 +3,12 @@
 - R-POSTOP: `rehab_course_eligible` when a decision is eligible and the patient has been
   blocked by R-POSTOP since the last eligible decision (another block in between, such as a
   fever after the surgery, does not lose the notice).
-- R-ADVANCED-STAGE: `surgical_evaluation_advised` when the restriction appears. Decisions do
-  not carry the stage, so "once per patient and stage" is kept as once per patient until the
-  restriction disappears (stage lowered) and appears again.
+- R-ADVANCED-STAGE: `surgical_evaluation_advised` once per patient and stage: the decision
+  names the stage it advises for (`advanced_stage`), and the stages already announced are
+  remembered, so stage 3 then 4 is two notices and 3, 2, 3 is one. A decision without the
+  stage (published before it carried one) alerts when the restriction appears, as before;
+  such an advice counts for the stage of the first decision that names one, so nobody is
+  told twice after an upgrade.
 - Decisions older than the last one seen (by version) change nothing.
 """
 
@@ -25,7 +28,8 @@ ADVISED = "surgical_evaluation_advised"
 class PatientMemory:
     version: int = 0
     blocked_by_postop: bool = False
-    surgical_evaluation_advised: bool = False
+    surgical_evaluation_advised: bool = False  # the restriction held in the last decision
+    advised_stages: frozenset[int] = frozenset()
 
 
 def decision_notices(
@@ -39,15 +43,24 @@ def decision_notices(
     if data.eligible and memory.blocked_by_postop:
         notices.append(_rehab(event_id, patient_id, on))
     advised = ADVISED in data.restrictions
-    if advised and not memory.surgical_evaluation_advised:
-        notices.append(_surgical(event_id, patient_id))
+    stage = data.advanced_stage if advised else None
+    if advised and _not_yet_advised(memory, stage):
+        notices.append(_surgical(event_id, patient_id, stage))
     remembered = replace(
         memory,
         version=data.version,
         blocked_by_postop=postop_now or (memory.blocked_by_postop and not data.eligible),
         surgical_evaluation_advised=advised,
+        advised_stages=memory.advised_stages | ({stage} if stage is not None else set()),
     )
     return remembered, notices
+
+
+def _not_yet_advised(memory: PatientMemory, stage: int | None) -> bool:
+    if stage is None or not memory.advised_stages:
+        # Without a stage on either side, the restriction appearing is what is new.
+        return not memory.surgical_evaluation_advised
+    return stage not in memory.advised_stages
 
 
 def _rehab(event_id: str, patient_id: str, on: date) -> Notice:
@@ -59,10 +72,11 @@ def _rehab(event_id: str, patient_id: str, on: date) -> Notice:
     return Notice(Kind.REHAB_COURSE_ELIGIBLE, patient_id, event_id, rules, with_rules(text, rules))
 
 
-def _surgical(event_id: str, patient_id: str) -> Notice:
+def _surgical(event_id: str, patient_id: str, stage: int | None) -> Notice:
     rules = (RuleId.ADVANCED_STAGE.value,)
+    named = "stage 3 or 4" if stage is None else f"stage {stage}"
     text = (
-        f"Patient {patient_id}: advanced arthrosis (stage 3 or 4): surgical evaluation advised; "
+        f"Patient {patient_id}: advanced arthrosis ({named}): surgical evaluation advised; "
         "massage stays allowed"
     )
     return Notice(

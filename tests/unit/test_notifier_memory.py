@@ -32,7 +32,8 @@ def test_eligible_without_prior_r_postop_is_no_rehab_notice() -> None:
     assert kinds_over(decided(1, eligible=True), decided(2, eligible=True)) == [[], []]
 
 
-def test_r_advanced_stage_once_until_the_restriction_disappears_and_returns() -> None:
+def test_r_advanced_stage_without_a_stage_on_the_decision_once_until_it_disappears() -> None:
+    """Decisions published before they named the stage (replays) keep the old memory."""
     assert kinds_over(
         decided(1, eligible=True, restrictions=ADVISED),
         decided(2, eligible=False, blocks=[FEVER], restrictions=ADVISED),
@@ -47,3 +48,39 @@ def test_a_stale_decision_changes_nothing() -> None:
         memory, "d1", P, decided(1, eligible=True, restrictions=ADVISED), DAY
     )
     assert (again, notices) == (memory, [])
+
+
+def test_r_advanced_stage_alerts_once_per_stage_3_then_4_is_two_alerts() -> None:
+    assert kinds_over(
+        decided(1, eligible=True, restrictions=ADVISED, advanced_stage=3),
+        decided(2, eligible=True, restrictions=ADVISED, advanced_stage=4),
+        decided(3, eligible=True, restrictions=ADVISED, advanced_stage=4),
+    ) == [[Kind.SURGICAL_EVALUATION_ADVISED], [Kind.SURGICAL_EVALUATION_ADVISED], []]
+
+
+def test_r_advanced_stage_3_then_2_then_3_alerts_once_for_stage_3() -> None:
+    assert kinds_over(
+        decided(1, eligible=True, restrictions=ADVISED, advanced_stage=3),
+        decided(2, eligible=True),
+        decided(3, eligible=True, restrictions=ADVISED, advanced_stage=3),
+    ) == [[Kind.SURGICAL_EVALUATION_ADVISED], [], []]
+
+
+def test_r_advanced_stage_an_advice_remembered_without_a_stage_counts_for_the_next_stage() -> None:
+    """After the upgrade, the first decision naming the stage does not repeat the alert."""
+    assert kinds_over(
+        decided(1, eligible=True, restrictions=ADVISED),
+        decided(2, eligible=True, restrictions=ADVISED, advanced_stage=3),
+        decided(3, eligible=True, restrictions=ADVISED, advanced_stage=4),
+    ) == [[Kind.SURGICAL_EVALUATION_ADVISED], [], [Kind.SURGICAL_EVALUATION_ADVISED]]
+
+
+def test_r_advanced_stage_notice_names_the_stage() -> None:
+    _, notices = decision_notices(
+        PatientMemory(), "d1", P,
+        decided(1, eligible=True, restrictions=ADVISED, advanced_stage=4), DAY,
+    )  # fmt: skip
+    assert notices[0].summary == (
+        "Patient P-000123: advanced arthrosis (stage 4): surgical evaluation advised; "
+        "massage stays allowed (R-ADVANCED-STAGE)"
+    )

@@ -27,10 +27,12 @@ def course_data(event_type: str, **changes: Any) -> CourseData:
     return event.data
 
 
-def decided(version: int, *, eligible: bool, blocks: Any = (), restrictions: Any = ()) -> Any:
+def decided(
+    version: int, *, eligible: bool, blocks: Any = (), restrictions: Any = (), **extra: Any
+) -> Any:
     return EligibilityDecidedData.model_validate(
         {"eligible": eligible, "eligible_from": None, "blocks": list(blocks),
-         "restrictions": list(restrictions), "version": version}, strict=False,
+         "restrictions": list(restrictions), "version": version, **extra}, strict=False,
     )  # fmt: skip
 
 
