@@ -7,7 +7,7 @@ from pydantic import Field
 from schemas.base import WireModel
 from schemas.envelope import Envelope
 from schemas.rules import Rule
-from schemas.types import ClinicDate, Items, UniqueItems
+from schemas.types import ClinicDate, Items, UniqueItems, is_none
 
 Restriction = Literal[
     "no_direct_knee_work",
@@ -15,10 +15,6 @@ Restriction = Literal[
     "in_water",
     "surgical_evaluation_advised",
 ]
-
-
-def _is_none(value: object) -> bool:
-    return value is None
 
 
 class Block(WireModel):
@@ -47,7 +43,7 @@ class EligibilityDecidedData(WireModel):
     version: Annotated[int, Field(ge=1)]
     history: Items[Block] = ()
     advanced_stage: Annotated[int, Field(ge=1, le=4)] | None = Field(
-        default=None, exclude_if=_is_none
+        default=None, exclude_if=is_none
     )
 
 

@@ -5,6 +5,7 @@ is queued every earlier event of that topic has been handled: no sleeps, only th
 """
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -69,3 +70,24 @@ async def test_r_advanced_stage_once_per_patient_and_stage_across_decisions(
         patient,
     )
     assert remembered == [3, 4]
+
+
+async def test_r_postop_rehab_notice_names_the_r_course_break_of_the_cancelled_course(
+    notifier: h.Notifier, db: asyncpg.Connection
+) -> None:
+    patient = h.new_patient()
+    break_ends = (datetime.now(UTC).date() + timedelta(days=60)).isoformat()  # after "today"
+    cancelled = h.schedule_event("cancelled", patient, next_course_earliest_on=break_ends)
+    await notifier.send(cancelled)
+    await eventually(
+        lambda: db.fetchval(
+            f"SELECT next_course_from FROM notif_{notifier.suffix}.patients WHERE patient_id = $1",
+            patient,
+        )
+    )
+    blocked = h.decision_event(patient, 1, eligible=False, blocks=POSTOP)
+    await notifier.send(blocked, h.decision_event(patient, 2, eligible=True), topic="elig")
+    queued = await queued_after_marker(db, notifier, patient)
+    (rehab,) = [r for r in queued if r["kind"] == "rehab_course_eligible"]
+    assert rehab["rules"] == ["R-POSTOP", "R-COURSE-BREAK"]
+    assert f"a rehabilitation course may start on or after {break_ends}" in rehab["summary"]

@@ -103,6 +103,16 @@ def test_course_completed_gives_the_next_course_window() -> None:
     )
 
 
+def test_course_cancelled_names_the_r_course_break_when_a_session_was_performed() -> None:
+    notice = schedule_notice(
+        "e1", P, course_data("cancelled", next_course_earliest_on="2027-01-11")
+    )
+    assert notice.summary == (
+        "Patient P-000123: course C-2026-0042 cancelled (surgery) after 6 completed sessions; "
+        "next course not before 2027-01-11 (R-COURSE-BREAK, R-POSTOP)"
+    )
+
+
 def test_course_cancelled_gives_the_reason() -> None:
     notice = schedule_notice("e1", P, course_data("cancelled"))
     assert notice.kind is Kind.COURSE_CANCELLED
