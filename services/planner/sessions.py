@@ -8,9 +8,10 @@ The massage start is the physical therapy's instant minus the duration, counted 
 elapsed time, not on the wall clock: across a daylight-saving change (a start inside the
 spring gap, or in the autumn fold) the massage still ends exactly when the therapy starts.
 When it would have to begin on the previous local day (therapy at 00:05, 12 minutes), the
-session keeps its own day and gets no fixed time (`starts_at` null): any time that day
-would end after the therapy starts, and a session on the previous day may fall on a closed
-day. R-PT-BEFORE stays among the course's rules, so staff see why no time is given.
+session keeps its own day and gets no fixed time (`starts_at` null), not even the preferred
+one: no start that day ends by the time the therapy starts, a later one would follow the
+therapy, and the previous day may be closed. R-PT-BEFORE stays among the course's rules, so
+staff see why no time is given.
 """
 
 from __future__ import annotations
