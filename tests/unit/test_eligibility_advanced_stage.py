@@ -4,9 +4,9 @@ The notifier alerts once per patient and stage, so the decision must say which s
 """
 
 from services.eligibility.decision import Decision
-from services.eligibility.engine import evaluate, next_change_on
+from services.eligibility.engine import evaluate
 from services.eligibility.policy import DEFAULT_POLICY
-from tests.unit.test_eligibility_builders import MONDAY, day, profile, reported, timeline_of
+from tests.unit.test_eligibility_builders import MONDAY, day, profile, timeline_of
 
 
 def test_r_advanced_stage_decision_names_the_stage_it_advises_for() -> None:
@@ -33,8 +33,3 @@ def test_r_advanced_stage_stage_3_then_4_is_a_new_decision() -> None:
 def test_r_advanced_stage_round_trips_through_the_stored_decision() -> None:
     decision = evaluate(timeline_of(profile(stage=4)), MONDAY, DEFAULT_POLICY)
     assert Decision.from_json(decision.to_json()) == decision
-
-
-def test_r_advanced_stage_time_alone_does_not_change_the_stage() -> None:
-    timeline = timeline_of(profile(day(0), stage=3), reported("bleeding", day(5)))
-    assert next_change_on(timeline, day(0), DEFAULT_POLICY) == day(5)
