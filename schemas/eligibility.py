@@ -7,7 +7,7 @@ from pydantic import Field
 from schemas.base import WireModel
 from schemas.envelope import Envelope
 from schemas.rules import Rule
-from schemas.types import ClinicDate, Items, UniqueItems
+from schemas.types import ClinicDate, Items, UniqueItems, is_none
 
 Restriction = Literal[
     "no_direct_knee_work",
@@ -30,6 +30,10 @@ class EligibilityDecidedData(WireModel):
 
     `history` (optional, added to the contract): the blocks already over by that date, so
     that the latest decision alone carries every block the clinical facts imply.
+
+    `advanced_stage` (optional, added): the arthrosis stage for which
+    `surgical_evaluation_advised` holds (R-ADVANCED-STAGE), so that staff are told once per
+    patient and stage; left out when that restriction does not hold.
     """
 
     eligible: bool
@@ -38,6 +42,9 @@ class EligibilityDecidedData(WireModel):
     restrictions: UniqueItems[Restriction]
     version: Annotated[int, Field(ge=1)]
     history: Items[Block] = ()
+    advanced_stage: Annotated[int, Field(ge=1, le=4)] | None = Field(
+        default=None, exclude_if=is_none
+    )
 
 
 class EligibilityDecided(Envelope):

@@ -7,7 +7,15 @@ from pydantic import Field
 from schemas.base import WireModel
 from schemas.envelope import Envelope
 from schemas.rules import Rule, RuleId
-from schemas.types import ClinicDate, Identifier, Items, TherapistId, Timestamp, UniqueItems
+from schemas.types import (
+    ClinicDate,
+    Identifier,
+    Items,
+    TherapistId,
+    Timestamp,
+    UniqueItems,
+    is_none,
+)
 
 CourseStatus = Literal["pending", "active", "suspended", "completed", "cancelled"]
 SessionNote = Literal[RuleId.NO_KNEE_WHEN_PAINFUL, RuleId.HEMODYNAMICS, RuleId.IN_WATER]
@@ -81,7 +89,12 @@ class CourseCompletedData(CourseData):
 
 
 class CourseCancelledData(CourseData):
+    """`next_course_earliest_on` (optional, added): R-COURSE-BREAK counted from the last
+    performed session, as on completion; left out when no session was performed.
+    """
+
     reason: CancelReason
+    next_course_earliest_on: ClinicDate | None = Field(default=None, exclude_if=is_none)
 
 
 class CourseNextDueData(CourseData):

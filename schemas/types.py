@@ -136,3 +136,8 @@ Knees = Annotated[
     Field(min_length=1, max_length=2, json_schema_extra={"uniqueItems": True}),
     AfterValidator(_unique),
 ]
+
+
+def is_none(value: object) -> bool:
+    """For `Field(exclude_if=...)`: an optional field added later is left out while null."""
+    return value is None

@@ -17,7 +17,9 @@ Semantics (also the wire meaning of `courseflow.eligibility.decided`):
 - `eligible_from`: when not eligible, the first day after it on which no block holds, if that
   is known (every block in the way ends on a known date); None otherwise, and None when
   eligible.
-- `restrictions` say how massage is given; they never block it.
+- `restrictions` say how massage is given; they never block it. `advanced_stage` is the
+  arthrosis stage behind `surgical_evaluation_advised` (R-ADVANCED-STAGE), None without it:
+  a change of advanced stage (3 to 4) is a new decision, so staff hear of each stage.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class Decision:
     blocks: tuple[Block, ...]
     restrictions: frozenset[str]
     history: tuple[Block, ...] = ()
+    advanced_stage: int | None = None
 
     @property
     def rules(self) -> tuple[str, ...]:
@@ -60,7 +63,7 @@ class Decision:
             "blocks": [_block_to_json(b) for b in self.blocks],
             "restrictions": sorted(self.restrictions),
             "history": [_block_to_json(b) for b in self.history],
-        }
+        } | ({} if self.advanced_stage is None else {"advanced_stage": self.advanced_stage})
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Decision:
@@ -71,6 +74,7 @@ class Decision:
             restrictions=frozenset(data["restrictions"]),
             # Decisions stored before `history` existed read as having none.
             history=tuple(_block_from_json(b) for b in data.get("history", ())),
+            advanced_stage=data.get("advanced_stage"),
         )
 
 
@@ -106,13 +110,18 @@ def first_free_day(blocks: tuple[Block, ...], day: date) -> date | None:
     return day
 
 
-def decide(blocks: tuple[Block, ...], restrictions: frozenset[str], today: date) -> Decision:
+def decide(
+    blocks: tuple[Block, ...],
+    restrictions: frozenset[str],
+    today: date,
+    advanced_stage: int | None = None,
+) -> Decision:
     ordered = sorted(blocks, key=block_order)
     relevant = tuple(b for b in ordered if not b.over_by(today))
     history = tuple(b for b in ordered if b.over_by(today))
     eligible = not any(block.holds_on(today) for block in relevant)
     eligible_from = None if eligible else first_free_day(relevant, today)
-    return Decision(eligible, eligible_from, relevant, restrictions, history)
+    return Decision(eligible, eligible_from, relevant, restrictions, history, advanced_stage)
 
 
 def _block_to_json(block: Block) -> dict[str, Any]:

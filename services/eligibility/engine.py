@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.eligibility.decision import Block, Decision, decide, decision_changed, join_stretches
-from services.eligibility.restrictions import restrictions
+from services.eligibility.restrictions import advanced_stage, restrictions
 from services.eligibility.rules import BLOCK_RULES
 
 if TYPE_CHECKING:
@@ -30,7 +30,12 @@ def all_blocks(timeline: Timeline, policy: Policy) -> tuple[Block, ...]:
 
 
 def evaluate(timeline: Timeline, today: date, policy: Policy) -> Decision:
-    return decide(all_blocks(timeline, policy), restrictions(timeline, policy), today)
+    return decide(
+        all_blocks(timeline, policy),
+        restrictions(timeline, policy),
+        today,
+        advanced_stage(timeline, policy),
+    )
 
 
 def next_change_on(timeline: Timeline, today: date, policy: Policy) -> date | None:
@@ -42,8 +47,11 @@ def next_change_on(timeline: Timeline, today: date, policy: Policy) -> date | No
     boundaries = {block.since for block in blocks} | {
         block.until for block in blocks if block.until is not None
     }
-    current = decide(blocks, restrictions(timeline, policy), today)
+    current = decide(
+        blocks, restrictions(timeline, policy), today, advanced_stage(timeline, policy)
+    )
     for day in sorted(boundary for boundary in boundaries if boundary > today):
-        if decision_changed(current, decide(blocks, current.restrictions, day)):
+        later = decide(blocks, current.restrictions, day, current.advanced_stage)
+        if decision_changed(current, later):
             return day
     return None

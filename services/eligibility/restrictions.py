@@ -32,3 +32,11 @@ def restrictions(timeline: Timeline, policy: Policy) -> frozenset[str]:
     return frozenset(
         name for name, (_rule, applies) in RESTRICTION_RULES.items() if applies(profile, policy)
     )
+
+
+def advanced_stage(timeline: Timeline, policy: Policy) -> int | None:
+    """R-ADVANCED-STAGE: the stage surgical evaluation is advised for, if it is."""
+    profile = timeline.current_profile()
+    if profile is None or profile.arthrosis_stage < policy.advanced_stage_from:
+        return None
+    return profile.arthrosis_stage

@@ -12,7 +12,11 @@ from schemas.events import AnyEvent
 from schemas.schedule import CourseData
 from services.notifier import memory
 from services.notifier.coalesce import due_at
-from services.notifier.decision_notices import decision_notices
+from services.notifier.decision_notices import (
+    course_break_ends,
+    decision_notices,
+    remember_course_break,
+)
 from services.notifier.notice import Notice
 from services.notifier.queueing import Addressed, queue
 from services.notifier.routing import RoutingConfig
@@ -50,5 +54,14 @@ class NotifierHandler:
                 await memory.save(conn, event.subject, remembered)
             return notices
         if isinstance(event.data, CourseData):
+            await self._remember_course_break(conn, event.subject, event.data)
             return [schedule_notice(event.id, event.subject, event.data)]
         return []  # other event types on these topics are not ours to announce
+
+    async def _remember_course_break(self, conn: Conn, patient_id: str, data: CourseData) -> None:
+        if course_break_ends(data) is None:
+            return  # most schedule events: no need to lock the patient's memory
+        known = await memory.load_for_update(conn, patient_id)
+        remembered = remember_course_break(known, data)
+        if remembered != known:
+            await memory.save(conn, patient_id, remembered)

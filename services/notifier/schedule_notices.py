@@ -69,14 +69,14 @@ def _completed(data: s.CourseData) -> tuple[Kind, tuple[str, ...], str]:
 
 def _cancelled(data: s.CourseData) -> tuple[Kind, tuple[str, ...], str]:
     assert isinstance(data, s.CourseCancelledData)
-    return (
-        Kind.COURSE_CANCELLED,
-        (),
-        (
-            f"course {data.course_id} cancelled ({data.reason}) after "
-            f"{data.completed_sessions} completed sessions"
-        ),
+    text = (
+        f"course {data.course_id} cancelled ({data.reason}) after "
+        f"{data.completed_sessions} completed sessions"
     )
+    if data.next_course_earliest_on is None:
+        return Kind.COURSE_CANCELLED, (), text
+    next_course = f"; next course not before {data.next_course_earliest_on.isoformat()}"
+    return Kind.COURSE_CANCELLED, (RuleId.COURSE_BREAK,), text + next_course
 
 
 def _next_due(data: s.CourseData) -> tuple[Kind, tuple[str, ...], str]:

@@ -72,6 +72,8 @@ class Completed(CourseEvent):
 @dataclass(frozen=True, slots=True)
 class Cancelled(CourseEvent):
     reason: str
+    # R-COURSE-BREAK from the last performed session; None when none was performed.
+    next_course_earliest_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

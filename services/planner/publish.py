@@ -87,7 +87,9 @@ def _head(course: Course, version: int, rules: tuple[str, ...]) -> Head:
 def _terminal_event(course: Course, version: int, policy: PlannerPolicy) -> CourseOutput:
     if course.status is CourseStatus.CANCELLED:
         rules = () if course.cancel_rule is None else (course.cancel_rule,)
-        return Cancelled(*_head(course, version, rules), course.cancel_reason or "")
+        last = course.last_session_on
+        earliest = None if last is None else add_months(last, policy.break_months)
+        return Cancelled(*_head(course, version, rules), course.cancel_reason or "", earliest)
     earliest, due_by = next_course_window(course, policy)
     return Completed(*_head(course, version, (rule_ids.COURSES_PER_YEAR,)), earliest, due_by)
 

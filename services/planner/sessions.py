@@ -3,11 +3,20 @@
 R-PT-BEFORE: on a day with physical therapy the massage ends when it starts
 (PT 10:30, 12 minutes -> 10:18); the earliest appointment of the day counts. Otherwise the
 preferred wall-clock time, if any, else no fixed time.
+
+The massage start is the physical therapy's instant minus the duration, counted in
+elapsed time, not on the wall clock: across a daylight-saving change (a start inside the
+spring gap, or in the autumn fold) the massage still ends exactly when the therapy starts.
+When it would have to begin on the previous local day (therapy at 00:05, 12 minutes), the
+session keeps its own day and gets no fixed time (`starts_at` null), not even the preferred
+one: no start that day ends by the time the therapy starts, a later one would follow the
+therapy, and the previous day may be closed. R-PT-BEFORE stays among the course's rules, so
+staff see why no time is given.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from services.planner.notes import Profile, session_notes, session_sequence
@@ -63,8 +72,10 @@ def _starts_at(
 ) -> datetime | None:
     therapy = physical_therapy_on(session, physical_therapy, calendar)
     if therapy is not None:
-        wall_clock = calendar.local_wall_clock(therapy) - timedelta(minutes=session.duration_min)
-        return calendar.from_wall_clock(wall_clock)
+        # Python subtracts on the wall clock within one zone; UTC counts elapsed time.
+        elapsed = therapy.astimezone(UTC) - timedelta(minutes=session.duration_min)
+        starts_at = elapsed.astimezone(calendar.zone)
+        return starts_at if calendar.local_date(starts_at) == session.on else None
     if preferred_time is not None:
         return calendar.at(session.on, preferred_time)
     return None

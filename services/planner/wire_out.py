@@ -68,7 +68,7 @@ def to_wire(output: Output, state: PatientState, envelopes: Envelopes) -> Envelo
         case Completed():
             return envelopes.event(CourseCompleted, {**_head(output), **_next_course(output)})
         case Cancelled():
-            return envelopes.event(CourseCancelled, {**_head(output), "reason": _reason(output)})
+            return envelopes.event(CourseCancelled, _cancelled(output))
         case NextDue():
             return envelopes.event(CourseNextDue, {**_head(output), **_next_course(output)})
         case ReviewFlag():
@@ -135,6 +135,12 @@ def _next_course(event: Completed | NextDue) -> dict[str, Any]:
         "next_course_earliest_on": event.next_course_earliest_on,
         "next_course_due_by": event.next_course_due_by,
     }
+
+
+def _cancelled(event: Cancelled) -> dict[str, Any]:
+    earliest = event.next_course_earliest_on
+    extra = {} if earliest is None else {"next_course_earliest_on": earliest}
+    return {**_head(event), "reason": _reason(event), **extra}
 
 
 def _reason(event: Cancelled) -> str:

@@ -27,10 +27,12 @@ def course_data(event_type: str, **changes: Any) -> CourseData:
     return event.data
 
 
-def decided(version: int, *, eligible: bool, blocks: Any = (), restrictions: Any = ()) -> Any:
+def decided(
+    version: int, *, eligible: bool, blocks: Any = (), restrictions: Any = (), **extra: Any
+) -> Any:
     return EligibilityDecidedData.model_validate(
         {"eligible": eligible, "eligible_from": None, "blocks": list(blocks),
-         "restrictions": list(restrictions), "version": version}, strict=False,
+         "restrictions": list(restrictions), "version": version, **extra}, strict=False,
     )  # fmt: skip
 
 
@@ -98,6 +100,16 @@ def test_course_completed_gives_the_next_course_window() -> None:
     assert notice.summary == (
         "Patient P-000123: course C-2026-0042 completed after 15 sessions; next course from "
         "2027-01-11, due by 2027-05-23 (R-COURSE-BREAK, R-COURSES-PER-YEAR)"
+    )
+
+
+def test_course_cancelled_names_the_r_course_break_when_a_session_was_performed() -> None:
+    notice = schedule_notice(
+        "e1", P, course_data("cancelled", next_course_earliest_on="2027-01-11")
+    )
+    assert notice.summary == (
+        "Patient P-000123: course C-2026-0042 cancelled (surgery) after 6 completed sessions; "
+        "next course not before 2027-01-11 (R-COURSE-BREAK, R-POSTOP)"
     )
 
 
