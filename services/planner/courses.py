@@ -3,11 +3,20 @@
 Courses are taken in clinical order of prescription. R-COURSE-BREAK: a course starts no
 earlier than one calendar month after the last session (done or planned) of the courses
 before it; while an earlier course has no known dates, a later one waits without dates.
+No session is planned before the day the plan is made, the prescription's clinic-local day:
+a `start_on` in the past starts on the next open day from then, and a resumption, which
+only ever follows a block's end, cannot go back before it either.
+
+Course status on the wire: a block that begins on or after the prescription's day suspends
+the course (it was under way, even before its first session); only a course prescribed on a
+later day than the block's start waits as pending, dated or not, until the patient is
+eligible.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING
 
 from services.planner import rule_ids
@@ -19,11 +28,14 @@ from services.planner.sessions import physical_therapy_on, planned_sessions
 from services.planner.timeline import BlockedPeriod, blocked_periods
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from services.planner.calendar import ClinicCalendar
     from services.planner.policy import PlannerPolicy
-    from services.planner.state import Cancellation, PatientState, Prescription
+    from services.planner.state import (
+        Cancellation,
+        EligibilityFact,
+        PatientState,
+        Prescription,
+    )
 
 BASE_RULES = (rule_ids.COURSE_LENGTH, rule_ids.CADENCE, rule_ids.DURATION_RAMP)
 
@@ -32,7 +44,7 @@ def project_courses(
     state: PatientState, calendar: ClinicCalendar, policy: PlannerPolicy
 ) -> tuple[Course, ...]:
     periods = blocked_periods(state.eligibility)
-    waiting_on_eligibility = state.eligibility is not None and not state.eligibility.eligible
+    waiting_since = _waiting_since(state.eligibility, periods)
     courses: list[Course] = []
     previous_end: date | None = None
     previous_undated = False
@@ -43,7 +55,8 @@ def project_courses(
         if previous_undated and course.status not in TERMINAL:
             course = _undated(course, (rule_ids.COURSE_BREAK,))
         not_started = course.status is CourseStatus.ACTIVE and not course.completed_sessions
-        if waiting_on_eligibility and not_started:
+        prescribed_on = calendar.local_date(prescription.prescribed_at)
+        if not_started and waiting_since is not None and prescribed_on > waiting_since:
             course = replace(course, status=CourseStatus.PENDING)
         courses.append(course)
         if course.last_day is not None:
@@ -65,7 +78,8 @@ def _project(  # noqa: PLR0913
 ) -> Course:
     break_ends = None if previous_end is None else add_months(previous_end, policy.break_months)
     moved_by_break = break_ends is not None and break_ends > prescription.start_on
-    earliest = max(prescription.start_on, break_ends or prescription.start_on)
+    prescribed_on = calendar.local_date(prescription.prescribed_at)
+    earliest = max(prescription.start_on, break_ends or prescription.start_on, prescribed_on)
     attempts = [a for a in state.attempts if a.course_id == prescription.course_id]
     dated = date_course(prescription, attempts, periods, earliest, calendar=calendar, policy=policy)
     sessions = planned_sessions(
@@ -88,7 +102,7 @@ def _project(  # noqa: PLR0913
         cadence=prescription.cadence,
         earliest_start=prescription.start_on,
         preferred_time=prescription.preferred_time,
-        status=_status(dated, calendar.local_date(prescription.prescribed_at), periods),
+        status=_status(dated, prescribed_on, periods),
         version=_published_version(state, prescription.course_id),
         completed_sessions=len(dated.completed_on),
         completed_ids=dated.completed_ids,
@@ -127,12 +141,31 @@ def _status(
 
 def _was_under_way(prescribed_on: date, periods: tuple[BlockedPeriod, ...]) -> bool:
     """R-FLARE suspends an active course, even before its first session: a course
-    prescribed before the day the open-ended block began is suspended; one prescribed on or
-    after it waits (pending). Clinical dates decide, so the arrival order of the two topics
-    does not.
+    prescribed on or before the day the open-ended block began is suspended; one prescribed
+    on a later day waits (pending). Clinical dates decide, so the arrival order of the two
+    topics does not.
     """
     open_since = [p.start for p in periods if p.end is None]
-    return bool(open_since) and prescribed_on < min(open_since)
+    return bool(open_since) and prescribed_on <= min(open_since)
+
+
+def _waiting_since(
+    decision: EligibilityFact | None, periods: tuple[BlockedPeriod, ...]
+) -> date | None:
+    """The first day of the blocked period the patient is in now; None when eligible.
+
+    The decision's `blocks` hold on its day or later; the period that joins them (with the
+    blocks they touch, e.g. a flare and its R-RHEUM-WAIT) is the one a course waits out.
+    """
+    if decision is None or decision.eligible:
+        return None
+    holding = [
+        p.start
+        for p in periods
+        for b in decision.blocks
+        if p.start <= b.since and (p.end is None or b.since < p.end)
+    ]
+    return min(holding, default=date.min)
 
 
 def _undated(course: Course, held_by: tuple[str, ...]) -> Course:

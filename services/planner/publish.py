@@ -1,9 +1,10 @@
 """Diffing the recomputed course against what was last published, to pick the output.
 
 Only real changes are published: a session completed as planned changes nothing staff
-need to hear (its count shows in the next output), and a course that was pending and
-becomes active with an identical plan stays silent (nothing changes when a known
-eligibility date arrives).
+need to hear (its count shows in the next output). A change of status always is, so the
+latest event of a course carries its current status: a pending course with known dates that
+becomes active on its day (the eligibility decision of that day) is `scheduled` again, now
+`active` and with the same plan; it was never under way, so it is not `resumed`.
 """
 
 from __future__ import annotations
@@ -68,9 +69,16 @@ def course_event(
     version = 1 if published is None else published.version + 1
     if course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
         return _terminal_event(course, version, policy)
-    if published is None or (published.status is CourseStatus.PENDING and not published.sessions):
+    if published is None or _planned_for_real(published, course):
         return Scheduled(*_head(course, version, course.rules))
     return _plan_event(published, course, version, cause_rules)
+
+
+def _planned_for_real(published: PublishedCourse, course: Course) -> bool:
+    """A waiting course gets its first dates, or the day it waited for has come."""
+    if published.status is not CourseStatus.PENDING:
+        return False
+    return not published.sessions or course.status is CourseStatus.ACTIVE
 
 
 def _head(course: Course, version: int, rules: tuple[str, ...]) -> Head:
@@ -123,10 +131,7 @@ def follow_ups(
 def _changed(published: PublishedCourse, course: Course) -> bool:
     if published.status in {CourseStatus.COMPLETED, CourseStatus.CANCELLED}:
         return published.status != course.status
-    if _still_open(published, course) != course.plan:
-        return True
-    silent = {published.status, course.status} == {CourseStatus.PENDING, CourseStatus.ACTIVE}
-    return published.status != course.status and not silent
+    return _still_open(published, course) != course.plan or published.status != course.status
 
 
 def _still_open(published: PublishedCourse, course: Course) -> tuple[PlannedSession, ...]:

@@ -473,3 +473,89 @@ async def test_story_5_r_postop_cancels_and_staff_are_told_on_day_14(system: Sys
         quiet(system, clinic.patient)
     finally:
         await system.restart("eligibility", clock_offset_days=0)
+
+
+async def test_r_flare_on_the_prescription_day_suspends_then_resumes_the_course(
+    system: System,
+) -> None:
+    """Issue 12 (course status on the wire): a block that begins on the prescription's day
+    suspends the course, naming every session, not a pending reschedule with no plan."""
+    clinic = Clinic()
+    monday = next_monday(today())
+    await system.send(clinic.enrolled(today()), clinic.prescription(monday, sent_on=today()))
+    (event,) = await system.schedule_events(clinic.patient, 1)
+    assert event["data"]["status"] == "active"
+    await system.send(clinic.flare(today()))
+    events = await system.schedule_events(clinic.patient, 2)
+    assert types(events) == ["scheduled", "suspended"]
+    suspended = events[1]["data"]
+    assert (suspended["status"], suspended["sessions"]) == ("suspended", [])
+    assert suspended["cancelled_session_ids"] == ids(event["data"]["sessions"])
+    assert suspended["rules"] == ["R-FLARE"]
+    told = await front_desk_told(system, clinic.patient, "course_suspended")
+    assert "15 sessions cancelled" in told["summary"]
+
+    await system.send(clinic.remission(today(), ended_on=today()))
+    events = await system.schedule_events(clinic.patient, 3)
+    assert types(events) == ["scheduled", "suspended", "resumed"]
+    resumed = events[2]["data"]
+    assert (resumed["status"], len(resumed["sessions"])) == ("active", 15)
+    assert days_of(resumed["sessions"])[0] >= next_open_on_or_after(today() + ONE_DAY)
+    quiet(system, clinic.patient)
+
+
+async def test_r_cadence_a_start_on_weeks_ago_is_planned_from_today(system: System) -> None:
+    """Issue 12 (clinical time): no session is planned before the day the plan is made."""
+    clinic = Clinic()
+    weeks_ago = today() - timedelta(days=21)
+    await system.send(clinic.enrolled(today()), clinic.prescription(weeks_ago, sent_on=today()))
+    (event,) = await system.schedule_events(clinic.patient, 1)
+    data = event["data"]
+    assert (event["type"], data["status"]) == ("courseflow.course.scheduled", "active")
+    on = days_of(data["sessions"])
+    assert on == every_other_day(today())
+    assert min(on) >= today()
+    assert [s["duration_min"] for s in data["sessions"]][:3] == [7, 8, 9]
+    told = await front_desk_told(system, clinic.patient, "course_scheduled")
+    assert on[0].isoformat() in told["summary"]
+    quiet(system, clinic.patient)
+
+
+async def test_r_postop_a_pending_course_says_active_on_its_known_day(system: System) -> None:
+    """Issue 12 (the status on the wire goes stale): a course prescribed while the patient
+    waits for a known day is pending with its dates; on that day a schedule event says
+    active. Days pass by restarting eligibility with a clock offset, as story 5 does."""
+    clinic = Clinic()
+    cleared_on = today()
+    surgery_on = cleared_on - timedelta(days=5)
+    day_14 = surgery_on + timedelta(days=14)
+    await system.send(
+        clinic.enrolled(surgery_on - timedelta(days=3)),
+        clinic.surgery(surgery_on),
+        clinic.cleared(cleared_on),
+    )
+    cleared = (await system.decision_events(clinic.patient, 3))[2]["data"]
+    assert cleared["eligible_from"] == day_14.isoformat()
+    await system.consumed()  # the planner knows the wait before the prescription comes
+    await system.send(clinic.prescription(cleared_on, "REHAB", sent_on=cleared_on))
+    (pending,) = await system.schedule_events(clinic.patient, 1)
+    assert (pending["type"], pending["data"]["status"]) == (
+        "courseflow.course.scheduled",
+        "pending",
+    )
+    planned = pending["data"]["sessions"]
+    assert days_of(planned)[0] == next_open_on_or_after(day_14)
+    await front_desk_told(system, clinic.patient, "course_pending")
+
+    await system.restart("eligibility", clock_offset_days=(day_14 - today()).days)
+    try:
+        events = await system.schedule_events(clinic.patient, 2)
+        assert types(events) == ["scheduled", "scheduled"]
+        active = events[1]["data"]
+        assert (active["status"], active["version"]) == ("active", 2)
+        assert active["sessions"] == planned
+        told = await front_desk_told(system, clinic.patient, "course_scheduled")
+        assert "REHAB" in told["summary"]
+        quiet(system, clinic.patient)
+    finally:
+        await system.restart("eligibility", clock_offset_days=0)

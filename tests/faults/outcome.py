@@ -86,12 +86,9 @@ def same_plans(base: Outcome, run: Outcome, *, fields: Iterable[str] = PLAN) -> 
         plan = plans.get(course)
         if plan is None:
             return None
-        kept = {k: plan[k] for k in keep}
-        if kept.get("status") == "pending" and plan["sessions"]:
-            # A dated pending course turns active on its known day without a new event
-            # (DOMAIN.md: "when the day comes, nothing needs to change"): the same state.
-            kept["status"] = "active"
-        return kept
+        # The latest schedule event of a course carries its current status (issue 12): a
+        # dated pending course is no longer "the same" as an active one.
+        return {k: plan[k] for k in keep}
 
     courses = sorted(set(base.plans) | set(run.plans))
     return [

@@ -234,3 +234,24 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_schedule_eve
     assert types(list(distinct)) == ["scheduled", "cancelled"]
     assert [e["data"]["version"] for e in distinct] == [1, 2]
     assert [e["data"]["completed_sessions"] for e in distinct] == [0, 6]
+
+
+async def test_a_course_id_prescribed_again_is_a_duplicate_unchanged_and_dead_lettered_changed(
+    planner: Planner,
+) -> None:
+    feed, _ = new_patient()
+    await planner.send(feed.prescription(D))
+    (scheduled,) = await planner.published(feed.patient)
+    dead_before = len(await planner.dead_letters())
+    await planner.send(feed.prescription(D))  # a new event id, the same terms
+    assert await planner.published(feed.patient) == [scheduled]
+    assert len(await planner.dead_letters()) == dead_before
+
+    await planner.send(feed.prescription(D, sessions=17))
+    dead = (await planner.dead_letters())[dead_before:]
+    (reason,) = [dict(r.headers)["x-error"].decode() for r in dead]
+    assert reason.startswith("course already prescribed with other terms")
+    assert "17" not in reason
+    assert await planner.published(feed.patient) == [scheduled]
+    (stored,) = (await stored_state(planner, feed.patient)).prescriptions
+    assert stored.sessions == 15

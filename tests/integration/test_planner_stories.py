@@ -214,7 +214,11 @@ async def test_story_5_r_postop_surgery_cancels_and_rehab_waits_for_day_14(
     assert days(rehab["sessions"])[0] == next_open_on_or_after(max(day_14, break_ends))
     assert "R-COURSE-BREAK" in rehab["rules"]
     await planner.decide(decisions.eligible(day_14))
-    assert len(await planner.published(feed.patient)) == 3  # dates were known: nothing changes
+    events = await planner.published(feed.patient)  # the known day: the wire says active
+    assert types(events) == ["scheduled", "cancelled", "scheduled", "scheduled"]
+    active = events[-1]["data"]
+    assert (active["course_id"], active["status"], active["version"]) == ("REHAB", "active", 2)
+    assert active["sessions"] == rehab["sessions"]
 
 
 async def test_story_6_r_course_break_and_r_courses_per_year(planner: Planner) -> None:

@@ -12,7 +12,8 @@ from tests.unit.test_planner_support import BERLIN, MONDAY, Harness, at
 
 def test_prescription_while_not_eligible_waits_pending_without_dates() -> None:
     patient = Harness()
-    patient.eligibility(MONDAY, eligible=False, blocks=(Block("R-FLARE", MONDAY, None),))
+    flare_on = MONDAY - timedelta(days=1)  # a day before the prescription: it waits
+    patient.eligibility(flare_on, eligible=False, blocks=(Block("R-FLARE", flare_on, None),))
     (scheduled,) = patient.prescribe()
     assert isinstance(scheduled, Scheduled)
     assert scheduled.status is CourseStatus.PENDING
@@ -27,16 +28,18 @@ def test_prescription_while_not_eligible_waits_pending_without_dates() -> None:
     assert planned.sessions[0].duration_min == 7
 
 
-def test_r_postop_known_eligible_from_plans_at_once_and_nothing_changes_on_the_day() -> None:
+def test_r_postop_known_eligible_from_plans_at_once_and_turns_active_on_the_day() -> None:
     patient = Harness()
     day_14 = MONDAY + timedelta(days=14)
     blocks = (Block("R-POSTOP", MONDAY, day_14),)
     patient.eligibility(MONDAY, eligible=False, blocks=blocks, eligible_from=day_14)
-    (scheduled,) = patient.prescribe()
+    (scheduled,) = patient.prescribe(prescribed_on=MONDAY + timedelta(days=1))
     assert isinstance(scheduled, Scheduled)
     assert scheduled.status is CourseStatus.PENDING
     assert scheduled.sessions[0].on == BERLIN.next_open_on_or_after(day_14)
-    assert patient.eligibility(day_14, eligible=True) == ()
+    (active,) = patient.eligibility(day_14, eligible=True)  # the status on the wire is current
+    assert isinstance(active, Scheduled)
+    assert (active.status, active.sessions) == (CourseStatus.ACTIVE, scheduled.sessions)
     assert patient.course().plan == scheduled.sessions
 
 

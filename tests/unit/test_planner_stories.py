@@ -160,7 +160,10 @@ def test_story_5_r_postop_surgery_cancels_and_rehab_waits_for_day_14() -> None:
     assert rehab.status is CourseStatus.PENDING
     assert rehab.sessions[0].on >= day_14
     assert patient.course("C1").status is CourseStatus.CANCELLED
-    assert patient.eligibility(day_14, eligible=True) == ()
+    (active,) = patient.eligibility(day_14, eligible=True)  # the status on the wire is current
+    assert isinstance(active, Scheduled)
+    assert (active.course_id, active.status) == ("REHAB", CourseStatus.ACTIVE)
+    assert active.sessions == rehab.sessions
 
 
 def test_story_6_r_course_break_and_r_courses_per_year() -> None:
