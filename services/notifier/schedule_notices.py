@@ -41,7 +41,8 @@ def _resumed(data: s.CourseData) -> tuple[Kind, tuple[str, ...], str]:
 def _rescheduled(data: s.CourseData) -> tuple[Kind, tuple[str, ...], str]:
     assert isinstance(data, s.CourseRescheduledData)
     if not data.sessions and not data.changes:
-        # The plan was taken away before it started (a block from the prescription's day on).
+        # A plan taken away with no session moved: planners before issue 12 sent this for a
+        # block from the prescription's day on (now a suspension); kept for their events.
         on_hold = f"course {data.course_id} on hold: no sessions planned until eligible again"
         return Kind.SESSIONS_RESCHEDULED, (), on_hold
     moves = [f"{c.session_id} {c.from_on.isoformat()}->{c.to_on.isoformat()}" for c in data.changes]
