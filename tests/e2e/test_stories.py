@@ -473,3 +473,38 @@ async def test_story_5_r_postop_cancels_and_staff_are_told_on_day_14(system: Sys
         quiet(system, clinic.patient)
     finally:
         await system.restart("eligibility", clock_offset_days=0)
+
+
+async def test_story_13_r_flare_reported_before_the_enrolment_counts_once_enrolled(
+    system: System,
+) -> None:
+    """A flare before the enrolment is kept (no dead letter, nothing published); once the
+    patient is enrolled they are not eligible, and a course prescribed then waits, exactly
+    as for a patient whose flare came after the enrolment."""
+    early, in_order = Clinic(), Clinic()
+    flare_on, monday = today() - 2 * ONE_DAY, next_monday(today())
+    await system.send(early.flare(flare_on), in_order.enrolled(flare_on - ONE_DAY))
+    await system.send(in_order.flare(flare_on))
+    await system.consumed()
+    assert (system.decisions(early.patient), system.dead_letters(early.patient)) == ([], [])
+
+    await system.send(early.enrolled(today()))
+    (decision,) = await system.decision_events(early.patient, 1)
+    expected = {"eligible": False, "eligible_from": None,
+                "blocks": [block("R-FLARE", flare_on, None)], "version": 1}  # fmt: skip
+    assert {k: decision["data"][k] for k in expected} == expected
+    in_order_decision = (await system.decision_events(in_order.patient, 2))[-1]["data"]
+    assert {**in_order_decision, "version": 1} == decision["data"]
+
+    await system.consumed()  # the planner knows the decision before the prescription
+    for patient in (early, in_order):
+        await system.send(patient.prescription(monday, sent_on=today()))
+    (waiting,) = await system.schedule_events(early.patient, 1)
+    assert waiting["type"] == "courseflow.course.scheduled"
+    assert (waiting["data"]["status"], waiting["data"]["sessions"]) == ("pending", [])
+    assert "R-FLARE" in waiting["data"]["rules"]
+    (in_order_waiting,) = await system.schedule_events(in_order.patient, 1)
+    assert in_order_waiting["data"] == waiting["data"]
+    await system.consumed()
+    assert len(system.schedule(early.patient)) == 1
+    quiet(system, early.patient)
