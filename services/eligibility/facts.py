@@ -27,7 +27,12 @@ def _require(condition: bool, message: str) -> None:  # noqa: FBT001
 
 @dataclass(frozen=True, slots=True)
 class ProfileUpdated:
-    """The patient profile; the one with the latest `effective_at` wins (ties: event id)."""
+    """The patient profile (an enrolment, or its re-sending), dated like any clinical fact.
+
+    It is in force from its clinical date (`effective_on`: the clinic-local date of the
+    enrolment's `time`) until a later one; on one day the latest `effective_at` wins (ties:
+    event id). None (facts stored before it existed) reads as the date of `effective_at`.
+    """
 
     event_id: str
     effective_at: datetime
@@ -36,6 +41,7 @@ class ProfileUpdated:
     impaired_limb_blood_supply: bool = False
     knee_painful_on_palpation: bool = False
     severe_swelling: bool = False
+    effective_on: date | None = None
 
     def __post_init__(self) -> None:
         _require(1 <= self.arthrosis_stage <= 4, "arthrosis stage must be 1..4")
@@ -43,7 +49,7 @@ class ProfileUpdated:
 
     @property
     def clinical_on(self) -> date:
-        return self.effective_at.date()
+        return self.effective_on or self.effective_at.date()
 
 
 @dataclass(frozen=True, slots=True)

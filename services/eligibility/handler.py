@@ -2,7 +2,8 @@
 
 Both end the same way (`decide_and_save`): evaluate the timeline for the clinic-local day,
 publish a decision only when it differs from the last one published, and keep the timer
-set to the next day on which time alone will change the decision.
+set to the next day on which time alone will change the decision. Facts that come before
+the enrolment are kept and publish nothing until it comes (`services.eligibility.patient`).
 """
 
 from collections.abc import Sequence
@@ -14,14 +15,11 @@ from schemas.clinic import ClinicEvent
 from schemas.codec import new_event
 from schemas.eligibility import EligibilityDecided
 from services.eligibility import repository
-from services.eligibility.decision import Decision, decision_changed
-from services.eligibility.engine import evaluate, next_change_on
-from services.eligibility.facts import ProfileUpdated
+from services.eligibility.decision import Decision
+from services.eligibility.patient import PatientRecord, admit, conclude
 from services.eligibility.policy import Policy
-from services.eligibility.rejection import check
-from services.eligibility.repository import PatientRecord
 from services.eligibility.settings import EligibilitySettings
-from services.eligibility.timeline import Timeline, record
+from services.eligibility.timeline import Timeline
 from services.eligibility.translate import clinical_day, to_fact
 from services.runtime.clock import Clock, local_today
 from services.runtime.db import Conn
@@ -49,17 +47,11 @@ class EligibilityHandler:
         if fact is None:
             return []
         previous = await repository.load_for_update(conn, event.subject)
-        if previous is None and not isinstance(fact, ProfileUpdated):
-            raise Rejected("unknown patient: no clinic.patient.enrolled event before this one")
-        timeline = previous.timeline if previous else Timeline()
         event_on = clinical_day(event, self.settings.clinic_timezone)
-        reason = check(timeline, fact, event_on=event_on, policy=self.policy)
-        if reason is not None:
-            raise Rejected(reason)
-        cause = Cause.of(event)
-        return await self.decide_and_save(
-            conn, event.subject, record(timeline, fact), previous, cause
-        )
+        timeline = admit(previous, fact, event_on=event_on, policy=self.policy)
+        if isinstance(timeline, str):
+            raise Rejected(timeline)
+        return await self.decide_and_save(conn, event.subject, timeline, previous, Cause.of(event))
 
     async def on_timer(self, conn: Conn, key: TimerKey, due_on: date) -> Sequence[OutboxMessage]:
         (patient_id,) = key
@@ -80,19 +72,12 @@ class EligibilityHandler:
         previous: PatientRecord | None,
         cause: Cause,
     ) -> Sequence[OutboxMessage]:
-        today = self.today()
-        decision = evaluate(timeline, today, self.policy)
-        last = previous.decision if previous else None
-        version = previous.version if previous else 0
-        outputs: list[OutboxMessage] = []
-        if decision_changed(last, decision):
-            version += 1
-            outputs.append(self._decided(patient_id, decision, version, cause))
-        else:
-            decision = last or decision
-        await repository.save(conn, patient_id, PatientRecord(timeline, decision, version))
-        await repository.set_timer(conn, patient_id, next_change_on(timeline, today, self.policy))
-        return outputs
+        outcome = conclude(previous, timeline, self.today(), self.policy)
+        await repository.save(conn, patient_id, outcome.record)
+        await repository.set_timer(conn, patient_id, outcome.next_change_on)
+        if outcome.published is None:
+            return []
+        return [self._decided(patient_id, outcome.published, outcome.record.version, cause)]
 
     def _decided(
         self, patient_id: str, decision: Decision, version: int, cause: Cause

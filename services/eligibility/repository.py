@@ -1,22 +1,15 @@
 """The eligibility schema: one row per patient (timeline + last published decision), timers."""
 
 import json
-from dataclasses import dataclass
 from datetime import date
 
 from services.eligibility.decision import Decision
+from services.eligibility.patient import PatientRecord
 from services.eligibility.timeline import Timeline
 from services.runtime.db import Conn
 from services.runtime.timers import TimerTable
 
 TIMERS = TimerTable("eligibility.decision-timer", "timers", ("patient_id",), "due_on")
-
-
-@dataclass(frozen=True, slots=True)
-class PatientRecord:
-    timeline: Timeline
-    decision: Decision | None
-    version: int
 
 
 async def load_for_update(conn: Conn, patient_id: str) -> PatientRecord | None:

@@ -11,7 +11,7 @@ clinical dates, never by arrival, so the result depends only on the set of facts
   or after it; a surgery by the earliest clearance dated on or after it;
 - on equal dates a start pairs with the end: a flare that started and ended on one day
   blocks that day;
-- rheumatic inflammation is read from each flare and from the current (latest) profile.
+- rheumatic inflammation is read from each flare and from the profiles in force during it.
 
 Ending dates (`exacerbation_ended_on`, `resolved_on`) are the last day the condition was
 present: massage is possible from the next day (the planner then takes the next open day),
@@ -63,13 +63,20 @@ def r_flare(timeline: Timeline, _policy: Policy) -> Iterator[Stretch]:
 
 
 def r_rheum_wait(timeline: Timeline, policy: Policy) -> Iterator[Stretch]:
-    """R-RHEUM-WAIT: with rheumatic inflammation, a month's wait after the exacerbation."""
-    profile = timeline.current_profile()
-    rheumatic_profile = profile is not None and profile.rheumatic_inflammation
+    """R-RHEUM-WAIT: with rheumatic inflammation, a month's wait after the exacerbation.
+
+    Rheumatic means the flare says so, or a profile in force on some day from the flare's
+    start to the day the wait begins had the flag: a later profile update (a re-sent
+    enrolment without it) never lifts a wait that has begun.
+    """
     for flare, remission in flare_episodes(timeline):
-        if remission is not None and (flare.rheumatic or rheumatic_profile):
-            ended_on = remission.exacerbation_ended_on
-            yield day_after(ended_on), add_months(ended_on, policy.rheumatic_wait_months)
+        if remission is None:
+            continue
+        ended_on = remission.exacerbation_ended_on
+        wait_begins = day_after(ended_on)
+        profiles = timeline.profiles_in_force(flare.started_on, wait_begins)
+        if flare.rheumatic or any(p.rheumatic_inflammation for p in profiles):
+            yield wait_begins, add_months(ended_on, policy.rheumatic_wait_months)
 
 
 def counts_as_contraindication(report: ContraindicationReported, policy: Policy) -> bool:

@@ -40,6 +40,10 @@ def _canonical_order(fact: Fact) -> tuple[date, str, str]:
     return fact.clinical_on, TYPE_NAMES[type(fact)], fact.event_id
 
 
+def _profile_order(profile: ProfileUpdated) -> tuple[date, datetime, str]:
+    return profile.clinical_on, profile.effective_at, profile.event_id
+
+
 @dataclass(frozen=True, slots=True)
 class Timeline:
     facts: tuple[Fact, ...] = ()
@@ -50,9 +54,24 @@ class Timeline:
     def of_type(self, fact_type: type[F]) -> tuple[F, ...]:
         return tuple(fact for fact in self.facts if isinstance(fact, fact_type))
 
+    @property
+    def enrolled(self) -> bool:
+        """Facts may come before the enrolment; nothing is decided until it has come."""
+        return bool(self.of_type(ProfileUpdated))
+
     def current_profile(self) -> ProfileUpdated | None:
-        profiles = self.of_type(ProfileUpdated)
-        return max(profiles, key=lambda p: (p.effective_at, p.event_id), default=None)
+        return max(self.of_type(ProfileUpdated), key=_profile_order, default=None)
+
+    def profiles_in_force(self, first: date, last: date) -> tuple[ProfileUpdated, ...]:
+        """The profiles in force on some day of `first..last`, in clinical order.
+
+        Before the first profile, the first one is in force: the enrolment describes the
+        patient whom the earlier facts concern.
+        """
+        profiles = sorted(self.of_type(ProfileUpdated), key=_profile_order)
+        in_force_on_first = [p for p in profiles if p.clinical_on <= first][-1:] or profiles[:1]
+        later = [p for p in profiles if first < p.clinical_on <= last]
+        return tuple(dict.fromkeys([*in_force_on_first, *later]))
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "facts": [_fact_to_json(fact) for fact in self.facts]}

@@ -26,7 +26,7 @@ def to_fact(event: ClinicEvent, timezone: str) -> Fact | None:  # noqa: PLR0911 
             return ProfileUpdated(
                 event.id, event.time, data.arthrosis_stage, data.rheumatic_inflammation,
                 data.impaired_limb_blood_supply, data.knee_painful_on_palpation,
-                data.severe_swelling,
+                data.severe_swelling, reported_on,
             )  # fmt: skip
         case clinic.FlareReported(data=data):
             return FlareReported(event.id, data.started_on, data.rheumatic)

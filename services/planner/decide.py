@@ -1,7 +1,8 @@
 """The planner's pure entry point: `decide(state, command, ...) -> (new_state, outputs)`.
 
 The command's fact is recorded, every course is recomputed from all facts, and each course
-whose result differs from what was last published gets one output. `today` is only read
+whose result differs from what was last published gets one output. Before the patient's
+enrolment facts are only recorded (DOMAIN.md, "Clinical time"). `today` is only read
 for the next-course reminder on a `Tick`; all dates otherwise come from clinical dates.
 """
 
@@ -51,6 +52,10 @@ def decide(
         reason = f"a course is {policy.min_sessions} to {policy.max_sessions} sessions"
         return state, (CourseRejected(command.course_id, reason, (rule_ids.COURSE_LENGTH,)),)
     recorded = record(state, command)
+    if recorded.profile is None:
+        # Facts before the enrolment (a prescription too) wait as input: nothing is planned
+        # for a patient eligibility has not decided on; the enrolment plans them all.
+        return recorded, ()
     courses = project_courses(recorded, calendar, policy)
     published = {p.course_id: p for p in recorded.published}
     outputs: list[Output] = []

@@ -559,3 +559,91 @@ async def test_r_postop_a_pending_course_says_active_on_its_known_day(system: Sy
         quiet(system, clinic.patient)
     finally:
         await system.restart("eligibility", clock_offset_days=0)
+
+
+async def test_story_13_r_flare_reported_before_the_enrolment_counts_once_enrolled(
+    system: System,
+) -> None:
+    """A flare before the enrolment is kept (no dead letter, nothing published); once the
+    patient is enrolled they are not eligible, and a course prescribed then waits, exactly
+    as for a patient whose flare came after the enrolment."""
+    early, in_order = Clinic(), Clinic()
+    flare_on, monday = today() - 2 * ONE_DAY, next_monday(today())
+    await system.send(early.flare(flare_on), in_order.enrolled(flare_on - ONE_DAY))
+    await system.send(in_order.flare(flare_on))
+    await system.consumed()
+    assert (system.decisions(early.patient), system.dead_letters(early.patient)) == ([], [])
+
+    await system.send(early.enrolled(today()))
+    (decision,) = await system.decision_events(early.patient, 1)
+    expected = {"eligible": False, "eligible_from": None,
+                "blocks": [block("R-FLARE", flare_on, None)], "version": 1}  # fmt: skip
+    assert {k: decision["data"][k] for k in expected} == expected
+    in_order_decision = (await system.decision_events(in_order.patient, 2))[-1]["data"]
+    assert {**in_order_decision, "version": 1} == decision["data"]
+
+    await system.consumed()  # the planner knows the decision before the prescription
+    for patient in (early, in_order):
+        await system.send(patient.prescription(monday, sent_on=today()))
+    (waiting,) = await system.schedule_events(early.patient, 1)
+    assert waiting["type"] == "courseflow.course.scheduled"
+    assert (waiting["data"]["status"], waiting["data"]["sessions"]) == ("pending", [])
+    assert "R-FLARE" in waiting["data"]["rules"]
+    (in_order_waiting,) = await system.schedule_events(in_order.patient, 1)
+    assert in_order_waiting["data"] == waiting["data"]
+    await system.consumed()
+    assert len(system.schedule(early.patient)) == 1
+    quiet(system, early.patient)
+
+
+async def test_r_rheum_wait_is_not_lifted_by_a_re_sent_enrolment(system: System) -> None:
+    """Enrolled with rheumatic inflammation, flare, remission; the enrolment re-sent without
+    the flag during the month's wait lifts neither the wait nor moves a session into it."""
+    clinic = Clinic()
+    ended = today() - 5 * ONE_DAY
+    wait_ends = add_months(ended, 1)
+    await system.send(
+        clinic.enrolled(today() - 20 * ONE_DAY, rheumatic_inflammation=True),
+        clinic.flare(today() - 15 * ONE_DAY), clinic.remission(ended, ended),
+        clinic.prescription(next_monday(today()), sent_on=today()),
+    )  # fmt: skip
+    waiting = await system.until(lambda: last_decision_with(system, clinic, "R-RHEUM-WAIT"))
+    assert (waiting["eligible"], waiting["eligible_from"]) == (False, wait_ends.isoformat())
+    planned = await system.until(lambda: schedule_once_after(system, clinic, wait_ends))
+    published_before = len(planned)
+
+    # A fever of one day after the re-sent enrolment: its decision comes after the re-send's.
+    await system.send(
+        clinic.enrolled(today()), clinic.contraindication(today(), "fever", 38.2),
+        clinic.resolved(today(), "fever"),
+    )  # fmt: skip
+    fever = await system.until(lambda: last_decision_with(system, clinic, "R-CONTRA-FEVER"))
+    assert fever["blocks"] == [
+        block("R-RHEUM-WAIT", ended + ONE_DAY, wait_ends),
+        block("R-CONTRA-FEVER", today(), today() + ONE_DAY),
+    ]
+    since_the_wait = [d["data"] for d in system.decisions(clinic.patient)]
+    since_the_wait = since_the_wait[since_the_wait.index(waiting) :]
+    assert not any(d["eligible"] for d in since_the_wait)
+    await system.consumed()
+    assert after_the_wait(system.schedule(clinic.patient)[published_before:], wait_ends)
+    quiet(system, clinic.patient)
+
+
+def schedule_once_after(system: System, clinic: Clinic, wait_ends: date) -> list[Event] | None:
+    """The patient's schedule events, once the latest plans nothing before `wait_ends`."""
+    events = system.schedule(clinic.patient)
+    return events if events and after_the_wait(events[-1:], wait_ends) else None
+
+
+def after_the_wait(events: list[Event], wait_ends: date) -> bool:
+    """Every session these schedule events plan lies on or after the wait's end."""
+    return all(day >= wait_ends for e in events for day in days_of(e["data"]["sessions"]))
+
+
+def last_decision_with(system: System, clinic: Clinic, rule: str) -> dict[str, Any] | None:
+    """The patient's latest decision, once it has a block of `rule` with a known end."""
+    decisions = system.decisions(clinic.patient)
+    latest = decisions[-1]["data"] if decisions else None
+    known = latest and any(b["rule"] == rule and b["until"] for b in latest["blocks"])
+    return latest if known else None

@@ -178,18 +178,47 @@ async def test_story_10_duplicate_delivery_publishes_nothing_new(eligibility: El
     assert [d["data"]["version"] for d in decisions] == [1, 2]
 
 
-async def test_invalid_and_unknown_patient_messages_are_dead_lettered(
-    eligibility: Eligibility,
-) -> None:
-    stranger = ClinicFeed()
-    await eligibility.send(stranger.flare(D))
+async def test_invalid_messages_are_dead_lettered(eligibility: Eligibility) -> None:
     await produce(eligibility.bootstrap, f"clinic-{eligibility.suffix}", b'{"id": 1}', key=b"P-x")
+    impossible = ClinicFeed()  # a flare that starts days after the event reporting it
+    late = {"started_on": (D + timedelta(days=9)).isoformat(), "rheumatic": False}
+    await eligibility.send(impossible.event("clinic.flare.reported", D, late))
     dead = await read_until(eligibility.bootstrap, f"dead-{eligibility.suffix}",
                             lambda rs: len(rs) >= 2)  # fmt: skip
     reasons = sorted(dict(r.headers)["x-error"].decode() for r in dead)
-    assert any(r.startswith("unknown patient") for r in reasons)
+    assert "clinical date lies after the time of the event reporting it" in reasons
     assert all("CANARY" not in r for r in reasons)
     assert len(dead) == 2
+
+
+async def test_story_13_a_flare_before_the_enrolment_counts_once_enrolled(
+    eligibility: Eligibility,
+) -> None:
+    """Nothing is published before the enrolment; then the flare blocks, as in clinical order."""
+    early = ClinicFeed()
+    eligibility.clock.today = D + timedelta(days=3)
+    await eligibility.send(early.flare(D), early.enrolled(D + timedelta(days=2)))
+    decided = await eligibility.final(early.patient, 1)
+    assert decided["eligible"] is False
+    assert decided["blocks"] == [{"rule": "R-FLARE", "since": D.isoformat(), "until": None}]
+    assert decided["version"] == 1
+
+
+async def test_r_rheum_wait_is_not_lifted_by_a_re_sent_enrolment(eligibility: Eligibility) -> None:
+    feed = ClinicFeed()
+    ended = D + timedelta(days=10)
+    eligibility.clock.today = ended + timedelta(days=2)
+    after = ended + timedelta(days=2)
+    await eligibility.send(
+        feed.enrolled(D, rheumatic_inflammation=True), feed.flare(D + timedelta(days=1)),
+        feed.remission(ended, ended), feed.enrolled(after), feed.contraindication(after, "fever"),
+    )  # fmt: skip
+    # The fever's decision comes last: every decision from the remission on is "waiting".
+    decisions = await eligibility.decisions(feed.patient, 4)
+    *_, remission, fever = [d["data"] for d in decisions]
+    assert [b["rule"] for b in remission["blocks"]] == ["R-RHEUM-WAIT"]
+    assert [b["rule"] for b in fever["blocks"]] == ["R-RHEUM-WAIT", "R-CONTRA-FEVER"]
+    assert len(decisions) == 4  # eligible, flare, the wait, the fever besides it
 
 
 async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_decision(

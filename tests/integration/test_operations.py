@@ -1,14 +1,12 @@
 """What operators see of a running service: /health, Prometheus /metrics, JSON log lines."""
 
 import asyncio
-import json
 import os
 import socket
 import uuid
 from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -65,37 +63,35 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
 async def test_dead_letter_listed_then_replayed_after_its_cause_is_fixed(
     bootstrap: str, suffix: str
 ) -> None:
-    from services.eligibility.app import build_runtime  # noqa: PLC0415
-    from tests.integration.test_eligibility_service import settings_for  # noqa: PLC0415
+    from tests.integration.test_planner_support import (  # noqa: PLC0415
+        D,
+        new_patient,
+        started_planner,
+        types,
+    )
 
-    runtime, _ = build_runtime(settings_for(suffix), name=f"elig_{suffix}")
     env = {"COURSEFLOW_TOPIC_DEAD_LETTERS": f"dead-{suffix}"}
-    feed = ClinicFeed()
-    today = datetime.now(UTC).date()
-    await runtime.start()
-    try:
-        key, early_flare = wire(feed.flare(today))  # before the patient is enrolled
-        await produce(bootstrap, f"clinic-{suffix}", early_flare, key=key)
-        dead = await read_until(bootstrap, f"dead-{suffix}", lambda rs: len(rs) >= 1)
+    feed, _ = new_patient()
+    async with started_planner(bootstrap, suffix) as planner:
+        first = {"session_id": "C1-s01", "on": D.isoformat()}
+        await planner.send(feed.enrolled(D), feed.not_performed(first, "severe_pain"))
+        dead = await planner.dead_letters()  # its course is not prescribed yet
         position = f"{dead[0].partition}:{dead[0].offset}"
 
         listed = await output_of(courseflow("dead-letters", "list"), env)
         assert f"{position} " in listed
-        assert "unknown patient" in listed
+        assert "unknown course" in listed
         assert "1 dead letters" in listed
 
-        key, enrolled = wire(feed.enrolled(today))
-        await produce(bootstrap, f"clinic-{suffix}", enrolled, key=key)
+        await planner.send(feed.prescription(D))
+        assert types(await planner.published(feed.patient)) == ["scheduled"]
         replayed = await output_of(courseflow("dead-letters", "replay", position), env)
         assert "replayed 1 dead letters" in replayed
 
-        def flare_decided(records: list[Any]) -> bool:
-            return any(not json.loads(r.value)["data"]["eligible"] for r in records)
+        async def moved_to_the_end() -> bool:
+            return types(await planner.published(feed.patient)) == ["scheduled", "rescheduled"]
 
-        decisions = await read_until(bootstrap, f"elig-{suffix}", flare_decided)
-        assert [json.loads(r.value)["data"]["eligible"] for r in decisions] == [True, False]
-    finally:
-        await runtime.stop()
+        await eventually(moved_to_the_end, timeout_s=20)
 
 
 async def output_of(argv: list[str], env: dict[str, str]) -> str:

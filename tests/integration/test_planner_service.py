@@ -108,7 +108,7 @@ async def test_r_course_length_unknown_course_and_session_and_foreign_types_are_
     too_short = json.loads(to_bytes(feed.prescription(D, "SHORT")))
     too_short["data"]["sessions"] = 14
     await planner.send_raw(f"clinic-{planner.suffix}", feed.patient, json.dumps(too_short).encode())
-    await planner.send(feed.prescription(D))
+    await planner.send(feed.enrolled(D), feed.prescription(D))
     (scheduled,) = await planner.published(feed.patient)
     plan = scheduled["data"]["sessions"]
     unknown_session = {**plan[0], "session_id": "C1-s99"}
@@ -140,7 +140,7 @@ async def test_a_completed_session_reported_twice_is_an_idempotent_no_op(
     planner: Planner,
 ) -> None:
     feed, _ = new_patient()
-    await planner.send(feed.prescription(D))
+    await planner.send(feed.enrolled(D), feed.prescription(D))
     (scheduled,) = await planner.published(feed.patient)
     first = scheduled["data"]["sessions"][0]
     await planner.complete(feed, [first, first])  # two reports, two event ids
@@ -164,7 +164,7 @@ async def test_r_courses_per_year_reminder_timer_fires_once_only_without_a_new_c
     reminded, _ = new_patient()
     prescribed_again, _ = new_patient()
     for feed in (reminded, prescribed_again):
-        await planner.send(feed.prescription(D))
+        await planner.send(feed.enrolled(D), feed.prescription(D))
         (scheduled,) = await planner.published(feed.patient)
         await planner.complete(feed, scheduled["data"]["sessions"])
     await planner.send(prescribed_again.prescription(D + timedelta(days=60), "C2"))

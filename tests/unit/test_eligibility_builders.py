@@ -29,9 +29,21 @@ def timeline_of(*facts: Fact) -> Timeline:
     return timeline
 
 
-def profile(on: date = MONDAY, stage: int = 1, event_id: str = "", **flags: bool) -> ProfileUpdated:
+def profile(
+    on: date = MONDAY,
+    stage: int = 1,
+    event_id: str = "",
+    *,
+    rheumatic_inflammation: bool = False,
+    impaired_limb_blood_supply: bool = False,
+    knee_painful_on_palpation: bool = False,
+    severe_swelling: bool = False,
+) -> ProfileUpdated:
     at = datetime.combine(on, time(9), tzinfo=UTC)
-    return ProfileUpdated(event_id or f"profile-{on}", at, stage, **flags)
+    return ProfileUpdated(
+        event_id or f"profile-{on}", at, stage, rheumatic_inflammation,
+        impaired_limb_blood_supply, knee_painful_on_palpation, severe_swelling, effective_on=on,
+    )  # fmt: skip
 
 
 def flare(on: date, *, rheumatic: bool = False, event_id: str = "") -> FlareReported:

@@ -18,6 +18,7 @@ from services.eligibility.facts import (
     RemissionConfirmed,
     SurgeryPerformed,
 )
+from services.eligibility.patient import admit, conclude
 from services.eligibility.policy import DEFAULT_POLICY
 from services.eligibility.rejection import check
 from services.eligibility.timeline import Timeline
@@ -28,8 +29,11 @@ kinds = st.sampled_from(CONTRAINDICATION_KINDS)
 temperatures = st.none() | st.sampled_from([36.6, 37.2, 37.5, 38.2])
 report_days = st.none() | clinical_days
 
+enrolments = st.builds(
+    profile, clinical_days, st.integers(1, 4), rheumatic_inflammation=st.booleans()
+)
 fact_without_id = st.one_of(
-    st.builds(profile, clinical_days, st.integers(1, 4), rheumatic_inflammation=st.booleans()),
+    enrolments,
     st.builds(FlareReported, st.just(""), clinical_days, st.booleans()),
     st.builds(RemissionConfirmed, st.just(""), clinical_days, report_days),
     st.builds(ContraindicationReported, st.just(""), kinds, clinical_days, temperatures),
@@ -125,3 +129,25 @@ def test_rejection_does_not_depend_on_which_facts_arrived_first(data, facts, fac
     assert check(timeline_of(*arrived_so_far), candidate, event_on=event_on) == check(
         Timeline(), candidate, event_on=event_on
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), histories(), enrolments, st.integers(-5, 100).map(day))
+def test_r_rheum_wait_r_flare_the_enrolment_anywhere_in_the_stream_gives_the_clinical_order_result(
+    data, facts, enrolment, today
+):
+    """Facts before the enrolment are kept, nothing is published until a profile is known,
+    and the last decision published is the one for the facts in clinical order."""
+    stream = [*facts, replace(enrolment, event_id="enrolment")]
+    arrived = data.draw(deliveries(stream))
+    record = None
+    for fact in arrived:
+        timeline = admit(record, fact, event_on=fact.clinical_on, policy=DEFAULT_POLICY)
+        assert isinstance(timeline, Timeline)
+        outcome = conclude(record, timeline, today, DEFAULT_POLICY)
+        if not timeline.enrolled:
+            assert outcome.published is None
+        record = outcome.record
+    assert record is not None
+    in_clinical_order = timeline_of(*sorted(stream, key=lambda f: (f.clinical_on, f.event_id)))
+    assert record.decision == evaluate(in_clinical_order, today, DEFAULT_POLICY)

@@ -22,6 +22,7 @@ from services.planner.commands import (
 )
 from services.planner.outputs import CourseStatus
 from services.planner.pain import pain_streaks
+from services.planner.state import PatientState
 from tests.unit.test_planner_support import BERLIN, Harness, at
 
 STARTS = st.sampled_from(
@@ -53,7 +54,7 @@ def check_invariants(
 
 def clinical_history(data: st.DataObject) -> tuple[Harness, list[Command], int, Cadence]:
     """Feeds a random history in clinical order, checking invariants after each step."""
-    patient = Harness()
+    patient = Harness(state=PatientState())
     commands: list[Command] = []
     sessions = data.draw(st.integers(15, 20))
     cadence = data.draw(st.sampled_from(Cadence))
@@ -65,6 +66,9 @@ def clinical_history(data: st.DataObject) -> tuple[Harness, list[Command], int, 
         patient.feed(command)
         check_invariants(patient, sessions, cadence, preferred)
 
+    enrolment = UpdateProfile("enrolment", at(start - timedelta(days=3), 8))
+    commands.append(enrolment)
+    patient.feed(enrolment)
     patient.prescribe(start=start, sessions=sessions, cadence=cadence, preferred=preferred)
     commands.append(_prescription_command(patient))
     flare_since: date | None = None
@@ -176,7 +180,9 @@ def test_r_cadence_r_duration_ramp_r_session_pain_invariants_along_any_history(
 def test_r_flare_r_remission_any_interleaving_of_the_two_topics_gives_the_same_plan(
     data: st.DataObject,
 ) -> None:
-    """Two topics, one truth: clinic events shuffled, eligibility kept in version order."""
+    """Two topics, one truth: clinic events shuffled (the enrolment and the prescription
+    anywhere too), eligibility kept in version order; nothing is published before the
+    enrolment has arrived."""
     patient, commands, _, _ = clinical_history(data)
     clinic = [c for c in commands if not isinstance(c, EligibilityChanged)]
     eligibility = [c for c in commands if isinstance(c, EligibilityChanged)]
@@ -191,9 +197,10 @@ def test_r_flare_r_remission_any_interleaving_of_the_two_topics_gives_the_same_p
     interleaved: list[Command] = list(shuffled)
     for offset, (position, decision) in enumerate(zip(positions, eligibility, strict=True)):
         interleaved.insert(position + offset, decision)
-    replay = Harness()
+    replay = Harness(state=PatientState())
     for command in interleaved:
-        replay.feed(command, today=date(2026, 1, 1))
+        outputs = replay.feed(command, today=date(2026, 1, 1))
+        assert replay.state.profile is not None or outputs == ()
     assert replace(replay.course(), version=0) == replace(patient.course(), version=0)
     # A flag raised before a late completion arrived is not withdrawn; the streaks that
     # hold on the final facts are the same.

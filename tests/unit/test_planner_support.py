@@ -20,8 +20,9 @@ from services.planner.commands import (
 )
 from services.planner.courses import project_courses
 from services.planner.decide import decide
+from services.planner.notes import Profile
 from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
-from services.planner.state import PatientState
+from services.planner.state import PatientState, ProfileFact
 
 if TYPE_CHECKING:
     from services.planner.course import Course
@@ -38,13 +39,17 @@ def at(day: date, hour: int = 9, minute: int = 0) -> datetime:
     return BERLIN.at(day, time(hour, minute))
 
 
+# Enrolled long before any test's facts: the planner plans nothing before the enrolment.
+ENROLLED = PatientState(profile=ProfileFact("enrolled", at(date(2025, 1, 6)), Profile()))
+
+
 @dataclass
 class Harness:
     """A patient fed command by command, remembering every output."""
 
     calendar: ClinicCalendar = BERLIN
     policy: PlannerPolicy = DEFAULT_POLICY
-    state: PatientState = field(default_factory=PatientState)
+    state: PatientState = field(default_factory=lambda: ENROLLED)
     outputs: list[Output] = field(default_factory=list)
     counter: int = 0
     known_blocks: list[Block] = field(default_factory=list)
