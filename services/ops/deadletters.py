@@ -2,7 +2,7 @@
 
 A replay sends the original bytes and key back to the topic they came from
 (`x-source-topic`); rejected events leave no inbox row behind, so the services handle the
-replayed copy afresh once the cause (e.g. a missing enrolment) is fixed.
+replayed copy afresh once the cause (e.g. a session reported before its course) is fixed.
 
 Once per original record: each replayed copy carries `x-replayed-from` naming the original
 record (`<source topic>/<partition>@<offset>`), and a replay first reads the target topics

@@ -36,8 +36,10 @@ async def _decision(conn: asyncpg.Connection, patient_id: str) -> list[str]:
         conn, "SELECT decision::text, version FROM eligibility.patients WHERE patient_id = $1",
         patient_id,
     )  # fmt: skip
-    if not rows or rows[0]["decision"] is None:
+    if not rows:
         return ["eligibility: unknown patient"]
+    if rows[0]["decision"] is None:
+        return ["eligibility: facts kept, not enrolled yet (no decision)"]
     decision: dict[str, Any] = json.loads(rows[0]["decision"])
     verdict = "eligible" if decision["eligible"] else "NOT eligible"
     since = f", from {decision['eligible_from']}" if decision["eligible_from"] else ""
