@@ -6,7 +6,8 @@ the very same bytes are fed to the baseline and to the faulted run.
 Shuffles are limited to what the domain promises to be order-independent: the clinical facts
 eligibility reads (flare/remission, contraindication reported/resolved, surgery/clearance).
 Enrolment stays first (facts before it are kept since issue 12, but the suite's shuffles keep
-to the clinical facts) and prescriptions and bookings keep their place, so only the arrival order of clinical facts changes.
+to the clinical facts) and prescriptions and bookings keep their place, so only the arrival
+order of clinical facts changes.
 """
 
 import json
