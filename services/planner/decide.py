@@ -61,11 +61,15 @@ def decide(
     outputs: list[Output] = []
     for course in courses:
         event = course_event(
-            published.get(course.course_id), course, cause_rules(command, state), policy
+            published.get(course.course_id),
+            course,
+            cause_rules(command, state),
+            policy,
+            calendar,
         )
         if event is None:
             continue
-        outputs += [event, *follow_ups(event, course, policy)]
+        outputs += [event, *follow_ups(event, course, policy, calendar)]
         published[course.course_id] = PublishedCourse(
             course.course_id, event.version, event.status, event.sessions, event.completed_sessions
         )
@@ -76,7 +80,7 @@ def decide(
             outputs.append(flag)
     reminded = list(recorded.reminded_courses)
     if isinstance(command, Tick):
-        for course, reminder in _due_reminders(recorded, courses, today, policy):
+        for course, reminder in _due_reminders(recorded, courses, today, policy, calendar):
             reminded.append(course.course_id)
             outputs.append(reminder)
             published[course.course_id] = replace(
@@ -119,7 +123,11 @@ def cause_rules(command: Command, before: PatientState) -> tuple[str, ...]:
 
 
 def _due_reminders(
-    state: PatientState, courses: tuple[Course, ...], today: date, policy: PlannerPolicy
+    state: PatientState,
+    courses: tuple[Course, ...],
+    today: date,
+    policy: PlannerPolicy,
+    calendar: ClinicCalendar,
 ) -> list[tuple[Course, NextDue]]:
     """R-COURSES-PER-YEAR: remind before the due date if no later course was prescribed."""
     due: list[tuple[Course, NextDue]] = []
@@ -127,9 +135,11 @@ def _due_reminders(
         later_prescribed = index < len(courses) - 1
         if course.status is not CourseStatus.COMPLETED or later_prescribed:
             continue
-        if course.course_id in state.reminded_courses or today < reminder_day(course, policy):
+        if course.course_id in state.reminded_courses or today < reminder_day(
+            course, policy, calendar
+        ):
             continue
-        earliest, due_by = next_course_window(course, policy)
+        earliest, due_by = next_course_window(course, policy, calendar)
         published = state.published_course(course.course_id)
         version = (0 if published is None else published.version) + 1
         reminder = NextDue(

@@ -32,6 +32,7 @@ from services.planner.outputs import (
 if TYPE_CHECKING:
     from datetime import date
 
+    from services.planner.calendar import ClinicCalendar
     from services.planner.course import Course
     from services.planner.policy import PlannerPolicy
     from services.planner.state import PublishedCourse
@@ -39,17 +40,32 @@ if TYPE_CHECKING:
 RESUME_RULES = (rule_ids.REMISSION, rule_ids.CADENCE, rule_ids.DURATION_RAMP)
 
 
-def next_course_window(course: Course, policy: PlannerPolicy) -> tuple[date, date]:
-    """R-COURSES-PER-YEAR: (earliest start of the next course, due by)."""
+def break_ends_on(last_session_on: date, policy: PlannerPolicy, calendar: ClinicCalendar) -> date:
+    """R-COURSE-BREAK with R-CADENCE: the first open day on or after the break's end, the
+    day the planner would really start the next course (it plans from the raw end onto the
+    next open day), so no notice names a closed day.
+    """
+    return calendar.next_open_on_or_after(add_months(last_session_on, policy.break_months))
+
+
+def next_course_window(
+    course: Course, policy: PlannerPolicy, calendar: ClinicCalendar
+) -> tuple[date, date]:
+    """R-COURSES-PER-YEAR: (earliest start of the next course, due by).
+
+    The due-by day is a deadline, not a day a course may start: it stays the rule's day
+    (first session + the due months) even on a closed day, since moving it to an open day
+    would change the deadline the rule sets; only a later break end moves it.
+    """
     assert course.first_session_on is not None
     assert course.last_session_on is not None
-    earliest = add_months(course.last_session_on, policy.break_months)
+    earliest = break_ends_on(course.last_session_on, policy, calendar)
     due_by = add_months(course.first_session_on, policy.next_course_due_months)
     return earliest, max(due_by, earliest)
 
 
-def reminder_day(course: Course, policy: PlannerPolicy) -> date:
-    _, due_by = next_course_window(course, policy)
+def reminder_day(course: Course, policy: PlannerPolicy, calendar: ClinicCalendar) -> date:
+    _, due_by = next_course_window(course, policy, calendar)
     return due_by - timedelta(days=policy.reminder_days_before_due)
 
 
@@ -61,6 +77,7 @@ def course_event(
     course: Course,
     cause_rules: tuple[str, ...],
     policy: PlannerPolicy,
+    calendar: ClinicCalendar,
 ) -> CourseOutput | None:
     if published is not None and not _changed(published, course):
         return None
@@ -68,7 +85,7 @@ def course_event(
         return None  # a terminal state sticks; a late fact cannot reopen a course
     version = 1 if published is None else published.version + 1
     if course.status in {CourseStatus.CANCELLED, CourseStatus.COMPLETED}:
-        return _terminal_event(course, version, policy)
+        return _terminal_event(course, version, policy, calendar)
     if published is None or _planned_for_real(published, course):
         return Scheduled(*_head(course, version, course.rules))
     return _plan_event(published, course, version, cause_rules)
@@ -92,13 +109,15 @@ def _head(course: Course, version: int, rules: tuple[str, ...]) -> Head:
     )
 
 
-def _terminal_event(course: Course, version: int, policy: PlannerPolicy) -> CourseOutput:
+def _terminal_event(
+    course: Course, version: int, policy: PlannerPolicy, calendar: ClinicCalendar
+) -> CourseOutput:
     if course.status is CourseStatus.CANCELLED:
         rules = () if course.cancel_rule is None else (course.cancel_rule,)
         last = course.last_session_on
-        earliest = None if last is None else add_months(last, policy.break_months)
+        earliest = None if last is None else break_ends_on(last, policy, calendar)
         return Cancelled(*_head(course, version, rules), course.cancel_reason or "", earliest)
-    earliest, due_by = next_course_window(course, policy)
+    earliest, due_by = next_course_window(course, policy, calendar)
     return Completed(*_head(course, version, (rule_ids.COURSES_PER_YEAR,)), earliest, due_by)
 
 
@@ -121,10 +140,10 @@ def _plan_event(
 
 
 def follow_ups(
-    event: CourseOutput, course: Course, policy: PlannerPolicy
+    event: CourseOutput, course: Course, policy: PlannerPolicy, calendar: ClinicCalendar
 ) -> tuple[ArmReminder, ...]:
     if isinstance(event, Completed):
-        return (ArmReminder(course.course_id, reminder_day(course, policy)),)
+        return (ArmReminder(course.course_id, reminder_day(course, policy, calendar)),)
     return ()
 
 
