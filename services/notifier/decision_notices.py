@@ -10,8 +10,9 @@
   such an advice counts for the stage of the first decision that names one, so nobody is
   told twice after an upgrade.
 - R-POSTOP with R-COURSE-BREAK: the planner starts a course no earlier than a month after
-  the last performed session of the previous course, whatever ended it. Completed and
-  cancelled courses carry that day (`next_course_earliest_on`); the latest one is
+  the last performed session of the previous course, whatever ended it, on an open day.
+  Completed and cancelled courses carry that day (`next_course_earliest_on`, the first
+  open day on or after the break's end); the latest one is
   remembered, and when it is later than the day the patient becomes eligible, the rehab
   notice names it as the day a course may start, with both rules. (If the cancellation
   arrives after the eligibility notice, the cancellation notice itself names the day.)
@@ -98,7 +99,8 @@ def _rehab(event_id: str, patient_id: str, on: date, break_ends: date | None) ->
         text = (
             f"Patient {patient_id}: eligible for massage again from {on.isoformat()} after "
             f"knee surgery; a rehabilitation course may start on or after "
-            f"{break_ends.isoformat()}, one month after the last session of the previous course"
+            f"{break_ends.isoformat()}, the first open day a month after the last session of "
+            "the previous course"
         )
     return Notice(Kind.REHAB_COURSE_ELIGIBLE, patient_id, event_id, rules, with_rules(text, rules))
 

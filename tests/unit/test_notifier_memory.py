@@ -109,8 +109,8 @@ def test_r_postop_rehab_notice_names_the_r_course_break_day_after_a_cancelled_co
     assert rehab_after(memory) == [
         (
             "Patient P-000123: eligible for massage again from 2026-03-18 after knee surgery; a "
-            "rehabilitation course may start on or after 2026-04-03, one month after the last "
-            "session of the previous course (R-POSTOP, R-COURSE-BREAK)"
+            "rehabilitation course may start on or after 2026-04-03, the first open day a month "
+            "after the last session of the previous course (R-POSTOP, R-COURSE-BREAK)"
         )
     ]
 
