@@ -90,7 +90,8 @@ class CourseCompletedData(CourseData):
 
 class CourseCancelledData(CourseData):
     """`next_course_earliest_on` (optional, added): R-COURSE-BREAK counted from the last
-    performed session, as on completion; left out when no session was performed.
+    performed session, as on completion: the first open day on or after the break's end;
+    left out when no session was performed.
     """
 
     reason: CancelReason
