@@ -240,7 +240,7 @@ async def test_a_course_id_prescribed_again_is_a_duplicate_unchanged_and_dead_le
     planner: Planner,
 ) -> None:
     feed, _ = new_patient()
-    await planner.send(feed.prescription(D))
+    await planner.send(feed.enrolled(D), feed.prescription(D))
     (scheduled,) = await planner.published(feed.patient)
     dead_before = len(await planner.dead_letters())
     await planner.send(feed.prescription(D))  # a new event id, the same terms
