@@ -8,15 +8,12 @@ from typing import Any
 
 import pytest
 
-from schemas.envelope import Envelope
-from services.eligibility.app import build_runtime, timer_loop
+from services.eligibility.app import timer_loop
 from services.eligibility.dates import add_months
-from services.eligibility.handler import EligibilityHandler
-from services.eligibility.settings import EligibilitySettings
 from services.runtime import failpoints
-from services.runtime.service import ServiceRuntime
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
+from tests.integration.eligibility_harness import Eligibility, running_eligibility
 from tests.integration.kafka_io import produce, read_until
 from tests.integration.processes import courseflow, exit_code, running
 
@@ -31,53 +28,15 @@ class MovableClock:
         return datetime.combine(self.today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
 
 
-def settings_for(suffix: str) -> EligibilitySettings:
-    return EligibilitySettings(
-        topic_patient_events=f"clinic-{suffix}", topic_eligibility=f"elig-{suffix}",
-        topic_schedule=f"sched-{suffix}", topic_notices=f"notices-{suffix}",
-        topic_dead_letters=f"dead-{suffix}", topic_partitions=2, outbox_poll_interval_s=0.2,
-        timer_interval_s=3600, log_format="json",
-    )  # fmt: skip
-
-
-@dataclass
-class Eligibility:
-    runtime: ServiceRuntime
-    handler: EligibilityHandler
-    clock: MovableClock
-    bootstrap: str
-    suffix: str
-
-    async def send(self, *events: Envelope) -> None:
-        for event in events:
-            key, value = wire(event)
-            await produce(self.bootstrap, f"clinic-{self.suffix}", value, key=key)
-
-    async def decisions(self, patient: str, count: int) -> list[dict[str, Any]]:
-        def enough(records: list[Any]) -> bool:
-            return len([r for r in records if r.key == patient.encode()]) >= count
-
-        records = await read_until(self.bootstrap, f"elig-{self.suffix}", enough)
-        return [json.loads(r.value) for r in records if r.key == patient.encode()]
-
-    async def final(self, patient: str, count: int) -> dict[str, Any]:
-        decisions = await self.decisions(patient, count)
-        assert len(decisions) == count, [d["data"] for d in decisions]
-        return dict(decisions[-1]["data"])
-
-
 @pytest.fixture
-async def eligibility(bootstrap: str, suffix: str) -> AsyncIterator[Eligibility]:
-    clock = MovableClock(D)
-    runtime, handler = build_runtime(settings_for(suffix), clock, name=f"elig_{suffix}")
-    await runtime.start()
-    try:
-        yield Eligibility(runtime, handler, clock, bootstrap, suffix)
-    finally:
-        await runtime.stop()
+async def eligibility(bootstrap: str, suffix: str) -> AsyncIterator[Eligibility[MovableClock]]:
+    async with running_eligibility(bootstrap, suffix, MovableClock(D)) as eligibility:
+        yield eligibility
 
 
-async def test_story_2_flare_blocks_until_remission_confirmed(eligibility: Eligibility) -> None:
+async def test_story_2_flare_blocks_until_remission_confirmed(
+    eligibility: Eligibility[MovableClock],
+) -> None:
     feed = ClinicFeed()
     eligibility.clock.today = D + timedelta(days=12)
     await eligibility.send(feed.enrolled(D), feed.flare(D + timedelta(days=1)))
@@ -95,7 +54,9 @@ async def test_story_2_flare_blocks_until_remission_confirmed(eligibility: Eligi
     assert remission == {**remission, "eligible": True, "blocks": [], "version": 3}
 
 
-async def test_story_3_rheumatic_flare_waits_a_calendar_month(eligibility: Eligibility) -> None:
+async def test_story_3_rheumatic_flare_waits_a_calendar_month(
+    eligibility: Eligibility[MovableClock],
+) -> None:
     feed = ClinicFeed()
     ended = D + timedelta(days=10)
     eligibility.clock.today = ended + timedelta(days=1)
@@ -109,7 +70,9 @@ async def test_story_3_rheumatic_flare_waits_a_calendar_month(eligibility: Eligi
     assert [b["rule"] for b in waiting["blocks"]] == ["R-RHEUM-WAIT"]
 
 
-async def test_story_4_fever_suspends_and_resolution_lifts_it(eligibility: Eligibility) -> None:
+async def test_story_4_fever_suspends_and_resolution_lifts_it(
+    eligibility: Eligibility[MovableClock],
+) -> None:
     feed = ClinicFeed()
     fever_on = D + timedelta(days=3)
     eligibility.clock.today = fever_on + timedelta(days=4)
@@ -122,7 +85,7 @@ async def test_story_4_fever_suspends_and_resolution_lifts_it(eligibility: Eligi
 
 
 async def test_story_5_postop_clearance_day_5_eligible_on_day_14_by_timer(
-    eligibility: Eligibility,
+    eligibility: Eligibility[MovableClock],
 ) -> None:
     feed = ClinicFeed()
     surgery = D + timedelta(days=2)
@@ -148,7 +111,7 @@ async def test_story_5_postop_clearance_day_5_eligible_on_day_14_by_timer(
 
 
 async def test_story_9_remission_before_late_flare_report_equals_clinical_order(
-    eligibility: Eligibility,
+    eligibility: Eligibility[MovableClock],
 ) -> None:
     in_order, late = ClinicFeed(), ClinicFeed()
     eligibility.clock.today = D + timedelta(days=20)
@@ -167,7 +130,9 @@ async def test_story_9_remission_before_late_flare_report_equals_clinical_order(
     assert late_final["history"] == [flare]
 
 
-async def test_story_10_duplicate_delivery_publishes_nothing_new(eligibility: Eligibility) -> None:
+async def test_story_10_duplicate_delivery_publishes_nothing_new(
+    eligibility: Eligibility[MovableClock],
+) -> None:
     feed = ClinicFeed()
     flare = feed.flare(D)
     await eligibility.send(feed.enrolled(D), flare, flare)
@@ -178,7 +143,7 @@ async def test_story_10_duplicate_delivery_publishes_nothing_new(eligibility: El
     assert [d["data"]["version"] for d in decisions] == [1, 2]
 
 
-async def test_invalid_messages_are_dead_lettered(eligibility: Eligibility) -> None:
+async def test_invalid_messages_are_dead_lettered(eligibility: Eligibility[MovableClock]) -> None:
     await produce(eligibility.bootstrap, f"clinic-{eligibility.suffix}", b'{"id": 1}', key=b"P-x")
     impossible = ClinicFeed()  # a flare that starts days after the event reporting it
     late = {"started_on": (D + timedelta(days=9)).isoformat(), "rheumatic": False}
@@ -192,7 +157,7 @@ async def test_invalid_messages_are_dead_lettered(eligibility: Eligibility) -> N
 
 
 async def test_story_13_a_flare_before_the_enrolment_counts_once_enrolled(
-    eligibility: Eligibility,
+    eligibility: Eligibility[MovableClock],
 ) -> None:
     """Nothing is published before the enrolment; then the flare blocks, as in clinical order."""
     early = ClinicFeed()
@@ -204,7 +169,9 @@ async def test_story_13_a_flare_before_the_enrolment_counts_once_enrolled(
     assert decided["version"] == 1
 
 
-async def test_r_rheum_wait_is_not_lifted_by_a_re_sent_enrolment(eligibility: Eligibility) -> None:
+async def test_r_rheum_wait_is_not_lifted_by_a_re_sent_enrolment(
+    eligibility: Eligibility[MovableClock],
+) -> None:
     feed = ClinicFeed()
     ended = D + timedelta(days=10)
     eligibility.clock.today = ended + timedelta(days=2)

@@ -14,16 +14,14 @@ from typing import Any
 import asyncpg
 import pytest
 
-from schemas.envelope import Envelope
-from services.eligibility.app import build_runtime, timer_loop
+from services.eligibility.app import timer_loop
 from services.eligibility.handler import EligibilityHandler
-from services.eligibility.settings import EligibilitySettings
 from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage
-from services.runtime.service import ServiceRuntime
 from services.runtime.timers import TimerKey, TimerRetry
-from tests.clinic_events import ClinicFeed, wire
-from tests.integration.kafka_io import eventually, produce, read_until
+from tests.clinic_events import ClinicFeed
+from tests.integration.eligibility_harness import Eligibility, running_eligibility
+from tests.integration.kafka_io import eventually
 
 D = date(2026, 3, 2)  # a Monday
 SURGERY = D + timedelta(days=2)
@@ -38,45 +36,16 @@ class SettableClock:
         return self.at
 
 
-@dataclass
-class Eligibility:
-    runtime: ServiceRuntime
-    handler: EligibilityHandler
-    clock: SettableClock
-    bootstrap: str
-    suffix: str
-
-    async def send(self, *events: Envelope) -> None:
-        for event in events:
-            key, value = wire(event)
-            await produce(self.bootstrap, f"clinic-{self.suffix}", value, key=key)
-
-    async def records(self, topic: str, key: str, count: int) -> list[Any]:
-        def enough(records: list[Any]) -> bool:
-            return len([r for r in records if r.key == key.encode()]) >= count
-
-        records = await read_until(self.bootstrap, f"{topic}-{self.suffix}", enough)
-        return [r for r in records if r.key == key.encode()]
-
-
 @pytest.fixture
-async def eligibility(bootstrap: str, suffix: str) -> AsyncIterator[Eligibility]:
+async def eligibility(bootstrap: str, suffix: str) -> AsyncIterator[Eligibility[SettableClock]]:
     clock = SettableClock(datetime.combine(SURGERY + timedelta(days=5), datetime.min.time(), UTC))
-    settings = EligibilitySettings(
-        topic_patient_events=f"clinic-{suffix}", topic_eligibility=f"elig-{suffix}",
-        topic_schedule=f"sched-{suffix}", topic_notices=f"notices-{suffix}",
-        topic_dead_letters=f"dead-{suffix}", topic_partitions=2, outbox_poll_interval_s=0.2,
-        timer_interval_s=3600, log_format="json",
-    )  # fmt: skip
-    runtime, handler = build_runtime(settings, clock, name=f"elig_{suffix}")
-    await runtime.start()
-    try:
-        yield Eligibility(runtime, handler, clock, bootstrap, suffix)
-    finally:
-        await runtime.stop()
+    async with running_eligibility(bootstrap, suffix, clock) as eligibility:
+        yield eligibility
 
 
-async def waiting_for_postop(eligibility: Eligibility) -> tuple[ClinicFeed, ClinicFeed]:
+async def waiting_for_postop(
+    eligibility: Eligibility[SettableClock],
+) -> tuple[ClinicFeed, ClinicFeed]:
     """Two patients, each with a timer due on DUE."""
     healthy, poisoned = ClinicFeed(), ClinicFeed()
     for feed in (healthy, poisoned):
@@ -100,7 +69,7 @@ def failing_for(handler: EligibilityHandler, patient_id: str, calls: list[TimerK
 
 
 async def test_a_failing_timer_does_not_stop_the_others_and_is_dead_lettered_at_last(
-    eligibility: Eligibility,
+    eligibility: Eligibility[SettableClock],
 ) -> None:
     healthy, poisoned = await waiting_for_postop(eligibility)
     calls: list[TimerKey] = []
@@ -156,7 +125,7 @@ async def test_a_failing_timer_does_not_stop_the_others_and_is_dead_lettered_at_
 
 
 async def test_a_timer_failing_for_a_transient_reason_is_retried_and_never_set_aside(
-    eligibility: Eligibility,
+    eligibility: Eligibility[SettableClock],
 ) -> None:
     _, busy = await waiting_for_postop(eligibility)
     attempts = 0
@@ -190,7 +159,9 @@ async def test_a_timer_failing_for_a_transient_reason_is_retried_and_never_set_a
     assert dead == 0
 
 
-async def test_after_a_full_batch_the_next_one_follows_at_once(eligibility: Eligibility) -> None:
+async def test_after_a_full_batch_the_next_one_follows_at_once(
+    eligibility: Eligibility[SettableClock],
+) -> None:
     feeds = await waiting_for_postop(eligibility)
     runtime = eligibility.runtime
     timers = timer_loop(runtime.pool, runtime.schema, eligibility.handler, runtime.log)
