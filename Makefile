@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help
 help: ## Show the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,10 +58,22 @@ test-faults: lint ## The long fault suite: replicas killed/paused, broker loss, 
 	status=0; $(COURSEFLOW) stack up && COURSEFLOW_FAULTS=long $(BIN)/pytest tests/faults -s $(PYTEST_ARGS) \
 	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
 
+# The workload of every bench run; `make bench BENCH_WORKLOAD="--patients 200 --events 2000"`
+# for a quick one. BENCH_ARGS: the phases of `make bench` (see docs/performance.md).
+BENCH_WORKLOAD ?= --patients 1000 --events 10000
+BENCH_ARGS ?= --rate 1000:30 --rate 5:60 --idle-seconds 60
+BENCH := $(BIN)/python -m bench.pipeline $(BENCH_WORKLOAD)
+
 .PHONY: bench
-bench: $(STAMP) ## Throughput and latency through the three services vs a bare Kafka pass-through
-	status=0; $(COURSEFLOW) stack up && $(BIN)/python -m bench.pipeline --patients 1000 --events 10000 \
+bench: $(STAMP) ## Issue 13's figures: capacity vs pass-through, p99 at 1,000/s and 5/s, idle CPU, CPU/event, RSS
+	status=0; $(COURSEFLOW) stack up && $(BENCH) $(BENCH_ARGS) \
 	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
+
+.PHONY: bench-variants
+bench-variants: $(STAMP) ## The capacity run with two replicas of each service, then on a durable database
+	status=0; $(COURSEFLOW) stack up && { $(BENCH) --capacity-only --replicas 2 || status=$$?; \
+	  $(BENCH) --capacity-only --durable || status=$$?; } || status=$$?; \
+	  $(COURSEFLOW) stack down; exit $$status
 
 .PHONY: soak
 soak: $(STAMP) ## Soak: 30 minutes at ~half capacity (370 events/s); lag and memory must stay flat

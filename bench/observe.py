@@ -6,8 +6,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+
+from bench.processes import service_of
 
 TICKS = os.sysconf("SC_CLK_TCK")
 Sample = dict[tuple[str, str, tuple[tuple[str, str], ...]], float]
@@ -30,6 +33,16 @@ async def scrape(urls: dict[str, str]) -> dict[str, Sample]:
                             continue
                         samples[(family.name, s.name, labels)] = s.value
             out[service] = samples
+    return out
+
+
+def by_service(samples: dict[str, Sample]) -> dict[str, Sample]:
+    """The samples of a service's replicas added up under the service's name."""
+    out: dict[str, Sample] = {}
+    for label, sample in samples.items():
+        merged = out.setdefault(service_of(label), {})
+        for key, value in sample.items():
+            merged[key] = merged.get(key, 0.0) + value
     return out
 
 
@@ -87,26 +100,87 @@ def published(before: dict[str, Sample], after: dict[str, Sample]) -> dict[str, 
     return out
 
 
-def _cpu_seconds(pid: int) -> float:
-    with contextlib.suppress(OSError, ValueError, IndexError):
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, …); empty if gone."""
+    with contextlib.suppress(OSError, IndexError):
         stat = Path(f"/proc/{pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
-    return 0.0
+        return stat[stat.rindex(")") + 2 :].split()
+    return []
 
 
-def _infrastructure(kafka_marker: bytes) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {"postgres (all backends)": [], "kafka broker": []}
+def _cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """utime + stime, and with `reaped_children` the cutime + cstime of children waited for."""
+    fields = _stat(pid)
+    if len(fields) < 15:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / TICKS
+
+
+def _children(pid: int) -> list[int]:
+    stats = ((entry, _stat(int(entry.name))) for entry in Path("/proc").iterdir()
+             if entry.name.isdigit())  # fmt: skip
+    return [int(entry.name) for entry, fields in stats if fields[1:2] == [str(pid)]]
+
+
+def postgres_cpu_seconds(postmaster: int) -> float:
+    """The cluster's processes only (not another cluster on the machine): the postmaster,
+    its live backends, and the backends that have exited (in the postmaster's cutime)."""
+    own = _cpu_seconds(postmaster, reaped_children=True)
+    return own + sum(_cpu_seconds(child) for child in _children(postmaster))
+
+
+async def postmaster_pid(database_url: str) -> int | None:
+    """The postmaster behind `database_url`, if it runs on this machine."""
+    conn = await asyncpg.connect(database_url, timeout=10)
+    try:  # while the backend is there to be looked at
+        return _postgres_parent(int(await conn.fetchval("SELECT pg_backend_pid()")))
+    finally:
+        await conn.close()
+
+
+def _postgres_parent(backend: int) -> int | None:
+    fields = _stat(backend)
+    if not fields:
+        return None  # a server on another machine
+    parent = int(fields[1])
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{parent}/comm").read_text().strip() == "postgres":
+            return parent
+    return None
+
+
+def _kafka_pids(kafka_marker: bytes) -> list[int]:
+    pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            comm = (entry / "comm").read_text().strip()
-            if comm == "postgres":
-                groups["postgres (all backends)"].append(int(entry.name))
-            elif comm == "java" and kafka_marker in (entry / "cmdline").read_bytes():
-                groups["kafka broker"].append(int(entry.name))
-    return groups
+            if (entry / "comm").read_text().strip() == "java" and kafka_marker in (
+                entry / "cmdline"
+            ).read_bytes():
+                pids.append(int(entry.name))
+    return pids
+
+
+def _status_kib(pid: int, field_name: str) -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field_name}:"):
+                return int(line.split()[1])
+    return 0
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory now."""
+    return _status_kib(pid, "VmRSS")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """The most resident memory the process has had since it started (its high-water mark)."""
+    return _status_kib(pid, "VmHWM")
 
 
 def _machine_busy() -> tuple[float, float]:
@@ -115,21 +189,33 @@ def _machine_busy() -> tuple[float, float]:
     return (sum(fields) - idle) / TICKS, sum(fields) / TICKS
 
 
+KAFKA = "kafka broker"
+POSTGRES = "postgres (this cluster)"
+HARNESS = "harness"
+
+
 @dataclass
 class CpuMeter:
-    """CPU seconds per process group between `start()` and `stop()`."""
+    """CPU seconds per process group between `start()` and `stop()`.
+
+    The groups: each service process (by label), the harness, the broker (by the marker in
+    its command line) and, given its postmaster, the PostgreSQL cluster.
+    """
 
     services: dict[str, int]
     kafka_marker: bytes = b"kafka.Kafka"
+    postmaster: int | None = None
     harness_pid: int = field(default_factory=os.getpid)
     _start: dict[str, float] = field(default_factory=dict)
     _machine: tuple[float, float] = (0.0, 0.0)
 
     def _read(self) -> dict[str, float]:
-        groups = {name: [pid] for name, pid in self.services.items()}
-        groups["harness"] = [self.harness_pid]
-        groups.update(_infrastructure(self.kafka_marker))
-        return {name: sum(_cpu_seconds(p) for p in pids) for name, pids in groups.items()}
+        seconds = {name: _cpu_seconds(pid) for name, pid in self.services.items()}
+        seconds[HARNESS] = _cpu_seconds(self.harness_pid)
+        seconds[KAFKA] = sum(_cpu_seconds(pid) for pid in _kafka_pids(self.kafka_marker))
+        if self.postmaster is not None:
+            seconds[POSTGRES] = postgres_cpu_seconds(self.postmaster)
+        return seconds
 
     def start(self) -> None:
         self._start = self._read()

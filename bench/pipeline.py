@@ -1,14 +1,18 @@
 """The performance harness: clinic events through all three services, against a bare ceiling.
 
-    .venv/bin/python -m bench.pipeline --patients 2000 --events 20000
+    .venv/bin/python -m bench.pipeline --patients 1000 --events 10000 --rate 1000:30 --rate 5:60
 
-One run, on the running local stack (`courseflow stack up`):
+One run, on the running local stack (`courseflow stack up`; its ports from COURSEFLOW_KAFKA_PORT
+and COURSEFLOW_PG_PORT):
 1. ceiling: a bare aiokafka consume-and-produce pass-through of the same messages;
-2. the services as processes (`python -m services.cli run …`), configured by environment,
-   with topics and a database of the run's own (dropped at the end);
+2. the services as processes (`python -m services.cli run …`, --replicas of each), configured
+   by environment, with topics and a database of the run's own (dropped at the end); with
+   --durable on a PostgreSQL cluster of the run's own with fsync and synchronous_commit on;
 3. capacity: every event sent as fast as possible; events/s until the last notice;
-4. latency: new patients at a fixed rate (default half the measured capacity); p50/p95/p99
-   from an event's send to its first `courseflow.notice.issued` (matched by correlation id).
+4. latency: new patients at each fixed --rate (default half the measured capacity); p50/p95/p99
+   from an event's send to its first `courseflow.notice.issued` (matched by correlation id);
+5. idle: the CPU of every process for --idle-seconds without traffic, once all has drained;
+6. a table of the figures against the targets of issue 13, peak RSS of each service included.
 Not a test: it prints figures. Processes, topics and the database are removed even on Ctrl-C.
 """
 
@@ -27,8 +31,18 @@ from pathlib import Path
 import asyncpg
 
 from bench import report
+from bench.durable import DurableCluster, durability, is_durable
 from bench.kafka_io import LagProbe, NoticeWatcher, create_topics, delete_topics, producer, send_all
-from bench.observe import CpuMeter, log_signs, published, scrape, work
+from bench.observe import (
+    CpuMeter,
+    by_service,
+    log_signs,
+    peak_rss_kib,
+    postmaster_pid,
+    published,
+    scrape,
+    work,
+)
 from bench.passthrough import PassThroughResult, pass_through
 from bench.processes import (
     SERVICES,
@@ -39,12 +53,29 @@ from bench.processes import (
     service_env,
     with_database,
 )
-from bench.stats import PhaseResult
+from bench.stats import IdleResult, PhaseResult
 from bench.workload import Message, generate, mix
+from services.stack.kafka import KafkaStack
+from services.stack.postgres import PostgresStack
 
 REPO = Path(__file__).resolve().parent.parent
 POLL_S = 0.25
-KAFKA_MARKER = str(REPO / ".local" / "kafka").encode()  # the stack's broker, not a test's
+
+
+@dataclass(frozen=True, slots=True)
+class RatePhase:
+    """`--rate 1000` or `--rate 5:60`: events per second, and for how many seconds."""
+
+    rate: float
+    seconds: float | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "RatePhase":
+        rate, _, seconds = text.partition(":")
+        phase = cls(float(rate), float(seconds) if seconds else None)
+        if phase.rate <= 0 or (phase.seconds is not None and phase.seconds <= 0):
+            raise argparse.ArgumentTypeError(f"{text}: rate and seconds must be positive")
+        return phase
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,18 +83,34 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     p.add_argument("--patients", type=int, default=2000)
     p.add_argument("--events", type=int, default=20000, help="clinic events in the capacity phase")
-    p.add_argument("--rate", type=float, default=None,
-                   help="events/s of the latency phase (default: half the capacity)")  # fmt: skip
+    p.add_argument("--rate", type=RatePhase.parse, action="append", default=[],
+                   metavar="RATE[:SECONDS]",
+                   help="a fixed-rate latency phase: events/s, and for how long (default "
+                        "--latency-seconds); repeat for several phases, e.g. --rate 1000:30 "
+                        "--rate 5:60 (default: one phase at half the capacity)")  # fmt: skip
     p.add_argument("--latency-seconds", type=float, default=30.0,
-                   help="how long the fixed-rate latency phase sends")  # fmt: skip
+                   help="seconds of a fixed-rate phase whose --rate names none")  # fmt: skip
+    p.add_argument("--idle-seconds", type=float, default=60.0,
+                   help="after the phases, CPU of every process with no traffic for this long "
+                        "(0: no idle phase)")  # fmt: skip
+    p.add_argument("--capacity-only", action="store_true",
+                   help="the capacity phase alone: no fixed-rate phase, no idle phase")  # fmt: skip
+    p.add_argument("--replicas", type=int, default=1,
+                   help="processes of each service, in one consumer group")  # fmt: skip
+    p.add_argument("--durable", action="store_true",
+                   help="the run's database on a PostgreSQL cluster of its own with fsync, "
+                        "full_page_writes and synchronous_commit on (bench/durable.py), "
+                        "instead of --database-url")  # fmt: skip
     p.add_argument("--log-level", default="WARNING", help="COURSEFLOW_LOG_LEVEL of the services")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                    help="extra environment for the services, e.g. "
                         "COURSEFLOW_NOTIFIER_DELIVERY_POLL_INTERVAL_S=0.05")  # fmt: skip
     p.add_argument("--partitions", type=int, default=6)
-    p.add_argument("--bootstrap", default="127.0.0.1:59092")
-    p.add_argument("--database-url", default="postgresql://courseflow@127.0.0.1:55432/courseflow",
-                   help="the server to create the run's database on")  # fmt: skip
+    p.add_argument("--bootstrap", default=None,
+                   help="default: the local stack's broker (COURSEFLOW_KAFKA_PORT)")  # fmt: skip
+    p.add_argument("--database-url", default=None,
+                   help="the server to create the run's database on (default: the local "
+                        "stack's cluster, COURSEFLOW_PG_PORT, or DATABASE_URL)")  # fmt: skip
     p.add_argument("--timeout", type=float, default=600.0, help="deadline of each phase, seconds")
     p.add_argument("--seed", type=int, default=6)
     p.add_argument("--skip-ceiling", action="store_true")
@@ -74,10 +121,19 @@ def _parser() -> argparse.ArgumentParser:
                         "eligibility/planner/notifier (default: the run's own groups)")  # fmt: skip
     p.add_argument("--keep-logs", action="store_true", help="keep the services' logs directory")
     p.add_argument("--soak-minutes", type=float, default=None,
-                   help="soak instead: send at --rate (default 370/s) for this long, sampling "
-                        "lag, outbox backlog and memory (see bench/soak.py)")  # fmt: skip
+                   help="soak instead: send at the first --rate (default 370/s) for this long, "
+                        "sampling lag, outbox backlog and memory (see bench/soak.py)")  # fmt: skip
     p.add_argument("--sample-seconds", type=float, default=30.0, help="soak sampling period")
     return p
+
+
+def _with_stack_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """The local stack's addresses, from the same environment `courseflow stack up` reads."""
+    args.bootstrap = args.bootstrap or KafkaStack.from_env().bootstrap_servers
+    args.database_url = args.database_url or PostgresStack.from_env().url
+    if args.replicas < 1:
+        raise SystemExit("--replicas must be at least 1")
+    return args
 
 
 @dataclass
@@ -88,10 +144,31 @@ class Run:
     database: str | None = None
     group: ServiceGroup | None = None
     topics: Topics | None = None
+    cluster: DurableCluster | None = None  # --durable
+    postmaster: int | None = None  # of the server the run's database is on, if local
+    durability: dict[str, str] = field(default_factory=dict)
 
     @property
     def database_name(self) -> str:
         return f"bench_{self.suffix}"
+
+    @property
+    def server_url(self) -> str:
+        return self.cluster.postgres.url if self.cluster else str(self.args.database_url)
+
+    @property
+    def kafka_marker(self) -> bytes:
+        """In the stack's broker's command line, and not in a test's broker's."""
+        return str(KafkaStack.from_env().home.resolve()).encode()
+
+    def cpu_meter(self) -> CpuMeter:
+        assert self.group is not None
+        return CpuMeter(self.group.pids(), kafka_marker=self.kafka_marker,
+                        postmaster=self.postmaster)  # fmt: skip
+
+    def peak_rss(self) -> dict[str, int]:
+        assert self.group is not None
+        return {label: peak_rss_kib(pid) for label, pid in self.group.pids().items()}
 
     async def cleanup(self) -> None:
         """Idempotent: processes first (they hold connections), then the database and topics."""
@@ -100,8 +177,11 @@ class Run:
             self.group = None
         if self.database is not None:
             with contextlib.suppress(Exception):
-                await drop_database(self.args.database_url, self.database_name)
+                await drop_database(self.server_url, self.database_name)
                 self.database = None
+        if self.cluster is not None:
+            await asyncio.to_thread(self.cluster.remove)
+            self.cluster = None
         if self.topics is not None:
             with contextlib.suppress(Exception):
                 await delete_topics(self.args.bootstrap, self.topics.all())
@@ -138,13 +218,13 @@ async def _phase(
     assert run.group is not None
     assert run.topics is not None
     topics = run.topics
-    urls = {s.name: s.url for s in run.group.services}
-    before = await scrape(urls)
+    urls = {s.label: s.url for s in run.group.services}
+    before = by_service(await scrape(urls))
     dead_before = await probe.size(topics.dead_letters)
     notices_before = watcher.count
-    logs = {s.name: s.log_file for s in run.group.services}
+    logs = {s.label: s.log_file for s in run.group.services}
     signs_before = log_signs(logs)
-    cpu = CpuMeter(run.group.pids(), kafka_marker=KAFKA_MARKER)
+    cpu = run.cpu_meter()
     cpu.start()
     prod = producer(run.args.bootstrap, f"bench-clinic-{name}")
     await prod.start()
@@ -175,7 +255,7 @@ async def _phase(
         await asyncio.sleep(POLL_S)
     assert consumed_at is not None
     used, others, busy = cpu.stop()
-    after = await scrape(urls)
+    after = by_service(await scrape(urls))
     latencies = [1000 * (watcher.first[c] - t) for c, t in sent.items() if c in watcher.first]
     end = max(consumed_at, watcher.last_seen)
     return PhaseResult(
@@ -190,16 +270,45 @@ async def _phase(
             service: {k: n - signs_before[service][k] for k, n in counts.items()}
             for service, counts in log_signs(logs).items()
         },
+        peak_rss_kib=run.peak_rss(),
     )  # fmt: skip
+
+
+async def _idle(run: Run, seconds: float) -> IdleResult:
+    """Every process's CPU while nothing arrives (the harness holds no connection meanwhile)."""
+    assert run.group is not None
+    cpu = run.cpu_meter()
+    cpu.start()
+    start = time.perf_counter()
+    while (left := start + seconds - time.perf_counter()) > 0:
+        run.group.check_alive()
+        await asyncio.sleep(min(left, 1.0))
+    used, others, _busy = cpu.stop()
+    return IdleResult(seconds=time.perf_counter() - start, cpu=used, others_cpu=others)
+
+
+async def _database_server(run: Run) -> str:
+    """The server of the run's database: the stack's, or with --durable one of the run's own."""
+    if run.args.durable:
+        run.cluster = DurableCluster.create()
+        print(f"durable PostgreSQL cluster of the run's own on port {run.cluster.postgres.port} "
+              "…", flush=True)  # fmt: skip
+        await asyncio.to_thread(run.cluster.start)
+    run.durability = await durability(run.server_url)
+    if run.args.durable and not is_durable(run.durability):
+        raise RuntimeError(f"--durable, but the cluster runs with {run.durability}")
+    run.postmaster = await postmaster_pid(with_database(run.server_url, "postgres"))
+    return run.server_url
 
 
 async def start_services(run: Run) -> Path:
     """The run's topics and database, then the three services as processes, healthy."""
     args = run.args
+    server = await _database_server(run)
     run.topics = Topics.for_run(run.suffix)
     await create_topics(args.bootstrap, run.topics.all(), args.partitions)
     run.database = run.database_name
-    database_url = await create_database(args.database_url, run.database_name)
+    database_url = await create_database(server, run.database_name)
     overrides = dict(item.split("=", 1) for item in args.env)
     env = service_env(
         bootstrap=args.bootstrap, database_url=database_url, topics=run.topics,
@@ -208,9 +317,9 @@ async def start_services(run: Run) -> Path:
     )  # fmt: skip
     run_dir = Path(tempfile.gettempdir()) / f"courseflow-bench-{run.suffix}"
     groups = {s: s if args.cli else f"{s}_{run.suffix}" for s in SERVICES}
-    run.group = ServiceGroup(env, run_dir, groups)
+    run.group = ServiceGroup(env, run_dir, groups, replicas=args.replicas)
     run.group.start()
-    print(f"services starting (logs in {run_dir}) …", flush=True)
+    print(f"services starting ({args.replicas} of each; logs in {run_dir}) …", flush=True)
     await run.group.wait_healthy(120)
     return run_dir
 
@@ -222,34 +331,58 @@ def remove_logs(run_dir: Path) -> None:
         run_dir.rmdir()
 
 
+def _rate_phases(args: argparse.Namespace, capacity: PhaseResult) -> list[RatePhase]:
+    if args.capacity_only:
+        return []
+    phases = args.rate or [RatePhase(round(capacity.pipeline_rate / 2))]
+    return [RatePhase(p.rate, p.seconds or args.latency_seconds) for p in phases]
+
+
+def _rate_messages(run: Run, phase: RatePhase, number: int) -> tuple[list[Message], int]:
+    """New patients, as many events per patient as the capacity phase, for the phase's time."""
+    args = run.args
+    assert phase.seconds is not None
+    per_patient = max(args.events // args.patients, 2)
+    events = max(int(phase.rate * phase.seconds), per_patient)
+    patients = max(events // per_patient, 1)
+    messages = generate(patients, patients * per_patient, seed=args.seed + number,
+                        run=f"{run.suffix}r{number}")  # fmt: skip
+    return messages, patients
+
+
+async def _ceiling(run: Run, capacity_messages: list[Message]) -> PassThroughResult:
+    args = run.args
+    print("ceiling: bare aiokafka pass-through …", flush=True)
+    # At least --ceiling-messages (the input, repeated): a sub-second timing says little.
+    count = max(args.ceiling_messages, len(capacity_messages))
+    repeated = (capacity_messages * -(-count // len(capacity_messages)))[:count]
+    ceiling = await pass_through(
+        args.bootstrap, run.suffix, repeated, partitions=args.partitions,
+        max_records=500, timeout_s=args.timeout, kafka_marker=run.kafka_marker,
+    )  # fmt: skip
+    print(f"  {ceiling.rate:,.0f} messages/s in {ceiling.seconds:.1f} s; CPU: "
+          + ", ".join(f"{k} {v:.1f} s" for k, v in ceiling.cpu.items() if v > 0))  # fmt: skip
+    return ceiling
+
+
 async def _main(run: Run) -> int:
     args = run.args
-    print(f"bench run {run.suffix}: {args.patients} patients, {args.events} events "
-          f"(load {os.getloadavg()[0]:.2f})")  # fmt: skip
+    print(f"bench run {run.suffix}: {args.patients} patients, {args.events} events, "
+          f"{args.replicas} process(es) per service (load {os.getloadavg()[0]:.2f})")  # fmt: skip
     capacity_messages = generate(args.patients, args.events, seed=args.seed, run=f"{run.suffix}a")
     print("event mix:", ", ".join(f"{t.removeprefix('clinic.')} {n}"
                                   for t, n in mix(capacity_messages).most_common()))  # fmt: skip
-
-    ceiling: PassThroughResult | None = None
-    if not args.skip_ceiling:
-        print("ceiling: bare aiokafka pass-through …", flush=True)
-        # At least --ceiling-messages (the input, repeated): a sub-second timing says little.
-        count = max(args.ceiling_messages, len(capacity_messages))
-        repeated = (capacity_messages * -(-count // len(capacity_messages)))[:count]
-        ceiling = await pass_through(
-            args.bootstrap, run.suffix, repeated, partitions=args.partitions,
-            max_records=500, timeout_s=args.timeout, kafka_marker=KAFKA_MARKER,
-        )  # fmt: skip
-        print(f"  {ceiling.rate:,.0f} messages/s in {ceiling.seconds:.1f} s; CPU: "
-              + ", ".join(f"{k} {v:.1f} s" for k, v in ceiling.cpu.items() if v > 0))  # fmt: skip
+    ceiling = None if args.skip_ceiling else await _ceiling(run, capacity_messages)
 
     run_dir = await start_services(run)
+    print("database:", report.durability_line(run.durability), flush=True)
     assert run.topics is not None
     watcher = NoticeWatcher(args.bootstrap, run.topics.notices)
     probe = LagProbe(args.bootstrap)
-    db = await asyncpg.connect(with_database(args.database_url, run.database_name))
+    db = await asyncpg.connect(with_database(run.server_url, run.database_name))
     await watcher.start()
     await probe.start()
+    fixed: list[PhaseResult] = []
     try:
         # Warm-up (not reported): consumer groups settle, pools and caches fill.
         warm = generate(20, 200, seed=args.seed + 2, run=f"{run.suffix}w")
@@ -262,23 +395,29 @@ async def _main(run: Run) -> int:
             rate=None, watcher=watcher, probe=probe, db=db,
         )  # fmt: skip
         report.phase(capacity)
-        rate = args.rate or round(capacity.pipeline_rate / 2)
-        per_patient = max(args.events // args.patients, 2)
-        events = max(int(rate * args.latency_seconds), per_patient)
-        patients = max(events // per_patient, 1)
-        messages = generate(patients, patients * per_patient, seed=args.seed + 1,
-                            run=f"{run.suffix}b")  # fmt: skip
-        print(f"latency: {len(messages)} events at {rate:,.0f}/s …", flush=True)
-        latency = await _phase(
-            run=run, name="latency", messages=messages, patients=patients, rate=rate,
-            watcher=watcher, probe=probe, db=db,
-        )  # fmt: skip
-        report.phase(latency)
+        for number, rate_phase in enumerate(_rate_phases(args, capacity), start=10):
+            messages, patients = _rate_messages(run, rate_phase, number)
+            print(f"latency: {len(messages)} events at {rate_phase.rate:,.0f}/s …", flush=True)
+            result = await _phase(
+                run=run, name=f"rate-{rate_phase.rate:g}", messages=messages,
+                patients=patients, rate=rate_phase.rate, watcher=watcher, probe=probe, db=db,
+            )  # fmt: skip
+            report.phase(result)
+            fixed.append(result)
     finally:
         await watcher.stop()
         await probe.stop()
         await db.close()
-    report.summary(args, capacity, latency, ceiling, watcher)
+    idle = None
+    if args.idle_seconds > 0 and not args.capacity_only:
+        print(f"idle: no traffic for {args.idle_seconds:g} s …", flush=True)
+        idle = await _idle(run, args.idle_seconds)
+        report.idle(idle)
+    report.summary(
+        report.RunInfo(run.suffix, args.replicas, run.durability, args.log_level),
+        capacity=capacity, fixed=fixed, idle=idle, ceiling=ceiling, watcher=watcher,
+        peak_kib=run.peak_rss(),
+    )  # fmt: skip
     if not args.keep_logs:
         remove_logs(run_dir)
     return 0
@@ -299,7 +438,8 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.chdir(REPO)
+    os.chdir(REPO)  # before the defaults: the stack's files are under .local/ here
+    args = _with_stack_defaults(args)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     run = Run(args)
@@ -311,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:  # if the event loop itself was torn down, still stop processes and drop the DB
         if run.group is not None:
             run.group.stop()
-        if run.database is not None or run.topics is not None:
+        if run.database is not None or run.topics is not None or run.cluster is not None:
             with contextlib.suppress(Exception):
                 asyncio.run(run.cleanup())
 

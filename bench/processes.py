@@ -78,6 +78,7 @@ class Service:
     name: str
     port: int
     log_file: Path
+    label: str  # the service's name, or `<name>-<replica>` when it runs more than once
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,13 +86,23 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
 
+def service_of(label: str) -> str:
+    """`planner-2` → `planner` (a replica's figures added up under its service)."""
+    return label.rsplit("-", 1)[0] if label not in SERVICES else label
+
+
 @dataclass
 class ServiceGroup:
-    """Starts the services, waits for /health, and always stops them (SIGTERM, then SIGKILL)."""
+    """Starts the services, waits for /health, and always stops them (SIGTERM, then SIGKILL).
+
+    With `replicas` > 1 every service runs that many processes in the one consumer group,
+    as in production with more than one instance.
+    """
 
     env: dict[str, str]
     run_dir: Path
     groups: dict[str, str]  # service -> its consumer group and schema
+    replicas: int = 1
     services: list[Service] = field(default_factory=list)
 
     def argv(self, name: str) -> list[str]:
@@ -102,15 +113,19 @@ class ServiceGroup:
     def start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for name in SERVICES:
-            service = Service(name, free_port(), self.run_dir / f"{name}.log")
-            env = {**self.env, f"COURSEFLOW_{name.upper()}_HTTP_PORT": str(service.port)}
-            with service.log_file.open("wb") as log:
-                service.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                    self.argv(name),
-                    env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    start_new_session=True,  # a Ctrl-C on the terminal reaches only the harness
-                )  # fmt: skip
-            self.services.append(service)
+            for replica in range(1, self.replicas + 1):
+                self._start_one(name, name if self.replicas == 1 else f"{name}-{replica}")
+
+    def _start_one(self, name: str, label: str) -> None:
+        service = Service(name, free_port(), self.run_dir / f"{label}.log", label)
+        env = {**self.env, f"COURSEFLOW_{name.upper()}_HTTP_PORT": str(service.port)}
+        with service.log_file.open("wb") as log:
+            service.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                self.argv(name),
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a Ctrl-C on the terminal reaches only the harness
+            )  # fmt: skip
+        self.services.append(service)
 
     async def wait_healthy(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -118,21 +133,22 @@ class ServiceGroup:
             for service in self.services:
                 while True:
                     if service.process is not None and service.process.poll() is not None:
-                        raise RuntimeError(f"{service.name} exited; see {service.log_file}")
+                        raise RuntimeError(f"{service.label} exited; see {service.log_file}")
                     with contextlib.suppress(httpx.HTTPError):
                         if (await client.get(f"{service.url}/health")).status_code == 200:
                             break
                     if time.monotonic() > deadline:
-                        raise RuntimeError(f"{service.name} not healthy; see {service.log_file}")
+                        raise RuntimeError(f"{service.label} not healthy; see {service.log_file}")
                     await asyncio.sleep(0.25)
 
     def check_alive(self) -> None:
         for service in self.services:
             if service.process is not None and service.process.poll() is not None:
-                raise RuntimeError(f"{service.name} exited; see {service.log_file}")
+                raise RuntimeError(f"{service.label} exited; see {service.log_file}")
 
     def pids(self) -> dict[str, int]:
-        return {s.name: s.process.pid for s in self.services if s.process is not None}
+        """Process id per label (the service's name when it runs once)."""
+        return {s.label: s.process.pid for s in self.services if s.process is not None}
 
     def stop(self, timeout_s: float = 15.0) -> None:
         running = [s.process for s in self.services if s.process is not None]

@@ -1,14 +1,35 @@
 """Printing the figures."""
 
-import argparse
 import sys
+from dataclasses import dataclass
 
+from bench.durable import is_durable
 from bench.kafka_io import NoticeWatcher
+from bench.observe import HARNESS, KAFKA, POSTGRES
 from bench.passthrough import PassThroughResult
-from bench.stats import PhaseResult
+from bench.processes import SERVICES, service_of
+from bench.stats import IdleResult, PhaseResult
 
-TARGET_RATE = 2000.0
-TARGET_P99_MS = 500.0
+# The targets of issue 13.
+TARGET_RATE = 2000.0  # clinic events/s through all three services
+TARGET_P99_MS = 250.0  # clinic event → notice, at a fixed rate the phase keeps up with
+TARGET_IDLE_CORE = 0.02  # the three services together, as a share of one core
+TARGET_CPU_MS = 1.0  # per clinic event, all processes together
+TARGET_RSS_MIB = 150.0  # each service process
+WIDTH = 104
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    suffix: str
+    replicas: int
+    durability: dict[str, str]
+    log_level: str
+
+
+def durability_line(settings: dict[str, str]) -> str:
+    kind = "durable" if is_durable(settings) else "throwaway, NOT durable"
+    return f"{kind} ({', '.join(f'{k} {v}' for k, v in settings.items())})"
 
 
 def _latency_line(result: PhaseResult) -> str:
@@ -29,7 +50,7 @@ def phase(result: PhaseResult) -> None:
           f"through all three services; {result.notices} notices, "
           f"{result.dead_letters} dead letters")  # fmt: skip
     print(f"  latency event → first notice: {_latency_line(result)}")
-    print("  handler work (one DB transaction per consumed batch):")
+    print("  handler work (one DB transaction per consumed batch; replicas added up):")
     for w in result.work:
         busy = w.handler_seconds / result.end_seconds if result.end_seconds else 0
         topic = w.topic.rsplit(".", 1)[-1]
@@ -42,57 +63,124 @@ def phase(result: PhaseResult) -> None:
     print(f"  CPU during the phase: {result.cpu_ms_per_event:.1f} ms per clinic event in all "
           f"processes; machine busy {result.machine_busy:.0%} of all cores")  # fmt: skip
     for name, seconds in sorted(result.cpu.items(), key=lambda kv: -kv[1]):
-        print(f"    {name:<24} {seconds:>7.1f} s  = {seconds / span:>4.0%} of one core")
+        print(f"    {name:<24} {seconds:>7.1f} s  = {seconds / span:>4.0%} of one core, "
+              f"{result.cpu_ms_per_event_of(name):>5.2f} ms per clinic event")  # fmt: skip
     print(
         f"    {'(not this run)':<24} {result.others_cpu:>7.1f} s  = "
         f"{result.others_cpu / span:>4.0%} of one core; load average {result.load:.2f}"
     )
     lost = {s: {k: n for k, n in c.items() if n} for s, c in result.log_signs.items()}
     print("  lost time seen in the logs:", {s: c for s, c in lost.items() if c} or "none")
+    print("  peak RSS so far:", _rss_line(result.peak_rss_kib))
     sys.stdout.flush()
 
 
+def _rss_line(peak_kib: dict[str, int]) -> str:
+    return ", ".join(f"{label} {kib / 1024:.0f} MiB" for label, kib in peak_kib.items())
+
+
+def _service_labels(cpu: dict[str, float]) -> list[str]:
+    return [label for label in cpu if label not in (HARNESS, KAFKA, POSTGRES)]
+
+
+def idle(result: IdleResult) -> None:
+    services = _service_labels(result.cpu)
+    print(f"  the services together: {result.core_share(services):.1%} of one core over "
+          f"{result.seconds:.0f} s")  # fmt: skip
+    for name, seconds in sorted(result.cpu.items(), key=lambda kv: -kv[1]):
+        print(f"    {name:<24} {seconds:>6.2f} s  = {seconds / result.seconds:>5.1%} of one core")
+    print(f"    {'(not this run)':<24} {result.others_cpu:>6.2f} s  = "
+          f"{result.others_cpu / result.seconds:>5.1%} of one core")  # fmt: skip
+    sys.stdout.flush()
+
+
+def _verdict(met: bool) -> str:  # noqa: FBT001
+    return "met" if met else "NOT met"
+
+
+def _row(what: str, measured: str, target: str = "", verdict: str = "") -> None:
+    print(f"  {what:<52} {measured:>18}  {target:<12} {verdict}".rstrip())
+
+
+def _rate_row(result: PhaseResult) -> None:
+    rate = result.target_rate or 0
+    kept = "yes" if result.kept_up else f"NO, {result.input_rate:,.0f}/s"
+    what = f"p99 event → notice at {rate:,.0f}/s (kept up: {kept})"
+    if not result.latencies_ms:
+        _row(what, "no notices", f"≤ {TARGET_P99_MS:.0f} ms", "NOT met")
+        return
+    p99 = result.latency(99)
+    _row(what, f"{p99:,.0f} ms", f"≤ {TARGET_P99_MS:.0f} ms",
+         _verdict(result.kept_up and p99 <= TARGET_P99_MS))  # fmt: skip
+    _row(f"  from {len(result.latencies_ms)} notices; p50 · max",
+         f"{result.latency(50):,.0f} · {result.latency(100):,.0f} ms")  # fmt: skip
+
+
+def _cpu_rows(capacity: PhaseResult) -> None:
+    ms = capacity.cpu_ms_per_event
+    _row("CPU per clinic event, all processes, at capacity", f"{ms:.2f} ms",
+         f"≤ {TARGET_CPU_MS:g} ms", _verdict(ms <= TARGET_CPU_MS))  # fmt: skip
+    per_service = dict.fromkeys(SERVICES, 0.0)
+    for label in _service_labels(capacity.cpu):
+        per_service[service_of(label)] += capacity.cpu_ms_per_event_of(label)
+    others = {name: capacity.cpu_ms_per_event_of(name) for name in (KAFKA, POSTGRES, HARNESS)
+              if name in capacity.cpu}  # fmt: skip
+    for name, value in {**per_service, **others}.items():
+        _row(f"  {name}", f"{value:.2f} ms")
+
+
+def _idle_rows(idle: IdleResult) -> None:
+    services = _service_labels(idle.cpu)
+    share = idle.core_share(services)
+    _row(f"idle CPU, the services together ({idle.seconds:.0f} s, no traffic)",
+         f"{share:.1%} of a core", f"≤ {TARGET_IDLE_CORE:.0%}",
+         _verdict(share <= TARGET_IDLE_CORE))  # fmt: skip
+    for name in (*sorted(services), KAFKA, POSTGRES):
+        if name in idle.cpu:
+            _row(f"  {name}", f"{idle.core_share([name]):.1%} of a core")
+
+
+def _rss_rows(peak_kib: dict[str, int]) -> None:
+    for label, kib in peak_kib.items():
+        mib = kib / 1024
+        _row(f"peak RSS of {label} (VmHWM, whole run)", f"{mib:,.0f} MiB",
+             f"≤ {TARGET_RSS_MIB:.0f} MiB", _verdict(mib <= TARGET_RSS_MIB))  # fmt: skip
+
+
 def summary(
-    args: argparse.Namespace, capacity: PhaseResult, latency: PhaseResult,
-    ceiling: PassThroughResult | None, watcher: NoticeWatcher,
+    info: RunInfo, *, capacity: PhaseResult, fixed: list[PhaseResult], idle: IdleResult | None,
+    ceiling: PassThroughResult | None, watcher: NoticeWatcher, peak_kib: dict[str, int],
 ) -> None:  # fmt: skip
     print()
-    print("=" * 78)
-    print(f"pipeline capacity   {capacity.pipeline_rate:>9,.0f} clinic events/s through all three "
-          f"services ({capacity.events} events, {capacity.patients} patients)")  # fmt: skip
-    print(f"  inputs consumed   {capacity.input_rate:>9,.0f} events/s by eligibility and planner")
-    if ceiling is not None:
-        ratio = capacity.pipeline_rate / ceiling.rate if ceiling.rate else 0.0
-        print(f"pass-through ceiling{ceiling.rate:>9,.0f} messages/s (bare aiokafka, acks=all, "
-              f"idempotent)")  # fmt: skip
-        print(f"ratio pipeline/ceiling {ratio:>6.1%}")
-    kept_up = latency.input_rate >= 0.95 * (latency.target_rate or 0)
-    print(
-        f"latency phase kept up with its rate: {'yes' if kept_up else 'NO'} (sent "
-        f"{latency.send_rate:,.0f}/s, consumed {latency.input_rate:,.0f}/s)"
-    )
-    print(
-        f"CPU per clinic event, all processes: {capacity.cpu_ms_per_event:.1f} ms at capacity, "
-        f"{latency.cpu_ms_per_event:.1f} ms at the fixed rate"
-    )
-    if ceiling is not None and ceiling.messages:
-        print(
-            f"CPU per pass-through message: "
-            f"{1000 * sum(ceiling.cpu.values()) / ceiling.messages:.2f} ms"
-        )
-    print(f"latency at {latency.target_rate or 0:,.0f} events/s (log level {args.log_level}): "
-          f"{_latency_line(latency)}")  # fmt: skip
+    print("=" * WIDTH)
     print(f"latency at capacity (queueing included): {_latency_line(capacity)}")
     print(
         f"notices by kind: {dict(sorted(watcher.kinds.items()))}; "
         f"by delivery: {watcher.deliveries}; without correlation id: {watcher.uncorrelated}"
     )
-    met_rate = capacity.pipeline_rate >= TARGET_RATE
-    met_p99 = bool(latency.latencies_ms) and latency.latency(99) < TARGET_P99_MS
-    half = latency.target_rate and abs(2 * latency.target_rate - capacity.pipeline_rate) < (
-        0.1 * capacity.pipeline_rate
-    )
-    print(f"issue 6 targets: ≥ {TARGET_RATE:,.0f} events/s: {'met' if met_rate else 'NOT met'}; "
-          f"p99 < {TARGET_P99_MS:.0f} ms at half capacity: {'met' if met_p99 else 'NOT met'}"
-          f"{'' if half else ' (measured at --rate, not at half capacity)'}")  # fmt: skip
-    print("=" * 78)
+    print("-" * WIDTH)
+    print(f"run {info.suffix}: {info.replicas} process(es) per service; services' log level "
+          f"{info.log_level}; database {durability_line(info.durability)}")  # fmt: skip
+    _row("measure (targets of issue 13)", "measured", "target")
+    rate = capacity.pipeline_rate
+    _row(f"clinic events/s through all three services ({capacity.events:,})",
+         f"{rate:,.0f}/s", f"≥ {TARGET_RATE:,.0f}/s", _verdict(rate >= TARGET_RATE))  # fmt: skip
+    _row("  inputs consumed by eligibility and planner", f"{capacity.input_rate:,.0f}/s")
+    if ceiling is not None:
+        ratio = rate / ceiling.rate if ceiling.rate else 0.0
+        _row(f"  bare pass-through, same run (pipeline {ratio:.1%} of it)",
+             f"{ceiling.rate:,.0f}/s")  # fmt: skip
+    for result in fixed:
+        _rate_row(result)
+    if idle is not None:
+        _idle_rows(idle)
+    _cpu_rows(capacity)
+    for result in fixed:
+        _row(f"  all processes at {result.target_rate or 0:,.0f}/s",
+             f"{result.cpu_ms_per_event:.2f} ms")  # fmt: skip
+    _rss_rows(peak_kib)
+    span = capacity.end_seconds or 1.0
+    _row("CPU outside this run during capacity (other work)",
+         f"{capacity.others_cpu / span:.0%} of a core", f"load {capacity.load:.2f}")  # fmt: skip
+    print("=" * WIDTH)
+    sys.stdout.flush()

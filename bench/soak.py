@@ -17,12 +17,11 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bench.kafka_io import LagProbe, NoticeWatcher, producer, send_all
-from bench.observe import scrape
+from bench.observe import by_service, rss_kib, scrape
 from bench.pipeline import Run, remove_logs, start_services
-from bench.processes import SERVICES, Topics
+from bench.processes import SERVICES, Topics, service_of
 from bench.workload import generate
 
 DEFAULT_RATE = 370.0  # about half the latest measured capacity (742 events/s)
@@ -39,14 +38,6 @@ def inputs(topics: Topics) -> dict[str, list[str]]:
         "planner": [topics.patient_events, topics.eligibility],
         "notifier": [topics.eligibility, topics.schedule],
     }
-
-
-def rss_kib(pid: int) -> int:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +89,14 @@ async def _sample(
     assert run.topics is not None
     topics = inputs(run.topics)
     lag = {s: await probe.lag(run.group.groups[s], topics[s]) for s in SERVICES}
-    metrics = await scrape({s.name: s.url for s in run.group.services})
+    metrics = by_service(await scrape({s.label: s.url for s in run.group.services}))
     backlog = {
         s: sum(v for k, v in metrics.get(s, {}).items() if k[1] == "courseflow_outbox_backlog")
         for s in SERVICES
     }
-    rss = {s: rss_kib(pid) for s, pid in run.group.pids().items()}
+    rss: dict[str, int] = {}
+    for label, pid in run.group.pids().items():  # the largest replica of each service
+        rss[service_of(label)] = max(rss.get(service_of(label), 0), rss_kib(pid))
     return SoakSample(elapsed, sent, lag, backlog, rss, watcher.count)
 
 
@@ -157,7 +150,7 @@ def verdict(samples: list[SoakSample], rate: float) -> Verdict:
 
 async def soak(run: Run) -> int:
     args = run.args
-    rate = args.rate or DEFAULT_RATE
+    rate = args.rate[0].rate if args.rate else DEFAULT_RATE
     seconds = 60 * args.soak_minutes
     print(f"soak run {run.suffix}: {rate:,.0f} events/s for {args.soak_minutes:g} min, "
           f"a sample every {args.sample_seconds:g} s (load {os.getloadavg()[0]:.2f})")  # fmt: skip

@@ -34,6 +34,7 @@ class PhaseResult:
     others_cpu: float = 0.0  # CPU seconds of processes not in this run (other people's tests)
     load: float = 0.0
     log_signs: dict[str, dict[str, int]] = field(default_factory=dict)
+    peak_rss_kib: dict[str, int] = field(default_factory=dict)  # per service process, so far
 
     @property
     def send_rate(self) -> float:
@@ -52,5 +53,26 @@ class PhaseResult:
         """CPU of every process involved (services, broker, database, harness) per input."""
         return 1000 * sum(self.cpu.values()) / self.events if self.events else 0.0
 
+    def cpu_ms_per_event_of(self, group: str) -> float:
+        return 1000 * self.cpu.get(group, 0.0) / self.events if self.events else 0.0
+
+    @property
+    def kept_up(self) -> bool:
+        """A fixed-rate phase whose inputs were consumed at (nearly) the rate asked."""
+        return self.target_rate is not None and self.input_rate >= 0.95 * self.target_rate
+
     def latency(self, q: float) -> float:
         return percentile(sorted(self.latencies_ms), q)
+
+
+@dataclass
+class IdleResult:
+    """CPU of each process while no event arrives, after everything before has drained."""
+
+    seconds: float
+    cpu: dict[str, float]
+    others_cpu: float
+
+    def core_share(self, groups: Sequence[str]) -> float:
+        """The CPU of `groups` together as a fraction of one core."""
+        return sum(self.cpu.get(g, 0.0) for g in groups) / self.seconds if self.seconds else 0.0
