@@ -21,11 +21,12 @@ from prometheus_client import make_asgi_app
 
 from services.runtime import failpoints
 from services.runtime.db import create_pool, migrate
+from services.runtime.decider import C, Context, Decider, Ev, O, Rejected, Repository, S
 from services.runtime.incoming import Incoming
 from services.runtime.kafka_security import broker_security, client_options
 from services.runtime.locks import LockNamespace
 from services.runtime.metrics import Metrics
-from services.runtime.pipeline import BatchScope, E, Pipeline, Process, subject_of
+from services.runtime.pipeline import Pipeline, subject_of
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import ensure_topics
@@ -92,24 +93,27 @@ class ServiceRuntime:
     def consume(  # noqa: PLR0913 - each argument is one independent choice of a service
         self,
         topic: str,
-        decode: Callable[[bytes], E],
-        process: Process[E],
-        batch_scope: BatchScope | None = None,
-        after_commit: Callable[[], None] | None = None,
+        decode: Callable[[bytes], Ev | Rejected],
+        decider: Decider[Ev, C, S, O],
+        repository: Repository[C, S, O],
+        context: Callable[[], Context],
         *,
-        key_of: Callable[[E], str] = subject_of,
+        after_commit: Callable[[], None] | None = None,
+        key_of: Callable[[Ev], str] = subject_of,
         key_name: str = "subject",
         lock_namespace: LockNamespace = LockNamespace.PATIENT,
-    ) -> None:
-        """Handle `topic` in the consumer group named after the service: each batch in one
-        transaction with the inbox, dead letters and outbox of the service's schema.
-        `after_commit` runs once a batch that handled events has committed (a wake-up).
-        A record whose key is not `key_of(event)` is dead-lettered; the batch locks those
-        keys in `lock_namespace` (a staff topic: `clinic_id` in the clinic namespace)."""
+    ) -> Pipeline[Ev, C, S, O]:
+        """Handle `topic` in the consumer group named after the service: each batch folded
+        by `decider` in one transaction with the inbox, dead letters and outbox of the
+        service's schema. `after_commit` runs once a batch that handled events has committed
+        (a wake-up). A record whose key is not `key_of(event)` is dead-lettered; the batch
+        locks those keys in `lock_namespace` (a staff topic: `clinic_id` in the clinic
+        namespace). The pipeline is returned so that timers can fire through it."""
         pipeline = Pipeline(
-            consumer=self.name, schema=self.schema, decode=decode, process=process,
+            consumer=self.name, schema=self.schema, decode=decode, decider=decider,
+            repository=repository, context=context,
             dead_letter_topic=self.settings.topic_dead_letters, log=self.log,
-            batch_scope=batch_scope, key_of=key_of, key_name=key_name,
+            key_of=key_of, key_name=key_name,
             lock_namespace=lock_namespace, lock_timeout_ms=self.settings.db_lock_timeout_ms,
         )  # fmt: skip
 
@@ -144,6 +148,8 @@ class ServiceRuntime:
                     "batch done", batch_size=len(records), duplicates=result.duplicates,
                     dead_letters=result.dead_letters, topic=topic,
                 )  # fmt: skip
+
+        return pipeline
 
     def _record_lag(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
         last: dict[TopicPartition, int] = {}

@@ -98,8 +98,8 @@ async def test_story_5_postop_clearance_day_5_eligible_on_day_14_by_timer(
     assert waiting["eligible_from"] == (surgery + timedelta(days=14)).isoformat()
     assert [b["rule"] for b in waiting["blocks"]] == ["R-POSTOP"]
 
-    runtime, handler = eligibility.runtime, eligibility.handler
-    timers = timer_loop(runtime.pool, runtime.schema, handler, runtime.log)
+    runtime, service = eligibility.runtime, eligibility.service
+    timers = timer_loop(runtime.pool, runtime.schema, service, runtime.log)
     eligibility.clock.today = surgery + timedelta(days=13)
     assert await timers.tick() == 0
     eligibility.clock.today = surgery + timedelta(days=14)
