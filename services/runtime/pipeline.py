@@ -17,9 +17,8 @@ retried and, if they last, re-raised so that the consumer rewinds and tries agai
 Timers are commands through the same fold (`fire`), one key at a time.
 """
 
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import asyncpg
@@ -28,6 +27,7 @@ from schemas.causes import Cause
 from services.runtime.db import Conn
 from services.runtime.deadletters import dead_letter, dead_letter_id
 from services.runtime.decider import C, Context, Decided, Decider, Ev, O, Rejected, Repository, S
+from services.runtime.fold import BatchResult, Fold
 from services.runtime.inbox import first_deliveries, forget_deliveries
 from services.runtime.incoming import Incoming, input_problem
 from services.runtime.locks import LockNamespace, limit_lock_waits, lock_keys, try_lock_keys
@@ -42,18 +42,6 @@ def subject_of(event: Any) -> str:
     return str(event.subject)
 
 
-@dataclass
-class BatchResult:
-    handled: int = 0
-    duplicates: int = 0
-    dead_letters: int = 0
-
-    def add(self, other: "BatchResult") -> None:
-        self.handled += other.handled
-        self.duplicates += other.duplicates
-        self.dead_letters += other.dead_letters
-
-
 class KeyBusyError(Exception):
     """A timer's key is held by a batch right now: the timer waits for its next round."""
 
@@ -64,18 +52,6 @@ class _UnprocessableError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass
-class _Fold(Generic[C, S, O]):
-    """A batch's states and results while `decide` is folded over it, before any write."""
-
-    states: dict[str, S]
-    changed: set[str] = field(default_factory=set)
-    decided: list[Decided[C, S, O]] = field(default_factory=list)
-    dead: list[tuple[Incoming, str]] = field(default_factory=list)
-    forgotten: list[tuple[str, str]] = field(default_factory=list)
-    result: BatchResult = field(default_factory=BatchResult)
 
 
 @dataclass
@@ -116,6 +92,9 @@ class Pipeline(Generic[Ev, C, S, O]):
         changed = {} if state == states[key] else {key: state}
         await self.repository.save_many(conn, changed, [decided])
         return list(self.decider.encode(decided))
+
+    def _fold(self, states: dict[str, S]) -> Fold[Ev, C, S, O]:
+        return Fold(self.decider, self.key_of, self.log, states)
 
     def _lock_name(self, key: str) -> str:
         return f"{self.schema}:{key}"
@@ -165,7 +144,7 @@ class Pipeline(Generic[Ev, C, S, O]):
             raise _UnprocessableError(f"could not be processed: {type(exc).__name__}") from exc
 
     async def _dead_alone(self, pool: asyncpg.Pool, incoming: Incoming, reason: str) -> BatchResult:
-        fold: _Fold[C, S, O] = _Fold({})
+        fold = self._fold({})
         fold.dead.append((incoming, reason))
         async with pool.acquire() as conn, conn.transaction():
             await limit_lock_waits(conn, self.lock_timeout_ms)
@@ -178,14 +157,12 @@ class Pipeline(Generic[Ev, C, S, O]):
         keys = sorted({self.key_of(event) for event in events})
         await lock_keys(conn, self.lock_namespace, [self._lock_name(key) for key in keys])
         first = await first_deliveries(conn, self.consumer, [(e.source, e.id) for e in events])
-        fold: _Fold[C, S, O] = _Fold(await self.repository.load_many(conn, keys) if keys else {})
+        fold = self._fold(await self.repository.load_many(conn, keys) if keys else {})
         context = self.context()
         for incoming, event in zip(records, admitted, strict=True):
-            self._fold_one(fold, incoming, event, first, context)
+            fold.add(incoming, event, first, context)
         await forget_deliveries(conn, self.consumer, fold.forgotten)
-        await self.repository.save_many(
-            conn, {key: fold.states[key] for key in sorted(fold.changed)}, fold.decided
-        )
+        await self.repository.save_many(conn, fold.changed_states(), fold.decided)
         outbox = [message for decided in fold.decided for message in self.decider.encode(decided)]
         await enqueue(conn, self.schema, outbox + await self._dead_letters(conn, fold))
         return fold.result
@@ -201,57 +178,7 @@ class Pipeline(Generic[Ev, C, S, O]):
         )  # fmt: skip
         return event if problem is None else Rejected(problem)
 
-    def _fold_one(
-        self,
-        fold: _Fold[C, S, O],
-        incoming: Incoming,
-        event: Ev | Rejected,
-        first: set[tuple[str, str]],
-        context: Context,
-    ) -> None:
-        if isinstance(event, Rejected):
-            fold.dead.append((incoming, event.reason))
-            return
-        started = time.perf_counter()
-        log = self.log.bind(
-            event_id=event.id, event_type=event.type, patient_id=event.subject,
-            correlation_id=event.correlationid,
-        )  # fmt: skip
-        if (event.source, event.id) not in first:  # stored before, or earlier in this batch
-            fold.result.duplicates += 1
-            log.info("duplicate skipped")
-            return
-        first.discard((event.source, event.id))
-        key = self.key_of(event)
-        decision = self._decision(fold.states[key], event, context)
-        if isinstance(decision, Rejected):
-            # Nothing of it is kept, not even the inbox row, which a replay must not find.
-            fold.forgotten.append((event.source, event.id))
-            fold.dead.append((incoming, decision.reason))
-            return
-        published = 0
-        if decision is not None:
-            command, (state, outputs) = decision
-            if state is not fold.states[key] and state != fold.states[key]:
-                fold.states[key] = state
-                fold.changed.add(key)
-            decided = Decided(key, command, state, tuple(outputs), Cause.of(event), incoming)
-            fold.decided.append(decided)
-            published = len(decided.outputs)
-        fold.result.handled += 1
-        log.info("handled", published=published, latency_ms=_ms_since(started))
-
-    def _decision(
-        self, state: S, event: Ev, context: Context
-    ) -> tuple[C, tuple[S, Sequence[O]]] | Rejected | None:
-        """The event's command and what it decides; None when the event is not for us."""
-        command = self.decider.translate(event)
-        if command is None or isinstance(command, Rejected):
-            return command
-        verdict = self.decider.decide(state, command, context)
-        return verdict if isinstance(verdict, Rejected) else (command, verdict)
-
-    async def _dead_letters(self, conn: Conn, fold: _Fold[C, S, O]) -> list[OutboxMessage]:
+    async def _dead_letters(self, conn: Conn, fold: Fold[Ev, C, S, O]) -> list[OutboxMessage]:
         """Dead-letter each record once, even if it is redelivered (keyed by position and
         bytes): one inbox statement for all of the batch's."""
         if not fold.dead:
@@ -285,7 +212,3 @@ class RejectedError(Exception):
 
 def _position(incoming: Incoming) -> str:
     return f"kafka:{incoming.topic}/{incoming.partition}"
-
-
-def _ms_since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)

@@ -1,7 +1,9 @@
-"""A pool on a fresh schema with the runtime's tables, for driving a pipeline by hand."""
+"""A pool on a fresh schema with the runtime's and the echo service's tables, for driving a
+pipeline by hand."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 
@@ -13,7 +15,7 @@ from tests.integration.conftest import DATABASE_URL
 async def migrated_pool(schema: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(DATABASE_URL, schema)
     async with pool.acquire() as conn:
-        await migrate(conn, schema)
+        await migrate(conn, schema, [Path(__file__).parent / "echo" / "migrations"])
     try:
         yield pool
     finally:
