@@ -1,7 +1,9 @@
-"""A pool on a fresh schema with the runtime's tables, for driving a pipeline by hand."""
+"""A pool on a fresh schema with the runtime's tables (and a service's, from `folders`), for
+driving a pipeline or a service's parts by hand."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import asyncpg
 
@@ -10,10 +12,10 @@ from tests.integration.conftest import DATABASE_URL
 
 
 @asynccontextmanager
-async def migrated_pool(schema: str) -> AsyncIterator[asyncpg.Pool]:
+async def migrated_pool(schema: str, folders: Sequence[Path] = ()) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(DATABASE_URL, schema)
     async with pool.acquire() as conn:
-        await migrate(conn, schema)
+        await migrate(conn, schema, folders)
     try:
         yield pool
     finally:

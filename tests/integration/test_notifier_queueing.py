@@ -19,12 +19,11 @@ from services.notifier.decider import NotifierDecider
 from services.notifier.repository import NotifierRepository
 from services.notifier.routing import parse_routing
 from services.runtime.clock import SystemClock, clinic_context
-from services.runtime.db import create_pool, migrate
 from services.runtime.incoming import Incoming
 from services.runtime.pipeline import Pipeline
 from services.runtime.wire import decode_any_event
-from tests.integration.conftest import DATABASE_URL
 from tests.integration.peers import notifier_harness as h
+from tests.integration.runtime_pool import migrated_pool
 
 MIGRATIONS = [Path(services.notifier.app.__file__).parent / "migrations"]
 ROUTING = parse_routing({"recipients": {"front-desk": {"channel": "log"}},
@@ -109,13 +108,10 @@ class Notifier:
 @pytest.fixture
 async def notifier(suffix: str, db: asyncpg.Connection) -> AsyncIterator[Notifier]:
     schema = f"notif_queueing_{suffix}"
-    pool = await create_pool(DATABASE_URL, schema)
-    async with pool.acquire() as conn:
-        await migrate(conn, schema, MIGRATIONS)
     try:
-        yield Notifier(schema, db, pool)
+        async with migrated_pool(schema, MIGRATIONS) as pool:
+            yield Notifier(schema, db, pool)
     finally:
-        await pool.close()
         await db.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
