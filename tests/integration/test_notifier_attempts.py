@@ -17,18 +17,22 @@ import pytest
 import structlog
 
 import services.notifier.app
+from schemas.causes import Cause
+from schemas.schedule import CourseData
 from services.notifier.backoff import RetryPolicy
 from services.notifier.channels.dispatch import Channels
 from services.notifier.channels.webhook import WebhookChannel
-from services.notifier.kinds import Kind
-from services.notifier.notice import Notice
+from services.notifier.decider import NEW_PATIENT, AnnounceCourse, Command, NotifierDecider
 from services.notifier.outcomes import Outcomes
-from services.notifier.queueing import Addressed, Source, queue
-from services.notifier.routing import parse_routing
+from services.notifier.repository import NotifierRepository
+from services.notifier.routing import RoutingConfig, parse_routing
 from services.notifier.worker import DeliveryWorker
+from services.runtime.clock import clinic_context
 from services.runtime.db import create_pool, migrate
+from services.runtime.decider import Decided
+from services.runtime.incoming import Incoming
 from tests.integration.conftest import DATABASE_URL
-from tests.integration.peers.notifier_harness import local_webhook
+from tests.integration.peers.notifier_harness import local_webhook, schedule_event
 from tests.integration.peers.webhook import WebhookReceiver
 
 MIGRATIONS = [Path(services.notifier.app.__file__).parent / "migrations"]
@@ -56,13 +60,19 @@ class Rig:
     worker: DeliveryWorker
     clock: MovableClock
     pauses: list[float]
+    routing: RoutingConfig
 
-    async def queue(self, kind: Kind, *, coalesce: bool = False) -> str:
-        notice = Notice(kind, PATIENT, f"cause-{uuid.uuid4().hex}", ("R-FLARE",),
-                        f"Patient {PATIENT}: {kind.value} (R-FLARE)")  # fmt: skip
-        item = Addressed(notice, "front-desk", "webhook", None)
-        async with self.pool.acquire() as conn:
-            await queue(conn, item, Source("sched", 0, 1), self.clock.now(), coalesce=coalesce)
+    async def queue(self, event_type: str, *, coalesce: bool = False) -> str:
+        """The notice of a new schedule event of `event_type`, queued as the service does."""
+        event = schedule_event(event_type, PATIENT)
+        assert isinstance(event.data, CourseData)
+        command: Command = AnnounceCourse(Cause.of(event), PATIENT, event.data)
+        decider = NotifierDecider(self.routing, "UTC", coalesce_window_s=0)
+        memory, [item] = decider.decide(NEW_PATIENT, command, clinic_context(self.clock, "UTC")())
+        record = Incoming("sched", 0, 1, PATIENT.encode(), b"")
+        decided = Decided(PATIENT, command, memory, (item,), command.cause, record)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await NotifierRepository(coalesce=coalesce).save_many(conn, {}, [decided])
         return item.notice_id
 
     async def row(self, notice_id: str) -> asyncpg.Record:
@@ -128,7 +138,7 @@ async def rig(suffix: str, db: asyncpg.Connection) -> AsyncIterator[Rig]:
         structlog.get_logger(), send_timeout_s=SEND_TIMEOUT_S, idle_s=0.1, sleep=pause,
     )  # fmt: skip
     try:
-        yield Rig(schema, pool, db, receiver, worker, clock, pauses)
+        yield Rig(schema, pool, db, receiver, worker, clock, pauses, routing)
     finally:
         await client.aclose()
         await receiver.stop()
@@ -139,7 +149,7 @@ async def rig(suffix: str, db: asyncpg.Connection) -> AsyncIterator[Rig]:
 async def test_an_unrecorded_send_is_sent_again_only_after_its_lease_with_the_same_id(
     rig: Rig,
 ) -> None:
-    notice = await rig.queue(Kind.COURSE_SUSPENDED)
+    notice = await rig.queue("suspended")
     rig.lose_the_database_while_sending(times=1)
     sent_at = rig.clock.now()
     await rig.tick_losing_the_outcome()
@@ -164,10 +174,10 @@ async def test_an_unrecorded_send_is_sent_again_only_after_its_lease_with_the_sa
 async def test_a_notice_arriving_after_an_unrecorded_send_does_not_carry_it_again(
     rig: Rig,
 ) -> None:
-    suspended = await rig.queue(Kind.COURSE_SUSPENDED, coalesce=True)
+    suspended = await rig.queue("suspended", coalesce=True)
     rig.lose_the_database_while_sending(times=1)
     await rig.tick_losing_the_outcome()
-    resumed = await rig.queue(Kind.COURSE_RESUMED, coalesce=True)
+    resumed = await rig.queue("resumed", coalesce=True)
     assert (await rig.row(suspended))["carried_by"] is None  # attempted: never merged
 
     assert await rig.worker.tick() == 1
@@ -181,7 +191,7 @@ async def test_a_notice_arriving_after_an_unrecorded_send_does_not_carry_it_agai
 
 
 async def test_max_attempts_trips_even_when_no_outcome_is_ever_recorded(rig: Rig) -> None:
-    notice = await rig.queue(Kind.REPEATED_PAIN_REVIEW)
+    notice = await rig.queue("review_requested")
     rig.lose_the_database_while_sending(times=100)
     for _ in range(RETRY.max_attempts):
         await rig.tick_losing_the_outcome()
@@ -199,7 +209,7 @@ async def test_max_attempts_trips_even_when_no_outcome_is_ever_recorded(rig: Rig
 
 
 async def test_a_recipient_that_always_fails_gets_exactly_max_attempts_sends(rig: Rig) -> None:
-    notice = await rig.queue(Kind.COURSE_CANCELLED)
+    notice = await rig.queue("cancelled")
     rig.receiver.always_fail = True
     for _ in range(RETRY.max_attempts):
         assert await rig.worker.tick() == 1
