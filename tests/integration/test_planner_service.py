@@ -10,12 +10,12 @@ import pytest
 
 from schemas.codec import new_event, to_bytes
 from schemas.schedule import CourseScheduled
-from services.planner import repository
 from services.planner.app import reminder_loop
 from services.planner.cadence import Cadence, session_dates
 from services.planner.calendar import ClinicCalendar
 from services.planner.courses import project_courses
 from services.planner.policy import DEFAULT_POLICY
+from services.planner.repository import PlannerRepository
 from services.planner.state import PatientState
 from services.runtime import failpoints
 from services.runtime.topics import ensure_topics
@@ -45,8 +45,8 @@ async def planner(bootstrap: str, suffix: str) -> AsyncIterator[Planner]:
 
 
 async def stored_state(planner: Planner, patient: str) -> PatientState:
-    async with planner.runtime.pool.acquire() as conn, conn.transaction():
-        return await repository.load_for_update(conn, patient)
+    async with planner.runtime.pool.acquire() as conn:
+        return (await PlannerRepository().load_many(conn, [patient]))[patient]
 
 
 async def story_2_in_clinical_order(
@@ -172,8 +172,8 @@ async def test_r_courses_per_year_reminder_timer_fires_once_only_without_a_new_c
     due_by = completed["next_course_due_by"]
     fire_on = D.fromisoformat(due_by) - timedelta(days=14)
 
-    runtime, handler = planner.runtime, planner.handler
-    timers = reminder_loop(runtime.pool, runtime.schema, handler, runtime.log)
+    runtime, service = planner.runtime, planner.service
+    timers = reminder_loop(runtime.pool, runtime.schema, service, runtime.log)
     planner.clock.today = fire_on - timedelta(days=1)
     assert await timers.tick() == 0
     planner.clock.today = fire_on
