@@ -9,10 +9,10 @@ import asyncpg
 
 from schemas.causes import Cause
 from schemas.clinic import ClinicEvent
-from schemas.events import AnyEvent
+from schemas.eligibility import EligibilityDecided
 from services.planner.calendar import ClinicCalendar
 from services.planner.commands import Command, Tick
-from services.planner.decider import PlannerDecider, Timed
+from services.planner.decider import PlannerDecider, Timed, decode_decision
 from services.planner.repository import REMINDERS, PlannerRepository
 from services.planner.settings import PlannerSettings
 from services.planner.state import PatientState
@@ -24,9 +24,10 @@ from services.runtime.periodic import Periodic
 from services.runtime.pipeline import Pipeline
 from services.runtime.service import ServiceApp, ServiceRuntime
 from services.runtime.timers import TimerKey, TimerLoop, TimerRetry
-from services.runtime.wire import decode_any_event, decode_clinic_event
+from services.runtime.wire import decode_clinic_event
 
 NAME = "planner"
+PlannerPipeline = Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed]
 
 
 def calendar_from(settings: PlannerSettings) -> ClinicCalendar:
@@ -45,7 +46,7 @@ class PlannerService:
     clock: Clock
     # Either topic's pipeline would do for the reminders: both fold with the same Decider
     # and repository under the same patient locks.
-    pipeline: Pipeline[ClinicEvent | AnyEvent, Command, PatientState, Timed]
+    pipeline: "PlannerPipeline"
 
     async def fire(self, conn: Conn, key: TimerKey, due_on: date) -> list[OutboxMessage]:
         """A next-course reminder's day (R-COURSES-PER-YEAR): a `Tick` for its patient."""
@@ -68,10 +69,12 @@ def build_runtime(
     )  # fmt: skip
     repository = PlannerRepository()
     context = clinic_context(clock, settings.clinic_timezone)
-    pipeline: Pipeline[ClinicEvent | AnyEvent, Command, PatientState, Timed] = runtime.consume(
-        settings.topic_patient_events, decode_clinic_event, decider, repository, context
+    pipeline: Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed] = (
+        runtime.consume(
+            settings.topic_patient_events, decode_clinic_event, decider, repository, context
+        )
     )
-    runtime.consume(settings.topic_eligibility, decode_any_event, decider, repository, context)
+    runtime.consume(settings.topic_eligibility, decode_decision, decider, repository, context)
     service = PlannerService(settings, clock, pipeline)
 
     def reminders(pool: asyncpg.Pool) -> Periodic:

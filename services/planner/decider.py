@@ -10,11 +10,9 @@ refuses (R-COURSE-LENGTH) is rejected too, so nothing of it is stored.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeGuard
 
-from schemas.clinic import CLINIC_EVENT_CLASSES, ClinicEvent
+from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
-from schemas.events import AnyEvent
 from services.planner.calendar import ClinicCalendar
 from services.planner.commands import Command
 from services.planner.decide import decide
@@ -26,9 +24,17 @@ from services.planner.translate import eligibility_changed, to_command
 from services.planner.wire_out import Envelopes, to_wire
 from services.runtime.decider import Context, Decided, Rejected
 from services.runtime.outbox import OutboxMessage
-from services.runtime.wire import outbox_message
+from services.runtime.wire import decode_any_event, outbox_message
 
 NOT_A_DECISION = "unexpected event type: only courseflow.eligibility.decided is read here"
+
+
+def decode_decision(raw: bytes) -> EligibilityDecided | Rejected:
+    """The eligibility topic's decoder: a decision, or why the record is not one."""
+    event = decode_any_event(raw)
+    if isinstance(event, Rejected | EligibilityDecided):
+        return event
+    return Rejected(NOT_A_DECISION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +52,13 @@ class PlannerDecider:
     source: str  # the CloudEvents source of published schedule events
     topic: str
 
-    def translate(self, event: ClinicEvent | AnyEvent) -> Command | Rejected | None:
+    def translate(self, event: ClinicEvent | EligibilityDecided) -> Command | None:
         """A clinic event's command (None when it does not concern the planner), or an
-        eligibility decision's; any other type is on the wrong topic. Both topics share this
-        Decider, so a clinic event would be read as one on either (only the eligibility
-        service may write to its topic)."""
+        eligibility decision's. Each topic's decoder lets only its own types through
+        (`decode_decision`), so a clinic event on the eligibility topic is a dead letter."""
         if isinstance(event, EligibilityDecided):
             return eligibility_changed(event)
-        if _is_clinic_event(event):
-            return to_command(event)
-        return Rejected(NOT_A_DECISION)
+        return to_command(event)
 
     def decide(
         self, state: PatientState, command: Command, context: Context
@@ -79,7 +82,3 @@ class PlannerDecider:
             if event is not None:
                 messages.append(outbox_message(self.topic, event))
         return messages
-
-
-def _is_clinic_event(event: ClinicEvent | AnyEvent) -> TypeGuard[ClinicEvent]:
-    return isinstance(event, CLINIC_EVENT_CLASSES)

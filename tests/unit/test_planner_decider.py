@@ -4,10 +4,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
 from schemas.causes import Cause
+from schemas.clinic import ClinicEvent
 from schemas.codec import new_event, parse_event, to_bytes
 from schemas.eligibility import EligibilityDecided
 from schemas.envelope import Envelope
-from schemas.events import AnyEvent
 from schemas.schedule import CourseScheduled
 from services.planner.calendar import ClinicCalendar
 from services.planner.commands import (
@@ -18,13 +18,14 @@ from services.planner.commands import (
     Tick,
     UpdateProfile,
 )
-from services.planner.decider import NOT_A_DECISION, PlannerDecider, Timed
+from services.planner.decider import NOT_A_DECISION, PlannerDecider, Timed, decode_decision
 from services.planner.outputs import ArmReminder, Completed, NextDue, Scheduled
 from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
 from services.planner.screening import OTHER_TERMS, UNKNOWN_COURSE, UNKNOWN_SESSION
 from services.planner.state import PatientState
 from services.runtime.decider import Context, Decided, Rejected
 from services.runtime.outbox import OutboxMessage
+from services.runtime.wire import decode_clinic_event
 from tests.clinic_events import ClinicFeed
 
 D = date(2026, 3, 2)  # a Monday
@@ -41,13 +42,18 @@ def planner(policy: PlannerPolicy = DEFAULT_POLICY) -> PlannerDecider:
 def command_of(decider: PlannerDecider, event: Envelope) -> Command:
     command = decider.translate(decoded(event))
     assert command is not None
-    assert not isinstance(command, Rejected)
     return command
 
 
-def decoded(event: Envelope) -> AnyEvent:
-    """The event as the pipeline hands it to `translate`."""
-    return parse_event(to_bytes(event))
+def decoded(event: Envelope) -> ClinicEvent | EligibilityDecided:
+    """The event as the pipeline hands it to `translate` (each topic's decoder)."""
+    raw = to_bytes(event)
+    decision = decode_decision(raw)
+    if isinstance(decision, EligibilityDecided):
+        return decision
+    clinic_event = decode_clinic_event(raw)
+    assert not isinstance(clinic_event, Rejected)
+    return clinic_event
 
 
 def decided(
@@ -68,7 +74,7 @@ def published(messages: Sequence[OutboxMessage]) -> list[Envelope]:
     return [parse_event(message.value) for message in messages]
 
 
-def test_clinic_events_and_decisions_become_commands_and_foreign_types_are_rejected() -> None:
+def test_clinic_events_and_decisions_become_commands_and_other_types_are_rejected() -> None:
     decider, feed = planner(), ClinicFeed(patient="P-1")
     assert isinstance(command_of(decider, feed.enrolled(D)), UpdateProfile)
     assert isinstance(command_of(decider, feed.prescribed(D, "C1")), PrescribeCourse)
@@ -86,7 +92,8 @@ def test_clinic_events_and_decisions_become_commands_and_foreign_types_are_rejec
         data={"course_id": "C1", "status": "pending", "version": 1, "rules": [],
               "sessions": [], "completed_sessions": 0},
     )  # fmt: skip
-    assert decider.translate(decoded(schedule_event)) == Rejected(NOT_A_DECISION)
+    assert decode_decision(to_bytes(schedule_event)) == Rejected(NOT_A_DECISION)
+    assert decode_decision(to_bytes(feed.enrolled(D))) == Rejected(NOT_A_DECISION)
 
 
 def test_a_prescription_is_scheduled_and_published_at_the_moment_it_was_decided() -> None:
