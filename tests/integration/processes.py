@@ -7,6 +7,8 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
+from services.stack.postgres import PostgresStack
+
 
 async def exit_code(argv: list[str], env: Mapping[str, str], *, timeout_s: float = 90) -> int:
     """Run until the process exits by itself (e.g. at a failpoint); kill it at the deadline."""
@@ -47,6 +49,14 @@ def log_tail(path: Path, lines: int = 30) -> str:
     if not path.exists():
         return "(no log)"
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def as_service(service: str, env: Mapping[str, str]) -> dict[str, str]:
+    """`env` for `courseflow run <service>` logging in as the service's own role, as in
+    production: tables it created as the tests' superuser could not be read by that role
+    afterwards (the end-to-end suite runs the services in the same schemas)."""
+    url = PostgresStack.from_env().service_url(service)
+    return {f"COURSEFLOW_{service.upper()}_DATABASE_URL": url, **env}
 
 
 def courseflow(*args: str) -> list[str]:

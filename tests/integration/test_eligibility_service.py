@@ -15,7 +15,7 @@ from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
 from tests.integration.eligibility_harness import Eligibility, running_eligibility
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.processes import courseflow, exit_code, running
+from tests.integration.processes import as_service, courseflow, exit_code, running
 
 D = date(2026, 3, 2)  # a Monday
 
@@ -198,6 +198,7 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_decision(
         "topic_dead_letters": f"dead-{suffix}", "topic_partitions": 2, "http_port": 0,
     }.items()}}  # fmt: skip
     argv = courseflow("run", "eligibility")
+    env = as_service("eligibility", env)
     await ensure_topics(bootstrap, [f"clinic-{suffix}", f"elig-{suffix}"], partitions=2)
     for event in (feed.enrolled(today), feed.flare(today)):
         key, value = wire(event)

@@ -16,7 +16,7 @@ from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
 from tests.integration.conftest import DATABASE_URL
 from tests.integration.kafka_io import eventually, produce, read_until
-from tests.integration.processes import courseflow, running
+from tests.integration.processes import as_service, courseflow, running
 
 
 def free_port() -> int:
@@ -38,7 +38,10 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
         await produce(bootstrap, f"clinic-{suffix}", value, key=key)
     await produce(bootstrap, f"clinic-{suffix}", b"not an event", key=b"P-1")
 
-    async with running(courseflow("run", "eligibility"), env), httpx.AsyncClient() as http:
+    async with (
+        running(courseflow("run", "eligibility"), as_service("eligibility", env)),
+        httpx.AsyncClient() as http,
+    ):
         base = f"http://127.0.0.1:{port}"
 
         async def healthy() -> bool:

@@ -21,7 +21,7 @@ from services.runtime import failpoints
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import wire
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.processes import courseflow, exit_code, running
+from tests.integration.processes import as_service, courseflow, exit_code, running
 from tests.integration.test_planner_support import (
     PARTITIONS,
     ZONE,
@@ -215,6 +215,7 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_schedule_eve
     await send(topics["patient_events"], feed.enrolled(D), feed.prescription(D))
     await send(topics["eligibility"], decisions.eligible(D))
     argv = courseflow("run", "planner")
+    env = as_service("planner", env)
     crash = {**env, "COURSEFLOW_FAILPOINTS": "after_db_commit"}
     assert await exit_code(argv, crash, timeout_s=40) == failpoints.EXIT_CODE
 
