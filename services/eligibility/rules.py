@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
+from schemas.rules import RuleId
 from services.eligibility.dates import add_months, day_after
 from services.eligibility.facts import (
     ContraindicationKind,
@@ -120,12 +121,12 @@ def _clearance_order(clearance: MassageCleared) -> tuple[date, date, str]:
     return clearance.cleared_on, clearance.first_day_allowed, clearance.event_id
 
 
-BLOCK_RULES: dict[str, BlockRule] = {
-    "R-FLARE": r_flare,
-    "R-RHEUM-WAIT": r_rheum_wait,
-    "R-CONTRA-BLEEDING": contraindication_rule("bleeding"),
-    "R-CONTRA-INFLAMMATION": contraindication_rule("acute_inflammation"),
-    "R-CONTRA-THROMBOSIS": contraindication_rule("vascular_thrombosis"),
-    "R-CONTRA-FEVER": contraindication_rule("fever"),
-    "R-POSTOP": r_postop,
+BLOCK_RULES: dict[RuleId, BlockRule] = {
+    RuleId.FLARE: r_flare,
+    RuleId.RHEUM_WAIT: r_rheum_wait,
+    RuleId.CONTRA_BLEEDING: contraindication_rule("bleeding"),
+    RuleId.CONTRA_INFLAMMATION: contraindication_rule("acute_inflammation"),
+    RuleId.CONTRA_THROMBOSIS: contraindication_rule("vascular_thrombosis"),
+    RuleId.CONTRA_FEVER: contraindication_rule("fever"),
+    RuleId.POSTOP: r_postop,
 }
