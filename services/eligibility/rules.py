@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 from schemas.rules import RuleId
-from services.eligibility.dates import add_months, day_after
 from services.eligibility.facts import (
     ContraindicationKind,
     ContraindicationReported,
@@ -38,9 +37,14 @@ from services.eligibility.facts import (
 )
 from services.eligibility.policy import Policy
 from services.eligibility.timeline import Timeline
+from services.runtime.months import add_months
 
 Stretch = tuple[date, date | None]
 BlockRule = Callable[[Timeline, Policy], Iterator[Stretch]]
+
+
+def day_after(day: date) -> date:
+    return day + timedelta(days=1)
 
 
 def flare_episodes(

@@ -20,12 +20,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from schemas.rules import RuleId
-from services.planner.calendar import add_months
 from services.planner.course import TERMINAL, Course
 from services.planner.outputs import CourseStatus
 from services.planner.plan import DatedPlan, date_course
 from services.planner.sessions import physical_therapy_on, planned_sessions
 from services.planner.timeline import BlockedPeriod, blocked_periods
+from services.runtime.months import add_months
 
 if TYPE_CHECKING:
     from services.planner.calendar import ClinicCalendar

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from schemas.rules import RuleId
-from services.planner.calendar import add_months
 from services.planner.course import can_transition
 from services.planner.outputs import (
     ArmReminder,
@@ -28,6 +27,7 @@ from services.planner.outputs import (
     SessionChange,
     Suspended,
 )
+from services.runtime.months import add_months
 
 if TYPE_CHECKING:
     from datetime import date

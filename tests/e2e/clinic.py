@@ -6,7 +6,6 @@ calendar here (DOMAIN.md's default: Monday to Saturday open, no holidays) finds 
 day that puts a story's clinical facts where the story needs them.
 """
 
-import calendar
 import itertools
 import uuid
 from collections.abc import Callable, Iterator
@@ -43,13 +42,6 @@ def next_open_on_or_after(day: date) -> date:
     while not is_open(day):
         day += ONE_DAY
     return day
-
-
-def add_months(day: date, months: int) -> date:
-    """The calendar way: 31 Jan + 1 month = 28/29 Feb."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def every_other_day(start: date, count: int = 15) -> list[date]:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from services.eligibility.app import timer_loop
-from services.eligibility.dates import add_months
 from services.runtime import failpoints
+from services.runtime.months import add_months
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
 from tests.integration.eligibility_harness import Eligibility, running_eligibility

@@ -6,10 +6,11 @@ from schemas.clinic import PatientEnrolled
 from schemas.codec import new_event
 from schemas.eligibility import Block
 from schemas.rules import RuleId
-from services.eligibility.dates import add_months, day_after
 from services.eligibility.engine import evaluate
 from services.eligibility.policy import DEFAULT_POLICY
+from services.eligibility.rules import day_after
 from services.eligibility.translate import to_fact
+from services.runtime.months import add_months
 from tests.unit.test_eligibility_builders import day, flare, profile, remission, timeline_of
 
 

@@ -12,7 +12,6 @@ from datetime import time, timedelta
 from schemas.eligibility import Block
 from schemas.rules import RuleId
 from services.planner.cadence import Cadence
-from services.planner.calendar import add_months
 from services.planner.commands import PrescribeCourse
 from services.planner.outputs import (
     CourseEvent,
@@ -23,6 +22,7 @@ from services.planner.outputs import (
     Suspended,
 )
 from services.planner.screening import screen
+from services.runtime.months import add_months
 from tests.unit.test_planner_support import BERLIN, MONDAY, ONE, Harness, at
 
 

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from schemas.eligibility import Block
 from schemas.rules import RuleId
 from services.planner.cadence import Cadence
-from services.planner.calendar import add_months
 from services.planner.commands import (
     Command,
     EligibilityChanged,
@@ -24,6 +23,7 @@ from services.planner.commands import (
 from services.planner.outputs import CourseStatus
 from services.planner.pain import pain_streaks
 from services.planner.state import PatientState
+from services.runtime.months import add_months
 from tests.unit.test_planner_support import BERLIN, Harness, at
 
 STARTS = st.sampled_from(

@@ -5,7 +5,6 @@ from itertools import pairwise
 
 from schemas.eligibility import Block
 from schemas.rules import RuleId
-from services.planner.calendar import add_months
 from services.planner.commands import (
     NotPerformedReason,
     PatientWithdrawn,
@@ -26,6 +25,7 @@ from services.planner.outputs import (
     Scheduled,
     Suspended,
 )
+from services.runtime.months import add_months
 from tests.unit.test_planner_support import BERLIN, MONDAY, Harness, at
 
 

@@ -12,11 +12,11 @@ from schemas.rules import RuleId
 from services.eligibility.engine import evaluate
 from services.eligibility.policy import DEFAULT_POLICY as ELIGIBILITY_DEFAULTS
 from services.eligibility.settings import EligibilitySettings
-from services.planner.calendar import add_months
 from services.planner.commands import NotPerformedReason
 from services.planner.outputs import ArmReminder, Completed, ReviewFlag
 from services.planner.policy import DEFAULT_POLICY as PLANNER_DEFAULTS
 from services.planner.settings import PlannerSettings
+from services.runtime.months import add_months
 from tests.unit import test_eligibility_builders as clinic
 from tests.unit.test_eligibility_builders import day
 from tests.unit.test_planner_support import MONDAY as PLANNER_MONDAY
