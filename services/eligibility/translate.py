@@ -1,7 +1,6 @@
 """Wire events → clinical facts (the anti-corruption layer between the contract and the core)."""
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from schemas import clinic
 from schemas.clinic import ClinicEvent
@@ -15,6 +14,7 @@ from services.eligibility.facts import (
     RemissionConfirmed,
     SurgeryPerformed,
 )
+from services.runtime.clock import local_date
 
 
 def to_fact(event: ClinicEvent, timezone: str) -> Fact | None:  # noqa: PLR0911 - one per type
@@ -46,4 +46,4 @@ def to_fact(event: ClinicEvent, timezone: str) -> Fact | None:  # noqa: PLR0911 
 
 
 def clinical_day(event: ClinicEvent, timezone: str) -> date:
-    return event.time.astimezone(ZoneInfo(timezone)).date()
+    return local_date(event.time, timezone)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from services.runtime.clock import local_date
+
 MONDAY_TO_SATURDAY = frozenset(range(6))
 ONE_DAY = timedelta(days=1)
 
@@ -41,7 +43,7 @@ class ClinicCalendar:
         return self.next_open_on_or_after(day + ONE_DAY)
 
     def local_date(self, moment: datetime) -> date:
-        return moment.astimezone(self.zone).date()
+        return local_date(moment, self.time_zone)
 
     def local_wall_clock(self, moment: datetime) -> datetime:
         """The naive local wall-clock reading of an aware moment."""

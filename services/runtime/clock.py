@@ -20,6 +20,10 @@ class SystemClock:
         return datetime.now(UTC) + timedelta(days=self.offset_days)
 
 
+def local_date(moment: datetime, timezone: str) -> date:
+    """The clinic-local calendar date of a moment: decisions are per clinic day, not per UTC day."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
 def local_today(clock: Clock, timezone: str) -> date:
-    """The clinic-local calendar date: decisions are per clinic day, not per UTC day."""
-    return clock.now().astimezone(ZoneInfo(timezone)).date()
+    return local_date(clock.now(), timezone)

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from schemas.envelope import Envelope
+from services.runtime.clock import SystemClock, local_today
 from tests.clinic_events import ClinicFeed
 
 ZONE = "Europe/Berlin"
@@ -26,7 +27,7 @@ Session = dict[str, Any]
 
 
 def today() -> date:
-    return datetime.now(CLINIC_TZ).date()
+    return local_today(SystemClock(), ZONE)
 
 
 def local(day: date, hour: int = 9, minute: int = 0) -> datetime:
