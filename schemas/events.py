@@ -7,68 +7,15 @@ from typing import Annotated
 from pydantic import Field
 
 from schemas import topics
-from schemas.clinic import (
-    CLINIC_EVENT_CLASSES,
-    ContraindicationReported,
-    ContraindicationResolved,
-    CoursePrescribed,
-    FlareReported,
-    MassageCleared,
-    PatientEnrolled,
-    PatientWithdrawn,
-    PhysicalTherapyBooked,
-    RemissionConfirmed,
-    SessionCompleted,
-    SessionNotPerformed,
-    SurgeryPerformed,
-)
+from schemas.clinic import CLINIC_EVENT_CLASSES, ClinicEventUnion
 from schemas.eligibility import EligibilityDecided
 from schemas.envelope import Envelope
 from schemas.notices import NoticeIssued
-from schemas.schedule import (
-    SCHEDULE_EVENT_CLASSES,
-    CourseCancelled,
-    CourseCompleted,
-    CourseNextDue,
-    CourseRescheduled,
-    CourseResumed,
-    CourseReviewRequested,
-    CourseScheduled,
-    CourseSuspended,
-)
-from schemas.staff import (
-    STAFF_EVENT_CLASSES,
-    TherapistAbsent,
-    TherapistLeft,
-    TherapistRostered,
-)
+from schemas.schedule import SCHEDULE_EVENT_CLASSES, ScheduleEventUnion
+from schemas.staff import STAFF_EVENT_CLASSES, StaffEventUnion
 
 AnyEvent = Annotated[
-    PatientEnrolled
-    | CoursePrescribed
-    | FlareReported
-    | RemissionConfirmed
-    | ContraindicationReported
-    | ContraindicationResolved
-    | SurgeryPerformed
-    | MassageCleared
-    | PhysicalTherapyBooked
-    | SessionCompleted
-    | SessionNotPerformed
-    | PatientWithdrawn
-    | TherapistRostered
-    | TherapistAbsent
-    | TherapistLeft
-    | EligibilityDecided
-    | CourseScheduled
-    | CourseSuspended
-    | CourseResumed
-    | CourseRescheduled
-    | CourseCompleted
-    | CourseCancelled
-    | CourseNextDue
-    | CourseReviewRequested
-    | NoticeIssued,
+    ClinicEventUnion | StaffEventUnion | EligibilityDecided | ScheduleEventUnion | NoticeIssued,
     Field(discriminator="type"),
 ]
 
