@@ -142,7 +142,7 @@ async def _phase(
     before = await scrape(urls)
     dead_before = await probe.size(topics.dead_letters)
     notices_before = watcher.count
-    logs = {s.name: s.log_file for s in run.group.services}
+    logs = {s.name: s.log_path for s in run.group.services if s.log_path is not None}
     signs_before = log_signs(logs)
     cpu = CpuMeter(run.group.pids(), kafka_marker=KAFKA_MARKER)
     cpu.start()

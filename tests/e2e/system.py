@@ -9,28 +9,24 @@ for this run. What they publish is read by one tap from the beginning of each ou
 import asyncio
 import contextlib
 import json
-import os
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas.codec import to_bytes
 from schemas.envelope import Envelope
+from services.runtime.launcher import ServiceProcess, free_port, terminate_all
 from services.runtime.topics import ensure_topics
 from services.stack.postgres import PostgresStack
 from tests.e2e.clinic import ZONE
 from tests.integration.kafka_io import eventually, uncommitted
-from tests.integration.peers.smtp import SmtpServer, free_port
+from tests.integration.peers.smtp import SmtpServer
 from tests.integration.peers.webhook import SECRET, WebhookReceiver
-from tests.integration.processes import courseflow, log_tail, terminate
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("eligibility", "planner", "notifier")
 PARTITIONS = 3
 T = TypeVar("T")
@@ -106,10 +102,8 @@ def routing_file(folder: Path, webhook: WebhookReceiver, smtp: SmtpServer) -> Pa
     return path
 
 
-def service_env(
-    topics: Topics, bootstrap: str, routing: Path, ports: dict[str, int]
-) -> dict[str, str]:
-    """Everything the services are told, and nothing inherited from this shell's settings."""
+def service_env(topics: Topics, bootstrap: str, routing: Path) -> dict[str, str]:
+    """Everything the services are told (they inherit none of this shell's settings)."""
     postgres = PostgresStack.from_env()
     shared = {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": postgres.url,
@@ -122,53 +116,8 @@ def service_env(
         "NOTIFIER_DELIVERY_MAX_RETRY_S": "1", "NOTIFIER_DELIVERY_POLL_INTERVAL_S": "0.1",
     }  # fmt: skip
     for service in SERVICES:
-        shared[f"{service.upper()}_HTTP_PORT"] = str(ports[service])
         shared[f"{service.upper()}_DATABASE_URL"] = postgres.service_url(service)
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("COURSEFLOW_")}
-    return {**inherited, **{f"COURSEFLOW_{k}": v for k, v in shared.items()}}
-
-
-@dataclass
-class ServiceProcess:
-    """One service as an OS process; its output goes to a log file shown when it fails."""
-
-    name: str
-    env: dict[str, str]
-    port: int
-    log_path: Path
-    proc: asyncio.subprocess.Process | None = None
-
-    async def start(self, **extra_env: str) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                *courseflow("run", self.name), env={**self.env, **extra_env}, cwd=ROOT,
-                stdout=log, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
-        await self.ready()
-
-    async def ready(self, timeout_s: float = 60) -> None:
-        """Until /health answers 200 (broker and database reachable), or fail with the log."""
-        url = f"http://127.0.0.1:{self.port}/health"
-        deadline = time.monotonic() + timeout_s
-        async with httpx.AsyncClient(timeout=2) as client:
-            while True:
-                assert self.proc is not None
-                if self.proc.returncode is not None:
-                    raise AssertionError(f"{self.name} exited: {self.log_tail()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(url)).status_code == httpx.codes.OK:
-                        return
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{self.name} not healthy in time: {self.log_tail()}")
-                await asyncio.sleep(0.2)
-
-    async def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            await terminate(proc)
-
-    def log_tail(self) -> str:
-        return log_tail(self.log_path)
+    return {f"COURSEFLOW_{k}": v for k, v in shared.items()}
 
 
 @dataclass
@@ -279,8 +228,8 @@ class System:
     async def restart(self, service: str, *, clock_offset_days: int) -> None:
         process = self.services[service]
         await process.stop()
-        offset = {f"COURSEFLOW_{service.upper()}_CLOCK_OFFSET_DAYS": str(clock_offset_days)}
-        await process.start(**offset)
+        process.start({f"COURSEFLOW_{service.upper()}_CLOCK_OFFSET_DAYS": str(clock_offset_days)})
+        await process.ready()
 
 
 def at_least(events: list[Event], count: int) -> list[Event] | None:
@@ -301,16 +250,18 @@ async def running_system(bootstrap: str, suffix: str, folder: Path) -> AsyncIter
     await tap.start()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
-    ports = {service: free_port() for service in SERVICES}
-    env = service_env(topics, bootstrap, routing_file(folder, webhook, smtp), ports)
+    env = service_env(topics, bootstrap, routing_file(folder, webhook, smtp))
     services = {
-        name: ServiceProcess(name, env, ports[name], folder / f"{name}.log") for name in SERVICES
+        name: ServiceProcess(name, env, folder / f"{name}.log", free_port(), inherit_settings=False)
+        for name in SERVICES
     }
     try:
-        await asyncio.gather(*(process.start() for process in services.values()))
+        for process in services.values():
+            process.start()
+        await asyncio.gather(*(process.ready() for process in services.values()))
         yield System(bootstrap, topics, services, tap, webhook, smtp, producer)
     finally:
-        await asyncio.gather(*(process.stop() for process in services.values()))
+        await asyncio.to_thread(terminate_all, list(services.values()))
         await producer.stop()
         await tap.stop()
         smtp.stop()
