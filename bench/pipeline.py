@@ -31,7 +31,6 @@ from bench.kafka_io import LagProbe, NoticeWatcher, create_topics, delete_topics
 from bench.observe import CpuMeter, log_signs, published, scrape, work
 from bench.passthrough import PassThroughResult, pass_through
 from bench.processes import (
-    SERVICES,
     ServiceGroup,
     Topics,
     create_database,
@@ -41,6 +40,7 @@ from bench.processes import (
 )
 from bench.stats import PhaseResult
 from bench.workload import Message, generate, mix
+from services import SERVICES
 
 REPO = Path(__file__).resolve().parent.parent
 POLL_S = 0.25

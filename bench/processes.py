@@ -6,9 +6,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from services import SERVICES
 from services.runtime.launcher import ServiceProcess, free_port, service_command, terminate_all
-
-SERVICES = ("eligibility", "planner", "notifier")
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,9 @@ from pathlib import Path
 from bench.kafka_io import LagProbe, NoticeWatcher, producer, send_all
 from bench.observe import scrape
 from bench.pipeline import Run, remove_logs, start_services
-from bench.processes import SERVICES, Topics
+from bench.processes import Topics
 from bench.workload import generate
+from services import SERVICES
 
 DEFAULT_RATE = 370.0  # about half the latest measured capacity (742 events/s)
 EVENTS_PER_PATIENT = 10  # as `make bench`: 10,000 events for 1,000 patients

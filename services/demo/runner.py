@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.codec import CONTENT_TYPE, to_bytes
+from services import SERVICES
 from services.demo.stories import story_events
 from services.runtime.launcher import ServiceProcess, service_settings
 from services.runtime.settings import ServiceSettings
@@ -20,7 +21,6 @@ from services.stack.kafka import KafkaStack
 from services.stack.paths import local_dir
 from services.stack.postgres import PostgresStack
 
-SERVICES = ("eligibility", "planner", "notifier")
 Say = Callable[[str], None]
 
 

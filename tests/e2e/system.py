@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas.codec import to_bytes
 from schemas.envelope import Envelope
+from services import SERVICES
 from services.runtime.launcher import ServiceProcess, free_port, terminate_all
 from services.runtime.topics import ensure_topics
 from services.stack.postgres import PostgresStack
@@ -27,7 +28,6 @@ from tests.integration.kafka_io import eventually, uncommitted
 from tests.integration.peers.smtp import SmtpServer
 from tests.integration.peers.webhook import SECRET, WebhookReceiver
 
-SERVICES = ("eligibility", "planner", "notifier")
 PARTITIONS = 3
 T = TypeVar("T")
 Event = dict[str, Any]

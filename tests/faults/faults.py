@@ -17,8 +17,9 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from services import SERVICES
 from tests.faults.infra import Infra
-from tests.faults.run import SERVICES, Replica, Run, partitions_of
+from tests.faults.run import Replica, Run, partitions_of
 
 KILLS = tuple(f"kill -9 {service}" for service in SERVICES)
 STOPS = tuple(f"stop {service}" for service in SERVICES)

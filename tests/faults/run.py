@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client.parser import text_string_to_metric_families
 
+from services import SERVICES
 from services.runtime.launcher import ServiceProcess, free_port
 from services.runtime.topics import ensure_topics
 from tests.e2e.system import routing_file
@@ -33,7 +34,6 @@ from tests.integration.peers.smtp import SmtpServer
 from tests.integration.peers.webhook import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("eligibility", "planner", "notifier")
 PARTITIONS = 3
 POLL_S = 0.5
 QUIET_S = 3.0

@@ -8,11 +8,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from services import SERVICES
 from services.cli import password_variable
 from services.runtime.db import migrate
 from services.runtime.launcher import courseflow_command
 from services.stack.postgres import DATABASE, PostgresStack
-from services.stack.roles import SERVICES, provision, role_for
+from services.stack.roles import provision, role_for
 from services.stack.scram import scram_verifier
 
 STACK = PostgresStack.from_env()
