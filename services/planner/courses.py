@@ -20,11 +20,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from schemas.rules import RuleId
+from services.planner.blocked_periods import BlockedPeriod, blocked_periods
 from services.planner.course import TERMINAL, Course
 from services.planner.outputs import CourseStatus
 from services.planner.plan import DatedPlan, date_course
 from services.planner.sessions import physical_therapy_on, planned_sessions
-from services.planner.timeline import BlockedPeriod, blocked_periods
 from services.runtime.months import add_months
 
 if TYPE_CHECKING:

@@ -22,13 +22,18 @@ from services.planner.commands import (
     Tick,
     UpdateProfile,
 )
+from services.planner.course_events import (
+    course_event,
+    follow_ups,
+    next_course_window,
+    reminder_day,
+)
 from services.planner.courses import project_courses
 from services.planner.facts import record
 from services.planner.notes import Profile, session_notes
 from services.planner.outputs import CourseRejected, CourseStatus, NextDue, Output
 from services.planner.pain import pain_streaks
 from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
-from services.planner.publish import course_event, follow_ups, next_course_window, reminder_day
 from services.planner.state import PatientState, PublishedCourse
 
 if TYPE_CHECKING:
