@@ -1,6 +1,6 @@
 """Input events sent by clinic systems on `clinic.patient-events`."""
 
-from typing import Annotated, Literal, TypeAlias, get_args
+from typing import Annotated, Literal, TypeAlias
 
 from pydantic import Field
 
@@ -160,4 +160,3 @@ ClinicEventUnion: TypeAlias = (
     | PatientWithdrawn
 )
 ClinicEvent = Annotated[ClinicEventUnion, Field(discriminator="type")]
-CLINIC_EVENT_CLASSES: tuple[type[Envelope], ...] = get_args(ClinicEventUnion)

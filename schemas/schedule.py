@@ -1,6 +1,6 @@
 """`courseflow.course.*` on `courseflow.schedule`: the planner's view of a course."""
 
-from typing import Annotated, Literal, TypeAlias, get_args
+from typing import Annotated, Literal, TypeAlias
 
 from pydantic import Field
 
@@ -162,4 +162,3 @@ ScheduleEventUnion: TypeAlias = (
     | CourseReviewRequested
 )
 ScheduleEvent = Annotated[ScheduleEventUnion, Field(discriminator="type")]
-SCHEDULE_EVENT_CLASSES: tuple[type[Envelope], ...] = get_args(ScheduleEventUnion)

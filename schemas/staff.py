@@ -3,7 +3,7 @@
 The record key is the `clinic_id`, the `subject` the therapist id.
 """
 
-from typing import Annotated, Literal, Self, TypeAlias, get_args
+from typing import Annotated, Literal, Self, TypeAlias
 
 from pydantic import ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -93,4 +93,3 @@ class TherapistLeft(StaffEnvelope):
 
 StaffEventUnion: TypeAlias = TherapistRostered | TherapistAbsent | TherapistLeft
 StaffEvent = Annotated[StaffEventUnion, Field(discriminator="type")]
-STAFF_EVENT_CLASSES: tuple[type[Envelope], ...] = get_args(StaffEventUnion)
