@@ -8,33 +8,7 @@ import asyncpg
 
 from services import SERVICES
 from services.runtime.launcher import ServiceProcess, free_port, service_command, terminate_all
-
-
-@dataclass(frozen=True, slots=True)
-class Topics:
-    patient_events: str
-    eligibility: str
-    schedule: str
-    notices: str
-    dead_letters: str
-
-    @classmethod
-    def for_run(cls, suffix: str) -> "Topics":
-        names = ("patient-events", "eligibility", "schedule", "notices", "dead-letters")
-        return cls(*(f"bench.{suffix}.{name}" for name in names))
-
-    def env(self) -> dict[str, str]:
-        return {
-            "COURSEFLOW_TOPIC_PATIENT_EVENTS": self.patient_events,
-            "COURSEFLOW_TOPIC_ELIGIBILITY": self.eligibility,
-            "COURSEFLOW_TOPIC_SCHEDULE": self.schedule,
-            "COURSEFLOW_TOPIC_NOTICES": self.notices,
-            "COURSEFLOW_TOPIC_DEAD_LETTERS": self.dead_letters,
-        }
-
-    def all(self) -> list[str]:
-        return [self.patient_events, self.eligibility, self.schedule, self.notices,
-                self.dead_letters]  # fmt: skip
+from services.runtime.topics import RunTopics
 
 
 def with_database(url: str, name: str) -> str:
@@ -96,7 +70,7 @@ class ServiceGroup:
 
 
 def service_env(
-    *, bootstrap: str, database_url: str, topics: Topics, log_level: str,
+    *, bootstrap: str, database_url: str, topics: RunTopics, log_level: str,
     overrides: dict[str, str],
 ) -> dict[str, str]:  # fmt: skip
     """The run's settings: the services get no other COURSEFLOW_* (`inherit_settings`)."""

@@ -85,3 +85,56 @@ async def ensure_topics(  # noqa: PLR0913 (keyword-only, each with its default)
     finally:
         await admin.close()
     return durability
+
+
+@dataclass(frozen=True, slots=True)
+class RunTopics:
+    """The contract's five topics under names of one run's own (a test's, a benchmark's),
+    `<prefix>.<topic>`, and the settings that point the services at them."""
+
+    prefix: str
+
+    @property
+    def patient_events(self) -> str:
+        return f"{self.prefix}.patient-events"
+
+    @property
+    def eligibility(self) -> str:
+        return f"{self.prefix}.eligibility"
+
+    @property
+    def schedule(self) -> str:
+        return f"{self.prefix}.schedule"
+
+    @property
+    def notices(self) -> str:
+        return f"{self.prefix}.notices"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.prefix}.dead-letters"
+
+    @property
+    def published(self) -> list[str]:
+        return [self.eligibility, self.schedule, self.notices, self.dead_letters]
+
+    @property
+    def every(self) -> list[str]:
+        return [self.patient_events, *self.published]
+
+    def inputs(self, service: str) -> list[str]:
+        """The topics a service consumes."""
+        return {
+            "eligibility": [self.patient_events],
+            "planner": [self.patient_events, self.eligibility],
+            "notifier": [self.eligibility, self.schedule],
+        }[service]
+
+    def env(self) -> dict[str, str]:
+        return {
+            "COURSEFLOW_TOPIC_PATIENT_EVENTS": self.patient_events,
+            "COURSEFLOW_TOPIC_ELIGIBILITY": self.eligibility,
+            "COURSEFLOW_TOPIC_SCHEDULE": self.schedule,
+            "COURSEFLOW_TOPIC_NOTICES": self.notices,
+            "COURSEFLOW_TOPIC_DEAD_LETTERS": self.dead_letters,
+        }

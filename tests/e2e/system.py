@@ -21,7 +21,7 @@ from schemas.codec import to_bytes
 from schemas.envelope import Envelope
 from services import SERVICES
 from services.runtime.launcher import ServiceProcess, free_port, terminate_all
-from services.runtime.topics import ensure_topics
+from services.runtime.topics import RunTopics, ensure_topics
 from services.stack.postgres import PostgresStack
 from tests.e2e.clinic import ZONE
 from tests.integration.kafka_io import eventually, uncommitted
@@ -38,39 +38,6 @@ FRONT_DESK_KINDS = ["course_scheduled", "course_pending", "course_suspended", "c
 PHYSICIAN_KINDS = ["course_completed", "next_course_due", "rehab_course_eligible",
                    "surgical_evaluation_advised", "repeated_pain_review"]  # fmt: skip
 PHYSICIAN = "physician@north.example"
-
-
-@dataclass(frozen=True)
-class Topics:
-    suffix: str
-
-    @property
-    def patient_events(self) -> str:
-        return f"e2e-clinic-{self.suffix}"
-
-    @property
-    def eligibility(self) -> str:
-        return f"e2e-elig-{self.suffix}"
-
-    @property
-    def schedule(self) -> str:
-        return f"e2e-sched-{self.suffix}"
-
-    @property
-    def notices(self) -> str:
-        return f"e2e-notices-{self.suffix}"
-
-    @property
-    def dead_letters(self) -> str:
-        return f"e2e-dead-{self.suffix}"
-
-    @property
-    def published(self) -> list[str]:
-        return [self.eligibility, self.schedule, self.notices, self.dead_letters]
-
-    @property
-    def every(self) -> list[str]:
-        return [self.patient_events, *self.published]
 
 
 def routing_file(folder: Path, webhook: WebhookReceiver, smtp: SmtpServer) -> Path:
@@ -102,14 +69,12 @@ def routing_file(folder: Path, webhook: WebhookReceiver, smtp: SmtpServer) -> Pa
     return path
 
 
-def service_env(topics: Topics, bootstrap: str, routing: Path) -> dict[str, str]:
+def service_env(topics: RunTopics, bootstrap: str, routing: Path) -> dict[str, str]:
     """Everything the services are told (they inherit none of this shell's settings)."""
     postgres = PostgresStack.from_env()
     shared = {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": postgres.url,
-        "TOPIC_PATIENT_EVENTS": topics.patient_events, "TOPIC_ELIGIBILITY": topics.eligibility,
-        "TOPIC_SCHEDULE": topics.schedule, "TOPIC_NOTICES": topics.notices,
-        "TOPIC_DEAD_LETTERS": topics.dead_letters, "TOPIC_PARTITIONS": str(PARTITIONS),
+        "TOPIC_PARTITIONS": str(PARTITIONS),
         "CLINIC_TIMEZONE": ZONE, "LOG_FORMAT": "json", "OUTBOX_POLL_INTERVAL_S": "0.2",
         "ELIGIBILITY_TIMER_INTERVAL_S": "0.5",
         "NOTIFIER_ROUTING_FILE": str(routing), "NOTIFIER_DELIVERY_FIRST_RETRY_S": "0.2",
@@ -117,7 +82,7 @@ def service_env(topics: Topics, bootstrap: str, routing: Path) -> dict[str, str]
     }  # fmt: skip
     for service in SERVICES:
         shared[f"{service.upper()}_DATABASE_URL"] = postgres.service_url(service)
-    return {f"COURSEFLOW_{k}": v for k, v in shared.items()}
+    return {**topics.env(), **{f"COURSEFLOW_{k}": v for k, v in shared.items()}}
 
 
 @dataclass
@@ -161,7 +126,7 @@ class Tap:
 @dataclass
 class System:
     bootstrap: str
-    topics: Topics
+    topics: RunTopics
     services: dict[str, ServiceProcess]
     tap: Tap
     webhook: WebhookReceiver
@@ -210,15 +175,10 @@ class System:
     async def consumed(self) -> None:
         """Every service has consumed (and committed after its database commit) every record
         on its input topics so far: a sync point for steps whose effect publishes nothing."""
-        inputs = {
-            "eligibility": [self.topics.patient_events],
-            "planner": [self.topics.patient_events, self.topics.eligibility],
-            "notifier": [self.topics.eligibility, self.topics.schedule],
-        }
 
         async def all_consumed() -> bool:
-            for group, topics in inputs.items():
-                if not await consumed_to_end(self.bootstrap, group, topics):
+            for group in SERVICES:
+                if not await consumed_to_end(self.bootstrap, group, self.topics.inputs(group)):
                     return False
             return True
 
@@ -242,7 +202,7 @@ async def consumed_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> 
 
 @contextlib.asynccontextmanager
 async def running_system(bootstrap: str, suffix: str, folder: Path) -> AsyncIterator[System]:
-    topics = Topics(suffix)
+    topics = RunTopics(f"e2e.{suffix}")
     await ensure_topics(bootstrap, topics.every, partitions=PARTITIONS)
     webhook = await WebhookReceiver().start()
     smtp = SmtpServer().start()

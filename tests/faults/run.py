@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services import SERVICES
 from services.runtime.launcher import ServiceProcess, free_port
-from services.runtime.topics import ensure_topics
+from services.runtime.topics import RunTopics, ensure_topics
 from tests.e2e.system import routing_file
 from tests.faults.infra import Infra
 from tests.faults.workload import Message
@@ -37,55 +37,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PARTITIONS = 3
 POLL_S = 0.5
 QUIET_S = 3.0
-
-
-@dataclass(frozen=True, slots=True)
-class Topics:
-    suffix: str
-
-    def name(self, what: str) -> str:
-        return f"faults.{self.suffix}.{what}"
-
-    @property
-    def patient_events(self) -> str:
-        return self.name("clinic")
-
-    @property
-    def eligibility(self) -> str:
-        return self.name("eligibility")
-
-    @property
-    def schedule(self) -> str:
-        return self.name("schedule")
-
-    @property
-    def notices(self) -> str:
-        return self.name("notices")
-
-    @property
-    def dead_letters(self) -> str:
-        return self.name("dead-letters")
-
-    @property
-    def every(self) -> list[str]:
-        return [self.patient_events, self.eligibility, self.schedule, self.notices,
-                self.dead_letters]  # fmt: skip
-
-    def inputs(self, service: str) -> list[str]:
-        return {
-            "eligibility": [self.patient_events],
-            "planner": [self.patient_events, self.eligibility],
-            "notifier": [self.eligibility, self.schedule],
-        }[service]
-
-    def env(self) -> dict[str, str]:
-        return {
-            "COURSEFLOW_TOPIC_PATIENT_EVENTS": self.patient_events,
-            "COURSEFLOW_TOPIC_ELIGIBILITY": self.eligibility,
-            "COURSEFLOW_TOPIC_SCHEDULE": self.schedule,
-            "COURSEFLOW_TOPIC_NOTICES": self.notices,
-            "COURSEFLOW_TOPIC_DEAD_LETTERS": self.dead_letters,
-        }
 
 
 def partitions_of(topics: Sequence[str]) -> list[TopicPartition]:
@@ -214,7 +165,7 @@ class Run:
     suffix: str
     folder: Path
     replicas: int = 1
-    topics: Topics = field(init=False)
+    topics: RunTopics = field(init=False)
     services: dict[str, list[Replica]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     send_retries: int = 0
@@ -223,7 +174,7 @@ class Run:
     _producer: AIOKafkaProducer | None = None
 
     def __post_init__(self) -> None:
-        self.topics = Topics(self.suffix)
+        self.topics = RunTopics(f"faults.{self.suffix}")
 
     @property
     def processes(self) -> list[Replica]:
