@@ -53,9 +53,9 @@ class Decision:
         return {
             "eligible": self.eligible,
             "eligible_from": _iso(self.eligible_from),
-            "blocks": [_block_to_json(b) for b in self.blocks],
+            "blocks": [b.model_dump(mode="json") for b in self.blocks],
             "restrictions": sorted(self.restrictions),
-            "history": [_block_to_json(b) for b in self.history],
+            "history": [b.model_dump(mode="json") for b in self.history],
         } | ({} if self.advanced_stage is None else {"advanced_stage": self.advanced_stage})
 
     @classmethod
@@ -63,10 +63,10 @@ class Decision:
         return cls(
             eligible=data["eligible"],
             eligible_from=_date(data["eligible_from"]),
-            blocks=tuple(_block_from_json(b) for b in data["blocks"]),
+            blocks=tuple(Block.model_validate(b) for b in data["blocks"]),
             restrictions=frozenset(data["restrictions"]),
             # Decisions stored before `history` existed read as having none.
-            history=tuple(_block_from_json(b) for b in data.get("history", ())),
+            history=tuple(Block.model_validate(b) for b in data.get("history", ())),
             advanced_stage=data.get("advanced_stage"),
         )
 
@@ -115,16 +115,6 @@ def decide(
     eligible = not any(block.holds_on(today) for block in relevant)
     eligible_from = None if eligible else first_free_day(relevant, today)
     return Decision(eligible, eligible_from, relevant, restrictions, history, advanced_stage)
-
-
-def _block_to_json(block: Block) -> dict[str, Any]:
-    return {"rule": block.rule, "since": block.since.isoformat(), "until": _iso(block.until)}
-
-
-def _block_from_json(data: dict[str, Any]) -> Block:
-    return Block(
-        rule=data["rule"], since=date.fromisoformat(data["since"]), until=_date(data["until"])
-    )
 
 
 def _iso(day: date | None) -> str | None:
