@@ -196,7 +196,7 @@ async def _phase(
 async def start_services(run: Run) -> Path:
     """The run's topics and database, then the three services as processes, healthy."""
     args = run.args
-    run.topics = RunTopics(f"bench.{run.suffix}")
+    run.topics = RunTopics.under(f"bench.{run.suffix}")
     await create_topics(args.bootstrap, run.topics.every, args.partitions)
     run.database = run.database_name
     database_url = await create_database(args.database_url, run.database_name)

@@ -8,7 +8,7 @@ brokers the cluster has. With `acks=all` a write is then acknowledged only once
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -90,37 +90,26 @@ async def ensure_topics(  # noqa: PLR0913 (keyword-only, each with its default)
 @dataclass(frozen=True, slots=True)
 class RunTopics:
     """The contract's five topics under names of one run's own (a test's, a benchmark's),
-    `<prefix>.<topic>`, and the settings that point the services at them."""
+    and the settings that point the services at them."""
 
-    prefix: str
+    patient_events: str
+    eligibility: str
+    schedule: str
+    notices: str
+    dead_letters: str
 
-    @property
-    def patient_events(self) -> str:
-        return f"{self.prefix}.patient-events"
-
-    @property
-    def eligibility(self) -> str:
-        return f"{self.prefix}.eligibility"
-
-    @property
-    def schedule(self) -> str:
-        return f"{self.prefix}.schedule"
+    @classmethod
+    def under(cls, prefix: str) -> "RunTopics":
+        """`<prefix>.patient-events`, `<prefix>.eligibility`, …"""
+        return cls(*(f"{prefix}.{topic.name.replace('_', '-')}" for topic in fields(cls)))
 
     @property
-    def notices(self) -> str:
-        return f"{self.prefix}.notices"
-
-    @property
-    def dead_letters(self) -> str:
-        return f"{self.prefix}.dead-letters"
+    def every(self) -> list[str]:
+        return [getattr(self, topic.name) for topic in fields(self)]
 
     @property
     def published(self) -> list[str]:
         return [self.eligibility, self.schedule, self.notices, self.dead_letters]
-
-    @property
-    def every(self) -> list[str]:
-        return [self.patient_events, *self.published]
 
     def inputs(self, service: str) -> list[str]:
         """The topics a service consumes."""
@@ -131,10 +120,4 @@ class RunTopics:
         }[service]
 
     def env(self) -> dict[str, str]:
-        return {
-            "COURSEFLOW_TOPIC_PATIENT_EVENTS": self.patient_events,
-            "COURSEFLOW_TOPIC_ELIGIBILITY": self.eligibility,
-            "COURSEFLOW_TOPIC_SCHEDULE": self.schedule,
-            "COURSEFLOW_TOPIC_NOTICES": self.notices,
-            "COURSEFLOW_TOPIC_DEAD_LETTERS": self.dead_letters,
-        }
+        return {f"COURSEFLOW_TOPIC_{t.name.upper()}": getattr(self, t.name) for t in fields(self)}

@@ -202,7 +202,7 @@ async def consumed_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> 
 
 @contextlib.asynccontextmanager
 async def running_system(bootstrap: str, suffix: str, folder: Path) -> AsyncIterator[System]:
-    topics = RunTopics(f"e2e.{suffix}")
+    topics = RunTopics.under(f"e2e.{suffix}")
     await ensure_topics(bootstrap, topics.every, partitions=PARTITIONS)
     webhook = await WebhookReceiver().start()
     smtp = SmtpServer().start()

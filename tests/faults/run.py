@@ -174,7 +174,7 @@ class Run:
     _producer: AIOKafkaProducer | None = None
 
     def __post_init__(self) -> None:
-        self.topics = RunTopics(f"faults.{self.suffix}")
+        self.topics = RunTopics.under(f"faults.{self.suffix}")
 
     @property
     def processes(self) -> list[Replica]:
