@@ -31,9 +31,7 @@ from bench.kafka_io import LagProbe, NoticeWatcher, create_topics, delete_topics
 from bench.observe import CpuMeter, log_signs, published, scrape, work
 from bench.passthrough import PassThroughResult, pass_through
 from bench.processes import (
-    SERVICES,
     ServiceGroup,
-    Topics,
     create_database,
     drop_database,
     service_env,
@@ -41,6 +39,8 @@ from bench.processes import (
 )
 from bench.stats import PhaseResult
 from bench.workload import Message, generate, mix
+from services import SERVICES
+from services.runtime.topics import RunTopics
 
 REPO = Path(__file__).resolve().parent.parent
 POLL_S = 0.25
@@ -87,7 +87,7 @@ class Run:
                         secrets.token_hex(3))  # fmt: skip
     database: str | None = None
     group: ServiceGroup | None = None
-    topics: Topics | None = None
+    topics: RunTopics | None = None
 
     @property
     def database_name(self) -> str:
@@ -104,12 +104,12 @@ class Run:
                 self.database = None
         if self.topics is not None:
             with contextlib.suppress(Exception):
-                await delete_topics(self.args.bootstrap, self.topics.all())
+                await delete_topics(self.args.bootstrap, self.topics.every)
                 self.topics = None
 
 
 async def _drained(
-    probe: LagProbe, db: asyncpg.Connection, topics: Topics, groups: dict[str, str]
+    probe: LagProbe, db: asyncpg.Connection, topics: RunTopics, groups: dict[str, str]
 ) -> tuple[bool, bool]:
     """(inputs consumed by eligibility and planner, nothing left anywhere in the pipeline)."""
     inputs = [topics.patient_events]
@@ -142,7 +142,7 @@ async def _phase(
     before = await scrape(urls)
     dead_before = await probe.size(topics.dead_letters)
     notices_before = watcher.count
-    logs = {s.name: s.log_file for s in run.group.services}
+    logs = {s.name: s.log_path for s in run.group.services if s.log_path is not None}
     signs_before = log_signs(logs)
     cpu = CpuMeter(run.group.pids(), kafka_marker=KAFKA_MARKER)
     cpu.start()
@@ -196,8 +196,8 @@ async def _phase(
 async def start_services(run: Run) -> Path:
     """The run's topics and database, then the three services as processes, healthy."""
     args = run.args
-    run.topics = Topics.for_run(run.suffix)
-    await create_topics(args.bootstrap, run.topics.all(), args.partitions)
+    run.topics = RunTopics.under(f"bench.{run.suffix}")
+    await create_topics(args.bootstrap, run.topics.every, args.partitions)
     run.database = run.database_name
     database_url = await create_database(args.database_url, run.database_name)
     overrides = dict(item.split("=", 1) for item in args.env)

@@ -22,23 +22,14 @@ from pathlib import Path
 from bench.kafka_io import LagProbe, NoticeWatcher, producer, send_all
 from bench.observe import scrape
 from bench.pipeline import Run, remove_logs, start_services
-from bench.processes import SERVICES, Topics
 from bench.workload import generate
+from services import SERVICES
 
 DEFAULT_RATE = 370.0  # about half the latest measured capacity (742 events/s)
 EVENTS_PER_PATIENT = 10  # as `make bench`: 10,000 events for 1,000 patients
 LAG_TOLERANCE = 0.25
 LAG_SLACK_S = 5.0
 RSS_GROWTH = 0.10
-
-
-def inputs(topics: Topics) -> dict[str, list[str]]:
-    """The topics each service consumes."""
-    return {
-        "eligibility": [topics.patient_events],
-        "planner": [topics.patient_events, topics.eligibility],
-        "notifier": [topics.eligibility, topics.schedule],
-    }
 
 
 def rss_kib(pid: int) -> int:
@@ -96,8 +87,8 @@ async def _sample(
 ) -> SoakSample:
     assert run.group is not None
     assert run.topics is not None
-    topics = inputs(run.topics)
-    lag = {s: await probe.lag(run.group.groups[s], topics[s]) for s in SERVICES}
+    topics = run.topics
+    lag = {s: await probe.lag(run.group.groups[s], topics.inputs(s)) for s in SERVICES}
     metrics = await scrape({s.name: s.url for s in run.group.services})
     backlog = {
         s: sum(v for k, v in metrics.get(s, {}).items() if k[1] == "courseflow_outbox_backlog")

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
-SERVICES = ("eligibility", "planner", "notifier")
+from services import SERVICES
 
 
 def password_variable(service: str) -> str:
@@ -216,7 +216,7 @@ def _db_provision(admin_url: str | None, environ: Mapping[str, str]) -> int:
         # Neither the URL nor a password is printed: only what went wrong.
         print(f"courseflow db provision: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    for service in roles.SERVICES:
+    for service in SERVICES:
         password = "password set" if service in passwords else "password unchanged"
         print(f"{roles.role_for(service)}: owns schema {service} in {database} ({password})")
     return 0

@@ -17,7 +17,8 @@ from services.eligibility.facts import Fact
 from services.eligibility.patient import PatientRecord, admit, conclude
 from services.eligibility.policy import Policy
 from services.eligibility.timeline import Timeline
-from services.eligibility.translate import clinical_day, to_fact
+from services.eligibility.translate import to_fact
+from services.runtime.clock import local_date
 from services.runtime.decider import Context, Decided, Rejected
 from services.runtime.outbox import OutboxMessage
 from services.runtime.wire import outbox_message
@@ -68,7 +69,7 @@ class EligibilityDecider:
 
     def translate(self, event: ClinicEvent) -> Command | None:
         fact = to_fact(event, self.timezone)
-        return None if fact is None else Admit(fact, clinical_day(event, self.timezone))
+        return None if fact is None else Admit(fact, local_date(event.time, self.timezone))
 
     def decide(
         self, state: PatientRecord, command: Command, context: Context

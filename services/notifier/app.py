@@ -6,8 +6,6 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from faststream import FastStream
-from faststream.asgi import AsgiFastStream
 
 from services.notifier.backoff import RetryPolicy
 from services.notifier.channels.dispatch import Channels
@@ -87,8 +85,3 @@ def build_runtime(
 
     runtime.run_in_background(deliveries)
     return runtime, decider
-
-
-def build_app() -> FastStream | AsgiFastStream:
-    runtime, _ = build_runtime(NotifierSettings())
-    return runtime.app()

@@ -22,7 +22,7 @@ from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage
 from services.runtime.periodic import Periodic
 from services.runtime.pipeline import Pipeline
-from services.runtime.service import ServiceApp, ServiceRuntime
+from services.runtime.service import ServiceRuntime
 from services.runtime.timers import TimerKey, TimerLoop, TimerRetry
 from services.runtime.wire import decode_clinic_event
 
@@ -92,8 +92,3 @@ def reminder_loop(pool: asyncpg.Pool, schema: str, service: PlannerService, log:
         lambda: local_today(service.clock, s.clinic_timezone), service.clock.now,
         s.topic_dead_letters, TimerRetry.of(s), log,
     )  # fmt: skip
-
-
-def build_app() -> ServiceApp:
-    runtime, _ = build_runtime(PlannerSettings())
-    return runtime.app()

@@ -19,13 +19,13 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from services.planner import rule_ids
-from services.planner.calendar import add_months
+from schemas.rules import RuleId
+from services.planner.blocked_periods import BlockedPeriod, blocked_periods
 from services.planner.course import TERMINAL, Course
 from services.planner.outputs import CourseStatus
 from services.planner.plan import DatedPlan, date_course
 from services.planner.sessions import physical_therapy_on, planned_sessions
-from services.planner.timeline import BlockedPeriod, blocked_periods
+from services.runtime.months import add_months
 
 if TYPE_CHECKING:
     from services.planner.calendar import ClinicCalendar
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
         Prescription,
     )
 
-BASE_RULES = (rule_ids.COURSE_LENGTH, rule_ids.CADENCE, rule_ids.DURATION_RAMP)
+BASE_RULES = (RuleId.COURSE_LENGTH, RuleId.CADENCE, RuleId.DURATION_RAMP)
 
 
 def project_courses(
@@ -53,7 +53,7 @@ def project_courses(
             state, prescription, periods, previous_end, calendar=calendar, policy=policy
         )
         if previous_undated and course.status not in TERMINAL:
-            course = _undated(course, (rule_ids.COURSE_BREAK,))
+            course = _undated(course, (RuleId.COURSE_BREAK,))
         not_started = course.status is CourseStatus.ACTIVE and not course.completed_sessions
         prescribed_on = calendar.local_date(prescription.prescribed_at)
         if not_started and waiting_since is not None and prescribed_on > waiting_since:
@@ -94,8 +94,8 @@ def _project(  # noqa: PLR0913
         physical_therapy_on(s, state.physical_therapy, calendar) for s in dated.sessions or ()
     )
     rules = {*BASE_RULES, *dated.deferred_by, *dated.held_by}
-    rules |= {rule_ids.COURSE_BREAK} if moved_by_break else set()
-    rules |= {rule_ids.PT_BEFORE} if uses_pt else set()
+    rules |= {RuleId.COURSE_BREAK} if moved_by_break else set()
+    rules |= {RuleId.PT_BEFORE} if uses_pt else set()
     course = Course(
         course_id=prescription.course_id,
         prescribed_sessions=prescription.sessions,

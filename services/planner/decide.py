@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from services.planner import rule_ids
+from schemas.rules import RuleId
 from services.planner.commands import (
     Command,
     EligibilityChanged,
@@ -22,13 +22,18 @@ from services.planner.commands import (
     Tick,
     UpdateProfile,
 )
+from services.planner.course_events import (
+    course_event,
+    follow_ups,
+    next_course_window,
+    reminder_day,
+)
 from services.planner.courses import project_courses
 from services.planner.facts import record
 from services.planner.notes import Profile, session_notes
 from services.planner.outputs import CourseRejected, CourseStatus, NextDue, Output
 from services.planner.pain import pain_streaks
 from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
-from services.planner.publish import course_event, follow_ups, next_course_window, reminder_day
 from services.planner.state import PatientState, PublishedCourse
 
 if TYPE_CHECKING:
@@ -50,7 +55,7 @@ def decide(
     ):
         # The reason reaches logs and dead-letter headers: it names the rule, not the input.
         reason = f"a course is {policy.min_sessions} to {policy.max_sessions} sessions"
-        return state, (CourseRejected(command.course_id, reason, (rule_ids.COURSE_LENGTH,)),)
+        return state, (CourseRejected(command.course_id, reason, (RuleId.COURSE_LENGTH,)),)
     recorded = record(state, command)
     if recorded.profile is None:
         # Facts before the enrolment (a prescription too) wait as input: nothing is planned
@@ -96,10 +101,10 @@ def decide(
 
 
 FIXED_CAUSE_RULES: dict[type, tuple[str, ...]] = {
-    PhysicalTherapyBooked: (rule_ids.PT_BEFORE,),
-    SessionNotPerformed: (rule_ids.SESSION_PAIN,),
-    SessionCompleted: (rule_ids.CADENCE,),
-    PrescribeCourse: (rule_ids.COURSE_BREAK,),
+    PhysicalTherapyBooked: (RuleId.PT_BEFORE,),
+    SessionNotPerformed: (RuleId.SESSION_PAIN,),
+    SessionCompleted: (RuleId.CADENCE,),
+    PrescribeCourse: (RuleId.COURSE_BREAK,),
 }
 
 
@@ -108,7 +113,7 @@ def cause_rules(command: Command, before: PatientState) -> tuple[str, ...]:
     match command:
         case EligibilityChanged():
             blocking = {b.rule for b in command.blocks}
-            return tuple(sorted(blocking | ({rule_ids.REMISSION} if command.eligible else set())))
+            return tuple(sorted(blocking | ({RuleId.REMISSION} if command.eligible else set())))
         case UpdateProfile():
             after = Profile(
                 command.rheumatic_inflammation,
@@ -117,7 +122,7 @@ def cause_rules(command: Command, before: PatientState) -> tuple[str, ...]:
                 command.severe_swelling,
             )
             changed = set(session_notes(after)) ^ set(session_notes(before.current_profile))
-            return tuple(sorted(changed | {rule_ids.SEQUENCE}))
+            return tuple(sorted(changed | {RuleId.SEQUENCE}))
         case _:
             return FIXED_CAUSE_RULES.get(type(command), ())
 
@@ -146,7 +151,7 @@ def _due_reminders(
             course_id=course.course_id,
             status=course.status,
             version=version,
-            rules=(rule_ids.COURSES_PER_YEAR,),
+            rules=(RuleId.COURSES_PER_YEAR,),
             sessions=(),
             completed_sessions=course.completed_sessions,
             next_course_earliest_on=earliest,

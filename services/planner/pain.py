@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.planner import rule_ids
+from schemas.rules import RuleId
 from services.planner.outputs import ReviewFlag
 from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
 
@@ -40,6 +40,6 @@ def _flag(course_id: str, streak: list[Attempt]) -> ReviewFlag:
     return ReviewFlag(
         course_id=course_id,
         session_ids=tuple(a.session_id for a in streak),
-        rules=(rule_ids.SESSION_PAIN,),
+        rules=(RuleId.SESSION_PAIN,),
         reason=f"{len(streak)} sessions in a row not performed for severe pain or discomfort",
     )

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
 
+    from services.planner.blocked_periods import BlockedPeriod
     from services.planner.policy import PlannerPolicy
     from services.planner.state import Attempt, Prescription
-    from services.planner.timeline import BlockedPeriod
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from schemas.eligibility import Block
 from services.planner.cadence import Cadence
-from services.planner.commands import Block, NotPerformedReason
+from services.planner.commands import NotPerformedReason
 from services.planner.notes import Profile
 from services.planner.outputs import CourseStatus, PlannedSession
 

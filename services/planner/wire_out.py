@@ -7,6 +7,7 @@ from typing import Any
 from schemas.causes import Cause
 from schemas.codec import new_event
 from schemas.envelope import Envelope
+from schemas.rules import RuleId
 from schemas.schedule import (
     CourseCancelled,
     CourseCompleted,
@@ -17,7 +18,6 @@ from schemas.schedule import (
     CourseScheduled,
     CourseSuspended,
 )
-from services.planner import rule_ids
 from services.planner.outputs import (
     Cancelled,
     Completed,
@@ -144,4 +144,4 @@ def _cancelled(event: Cancelled) -> dict[str, Any]:
 
 
 def _reason(event: Cancelled) -> str:
-    return "surgery" if rule_ids.POSTOP in event.rules else "withdrawal"
+    return "surgery" if RuleId.POSTOP in event.rules else "withdrawal"

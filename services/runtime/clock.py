@@ -24,7 +24,7 @@ class SystemClock:
 
 
 def local_date(moment: datetime, timezone: str) -> date:
-    """The clinic-local calendar date of a moment: decisions are per clinic day, not UTC day."""
+    """The clinic-local calendar date of a moment: decisions are per clinic day, not per UTC day."""
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import socket
 import uuid
 from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
@@ -12,17 +11,11 @@ import asyncpg
 import httpx
 
 from services.runtime.db import migrate
+from services.runtime.launcher import ServiceProcess, courseflow_command, free_port
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
-from tests.integration.conftest import DATABASE_URL
+from tests.integration.conftest import DATABASE_URL, as_service
 from tests.integration.kafka_io import eventually, produce, read_until
-from tests.integration.processes import as_service, courseflow, running
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: str) -> None:
@@ -39,7 +32,7 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
     await produce(bootstrap, f"clinic-{suffix}", b"not an event", key=b"P-1")
 
     async with (
-        running(courseflow("run", "eligibility"), as_service("eligibility", env)),
+        ServiceProcess("eligibility", as_service("eligibility", env)).running(),
         httpx.AsyncClient() as http,
     ):
         base = f"http://127.0.0.1:{port}"
@@ -81,14 +74,14 @@ async def test_dead_letter_listed_then_replayed_after_its_cause_is_fixed(
         dead = await planner.dead_letters()  # its course is not prescribed yet
         position = f"{dead[0].partition}:{dead[0].offset}"
 
-        listed = await output_of(courseflow("dead-letters", "list"), env)
+        listed = await output_of(courseflow_command("dead-letters", "list"), env)
         assert f"{position} " in listed
         assert "unknown course" in listed
         assert "1 dead letters" in listed
 
         await planner.send(feed.prescription(D))
         assert types(await planner.published(feed.patient)) == ["scheduled"]
-        replayed = await output_of(courseflow("dead-letters", "replay", position), env)
+        replayed = await output_of(courseflow_command("dead-letters", "replay", position), env)
         assert "replayed 1 dead letters" in replayed
 
         async def moved_to_the_end() -> bool:
@@ -134,8 +127,8 @@ async def test_replay_sends_each_original_record_once(bootstrap: str, suffix: st
                   headers=letter_headers(source, "eligibility", 8))  # fmt: skip
     env = {"COURSEFLOW_TOPIC_DEAD_LETTERS": dead}
 
-    first = await run_cli(courseflow("dead-letters", "replay", "--all"), env)
-    again = await run_cli(courseflow("dead-letters", "replay", "--all"), env)
+    first = await run_cli(courseflow_command("dead-letters", "replay", "--all"), env)
+    again = await run_cli(courseflow_command("dead-letters", "replay", "--all"), env)
 
     assert first[0] == 0, first
     assert "replayed 2 dead letters" in first[1]
@@ -158,7 +151,8 @@ async def test_a_letter_without_a_known_source_topic_is_refused(
     await produce(bootstrap, dead, b"fine", headers=letter_headers(source, "planner", 3))
 
     code, out, err = await run_cli(
-        courseflow("dead-letters", "replay", "--all"), {"COURSEFLOW_TOPIC_DEAD_LETTERS": dead}
+        courseflow_command("dead-letters", "replay", "--all"),
+        {"COURSEFLOW_TOPIC_DEAD_LETTERS": dead},
     )
 
     assert code == 1, (out, err)
@@ -224,8 +218,8 @@ async def test_db_prune_deletes_only_rows_past_their_retention(suffix: str) -> N
         await add_delivery(conn, "pending", days_ago=None)
         env = {"COURSEFLOW_PRUNE_BATCH_SIZE": "2"}
 
-        code, out, err = await run_cli(courseflow("db", "prune", "--admin-url", url), env)
-        again = await run_cli(courseflow("db", "prune", "--admin-url", url), env)
+        code, out, err = await run_cli(courseflow_command("db", "prune", "--admin-url", url), env)
+        again = await run_cli(courseflow_command("db", "prune", "--admin-url", url), env)
 
         assert code == 0, err
         assert "eligibility.inbox: deleted 2 (2 so far)" in out  # bounded batches, progress
@@ -244,7 +238,7 @@ async def test_db_prune_deletes_only_rows_past_their_retention(suffix: str) -> N
         assert "deleted 1" not in again[1]
 
         shorter = await run_cli(
-            courseflow("db", "prune", "--admin-url", url, "--older-than", "1"), {}
+            courseflow_command("db", "prune", "--admin-url", url, "--older-than", "1"), {}
         )
         assert "notifier.deliveries: 1 rows older than 1 days deleted" in shorter[1]
     finally:

@@ -18,10 +18,11 @@ from services.planner.policy import DEFAULT_POLICY
 from services.planner.repository import PlannerRepository
 from services.planner.state import PatientState
 from services.runtime import failpoints
+from services.runtime.launcher import ServiceProcess
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import wire
+from tests.integration.conftest import as_service
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.processes import as_service, courseflow, exit_code, running
 from tests.integration.test_planner_support import (
     PARTITIONS,
     ZONE,
@@ -214,10 +215,9 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_schedule_eve
 
     await send(topics["patient_events"], feed.enrolled(D), feed.prescription(D))
     await send(topics["eligibility"], decisions.eligible(D))
-    argv = courseflow("run", "planner")
     env = as_service("planner", env)
     crash = {**env, "COURSEFLOW_FAILPOINTS": "after_db_commit"}
-    assert await exit_code(argv, crash, timeout_s=40) == failpoints.EXIT_CODE
+    assert await ServiceProcess("planner", crash).exit_code(timeout_s=40) == failpoints.EXIT_CODE
 
     plan = session_dates(D, 15, Cadence.EVERY_OTHER_DAY, ClinicCalendar(ZONE))
     sessions = [{"session_id": f"C1-s{n:02d}", "on": day.isoformat()}
@@ -228,7 +228,7 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_schedule_eve
     def cancelled(records: list[Any]) -> bool:
         return any(json.loads(r.value)["type"] == "courseflow.course.cancelled" for r in records)
 
-    async with running(argv, env):
+    async with ServiceProcess("planner", env).running():
         records = await read_until(bootstrap, topics["schedule"], cancelled, timeout_s=40)
     events = [json.loads(r.value) for r in records if r.key == feed.patient.encode()]
     distinct = {e["id"]: e for e in events}.values()

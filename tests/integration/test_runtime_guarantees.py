@@ -10,13 +10,13 @@ import pytest
 
 from services.runtime import failpoints
 from services.runtime.db import create_pool
+from services.runtime.launcher import ServiceProcess
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.relay import fetch_pending, publish
 from services.runtime.service import ServiceRuntime
 from services.runtime.topics import ensure_topics
 from tests.integration.echo.service import build, settings_for
 from tests.integration.kafka_io import eventually, produce, read_until
-from tests.integration.processes import exit_code, running
 
 
 def echo_event(event_type: str = "echo.ping", patient: str = "P-1") -> tuple[str, bytes]:
@@ -49,12 +49,12 @@ async def test_consumer_killed_between_db_commit_and_offset_commit_keeps_one_eff
     await ensure_topics(bootstrap, [f"in-{suffix}", f"out-{suffix}"], partitions=2)
     await produce(bootstrap, f"in-{suffix}", first_value, key=b"P-1")
     crash = {"COURSEFLOW_FAILPOINTS": "after_db_commit"}
-    assert await exit_code(argv, crash) == failpoints.EXIT_CODE
+    assert await ServiceProcess(name, crash, argv=argv).exit_code() == failpoints.EXIT_CODE
     assert await effect_count(db, name, first) == 1
 
     second, second_value = echo_event()
     await produce(bootstrap, f"in-{suffix}", second_value, key=b"P-1")
-    async with running(argv, {}):
+    async with ServiceProcess(name, argv=argv).running():
         await eventually(lambda: effect_count(db, name, second), timeout_s=60)
     assert await effect_count(db, name, first) == 1  # redelivered, absorbed by the inbox
     inbox_rows = await db.fetchval(
