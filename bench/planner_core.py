@@ -1,0 +1,180 @@
+"""The planner's pure core alone: ms per command for `decide`, the output events, the state.
+
+A stream like `bench.workload`'s, as core commands: per patient an enrolment, a prescription,
+eligibility decisions (a flare and its remission for some, a fever for others), physical
+therapy bookings, 15 session outcomes (one in ten not performed); three in ten patients come
+back after a course half a year ago (15 more completions). No broker, no database:
+this times the CPU the planner spends per command in its core and its output mapping.
+
+    .venv/bin/python -m bench.planner_core --patients 1000
+"""
+
+import argparse
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import TYPE_CHECKING
+
+from schemas.causes import Cause
+from services.planner.cadence import Cadence
+from services.planner.calendar import ClinicCalendar
+from services.planner.commands import (
+    Block,
+    Command,
+    EligibilityChanged,
+    NotPerformedReason,
+    PhysicalTherapyBooked,
+    PrescribeCourse,
+    SessionCompleted,
+    SessionNotPerformed,
+    UpdateProfile,
+)
+from services.planner.decide import decide
+from services.planner.state import PatientState
+from services.planner.wire_out import Envelopes, to_wire
+
+if TYPE_CHECKING:
+    from services.planner.outputs import Output
+
+CALENDAR = ClinicCalendar("Europe/Berlin")
+TODAY = date(2026, 11, 30)
+RETURNING = 0.3  # patients with an earlier course, all of it done
+
+
+def _at(offset: int, hour: int = 9) -> datetime:
+    return datetime.combine(TODAY + timedelta(days=offset), clock_time(hour), tzinfo=UTC)
+
+
+def _eligibility(
+    patient: str, version: int, offset: int, blocks: tuple[Block, ...], history: tuple[Block, ...]
+) -> EligibilityChanged:
+    return EligibilityChanged(
+        f"{patient}-el{version}", _at(offset, 12), not blocks, None, blocks, version, history
+    )
+
+
+def patient_commands(number: int, rng: random.Random) -> list[Command]:
+    patient = f"B-{number:06d}"
+    course = f"C-{patient}-1"
+    flags = [rng.random() < p for p in (0.1, 0.1, 0.3, 0.1)]
+    commands: list[Command] = [
+        UpdateProfile(f"{patient}-enrolled", _at(-30), *flags),
+        _eligibility(patient, 1, -30, (), ()),
+        *(_earlier_course(patient) if rng.random() < RETURNING else ()),
+        PrescribeCourse(
+            f"{patient}-rx", _at(-28), course, rng.choice((15, 15, 18, 20)),
+            rng.choice(tuple(Cadence)), TODAY - timedelta(days=25),
+            rng.choice((clock_time(9), clock_time(10), clock_time(14, 30), None)),
+        ),
+    ]  # fmt: skip
+    outcomes: list[Command] = []
+    for number_ in range(1, 16):
+        session = f"{course}-s{number_:02d}"
+        offset = min(-24 + number_, 0)
+        if rng.random() < 0.1:
+            reason = rng.choice(tuple(NotPerformedReason)[:3])
+            outcomes.append(
+                SessionNotPerformed(f"{patient}-o{number_}", _at(offset), course, session, reason)
+            )
+        else:
+            done = _at(offset, 10)
+            outcomes.append(SessionCompleted(f"{patient}-o{number_}", done, course, session, done))
+    episodes: list[list[Command]] = []
+    version = 1
+    for rule, chance, earliest, latest in (
+        ("R-FLARE", 0.3, -15, -8),
+        ("R-CONTRA-FEVER", 0.25, -12, -4),
+    ):
+        if rng.random() < chance:
+            start = rng.randint(earliest, latest)
+            since, until = TODAY + timedelta(days=start), TODAY + timedelta(days=start + 4)
+            held, over = (Block(rule, since, None),), (Block(rule, since, until),)
+            episodes.append(
+                [
+                    _eligibility(patient, version + 1, start, held, ()),
+                    _eligibility(patient, version + 2, start + 4, (), over),
+                ]
+            )
+            version += 2
+    for n in range(rng.choice((0, 0, 1, 2))):
+        starts = _at(rng.randint(1, 10), 10)
+        booking = PhysicalTherapyBooked(f"{patient}-pt{n}", _at(-1), f"PT-{patient}-{n}", starts)
+        episodes.append([booking])
+    body: list[list[Command]] = [[o] for o in outcomes]
+    for episode in episodes:
+        body.insert(rng.randint(0, len(body)), episode)
+    return commands + [c for block in body for c in block]
+
+
+def _earlier_course(patient: str) -> list[Command]:
+    """A returning patient: a course half a year ago, every session done as planned."""
+    course, start = f"C-{patient}-0", TODAY - timedelta(days=200)
+    commands: list[Command] = [
+        PrescribeCourse(f"{patient}-rx0", _at(-201), course, 15, Cadence.DAILY, start, None)
+    ]
+    day = CALENDAR.next_open_on_or_after(start)
+    for n in range(1, 16):
+        done = datetime.combine(day, clock_time(10), tzinfo=UTC)
+        commands.append(
+            SessionCompleted(f"{patient}-d{n}", done, course, f"{course}-s{n:02d}", done)
+        )
+        day = CALENDAR.next_open_after(day)
+    return commands
+
+
+def stream(patients: int, seed: int) -> list[tuple[str, list[Command]]]:
+    rng = random.Random(seed)
+    return [(f"B-{n:06d}", patient_commands(n, rng)) for n in range(patients)]
+
+
+def _timed(run: Callable[[], None]) -> float:
+    started = time.process_time()
+    run()
+    return time.process_time() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    args = parser.parse_args()
+    patients = stream(args.patients, args.seed)
+    count = sum(len(commands) for _, commands in patients)
+    decided: list[tuple[str, PatientState, tuple[Output, ...]]] = []
+
+    def run_decide() -> None:
+        decided.clear()
+        for patient, commands in patients:
+            state = PatientState()
+            for command in commands:
+                today = CALENDAR.local_date(command.occurred_at)
+                state, outputs = decide(state, command, today, CALENDAR)
+                decided.append((patient, state, outputs))
+
+    def run_wire() -> None:
+        now = datetime.now(UTC)
+        for patient, state, outputs in decided:
+            envelopes = Envelopes("/clinics/bench/planner", patient, Cause.internal("c"), now)
+            for output in outputs:
+                to_wire(output, state, envelopes)
+
+    def run_state() -> None:
+        for _, state, _ in decided:
+            PatientState.from_json(state.to_json())
+
+    outputs = 0
+    timings: dict[str, float] = {}
+    for name, run in (("decide", run_decide), ("to_wire", run_wire), ("state", run_state)):
+        timings[name] = min(_timed(run) for _ in range(args.repeat))
+        outputs = sum(len(o) for *_, o in decided)
+    print(f"{args.patients} patients, {count} commands, {outputs} outputs (best of {args.repeat})")
+    for name, seconds in timings.items():
+        print(f"  {name:<8} {1000 * seconds / count:.3f} ms per command  ({seconds:.2f} s)")
+    print("  (state: to_json + from_json of the state after each command)")
+
+
+if __name__ == "__main__":
+    main()
