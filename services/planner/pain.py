@@ -21,9 +21,14 @@ if TYPE_CHECKING:
 
 
 def pain_streaks(
-    state: PatientState, policy: PlannerPolicy = DEFAULT_POLICY
+    state: PatientState,
+    policy: PlannerPolicy = DEFAULT_POLICY,
+    course_ids: frozenset[str] | None = None,
 ) -> Iterator[tuple[str, ReviewFlag]]:
+    """The streaks of the courses named (None: of every course)."""
     for prescription in state.prescriptions:
+        if course_ids is not None and prescription.course_id not in course_ids:
+            continue
         streak: list[Attempt] = []
         for attempt in state.attempts:
             if attempt.course_id != prescription.course_id:

@@ -48,6 +48,22 @@ def session_id(course_id: str, number: int) -> str:
     return f"{course_id}-s{number:02d}"
 
 
+def first_completions(
+    prescription: Prescription, attempts: Sequence[Attempt]
+) -> dict[str, Attempt]:
+    """The sessions `date_course` counts as completed: each at its first completion in
+    clinical order (a session stays completed; a session id not of the course never is).
+    """
+    known = {session_id(prescription.course_id, n) for n in range(1, prescription.sessions + 1)}
+    done: dict[str, Attempt] = {}
+    for attempt in attempts:
+        if attempt.course_id != prescription.course_id or not attempt.completed:
+            continue
+        if attempt.session_id in known and attempt.session_id not in done:
+            done[attempt.session_id] = attempt
+    return done
+
+
 @dataclass(slots=True)
 class _Run:
     cadence: Cadence
