@@ -1,12 +1,14 @@
 """The planner's pure core alone: ms per command for `decide`, the output events, the state.
 
-A stream like `bench.workload`'s, as core commands: per patient an enrolment, a prescription,
-eligibility decisions (a flare and its remission for some, a fever for others), physical
-therapy bookings, 15 session outcomes (one in ten not performed); three in ten patients come
-back after a course half a year ago (15 more completions). No broker, no database:
-this times the CPU the planner spends per command in its core and its output mapping.
+Per patient, as core commands: an enrolment, a prescription, eligibility decisions (a flare
+and its remission for some, a fever for others), physical therapy bookings, 15 session
+outcomes (one in ten not performed); three in ten patients come back after a course half a
+year ago (15 more completions). In the `clinic` stream each outcome is on the day its
+session was planned, as a clinic would report; in the `workload` stream session n is on day
+n, whatever the plan, as `bench.workload` sends them (most outcomes move the plan). No
+broker, no database: the CPU the planner spends per command in its core and output mapping.
 
-    .venv/bin/python -m bench.planner_core --patients 1000
+    .venv/bin/python -m bench.planner_core --patients 1000 [--stream workload]
 """
 
 import argparse
@@ -55,20 +57,26 @@ def _eligibility(
     )
 
 
-def patient_commands(number: int, rng: random.Random) -> list[Command]:
-    patient = f"B-{number:06d}"
-    course = f"C-{patient}-1"
+def _admission(patient: str, rng: random.Random) -> list[Command]:
+    """The enrolment, the first decision, an earlier course for some, the prescription."""
     flags = [rng.random() < p for p in (0.1, 0.1, 0.3, 0.1)]
-    commands: list[Command] = [
+    return [
         UpdateProfile(f"{patient}-enrolled", _at(-30), *flags),
         _eligibility(patient, 1, -30, (), ()),
         *(_earlier_course(patient) if rng.random() < RETURNING else ()),
         PrescribeCourse(
-            f"{patient}-rx", _at(-28), course, rng.choice((15, 15, 18, 20)),
+            f"{patient}-rx", _at(-28), f"C-{patient}-1", rng.choice((15, 15, 18, 20)),
             rng.choice(tuple(Cadence)), TODAY - timedelta(days=25),
             rng.choice((clock_time(9), clock_time(10), clock_time(14, 30), None)),
         ),
     ]  # fmt: skip
+
+
+def workload_commands(number: int, rng: random.Random) -> list[Command]:
+    """As `bench.workload` sends them: session n done on day n of the run, whatever the plan."""
+    patient = f"B-{number:06d}"
+    course = f"C-{patient}-1"
+    commands = _admission(patient, rng)
     outcomes: list[Command] = []
     for number_ in range(1, 16):
         session = f"{course}-s{number_:02d}"
@@ -124,9 +132,67 @@ def _earlier_course(patient: str) -> list[Command]:
     return commands
 
 
-def stream(patients: int, seed: int) -> list[tuple[str, list[Command]]]:
+def clinic_commands(number: int, rng: random.Random) -> list[Command]:
+    """As a clinic would send them: each outcome on the day its session was planned (the
+    plan read from the patient's state as it goes), episodes in clinical order.
+    """
+    patient = f"B-{number:06d}"
+    commands = _admission(patient, rng)
+    state = PatientState()
+    for command in commands:
+        state, _ = decide(state, command, CALENDAR.local_date(command.occurred_at), CALENDAR)
+    episodes = ["flare"] * (rng.random() < 0.3) + ["fever"] * (rng.random() < 0.25)
+    steps = ["outcome"] * 15 + episodes + ["pt"] * rng.choice((0, 0, 1, 2))
+    rng.shuffle(steps)
+    version = 1
+    for n, step in enumerate(steps):
+        course = state.published[-1]
+        done = {a.session_id for a in state.attempts if a.completed}
+        upcoming = [s for s in course.sessions if s.session_id not in done]
+        if not upcoming:
+            break
+        day = upcoming[0].on
+        new: list[Command] = []
+        if step == "outcome" and rng.random() < 0.9:
+            at = datetime.combine(day, clock_time(10), tzinfo=UTC)
+            new = [
+                SessionCompleted(
+                    f"{patient}-o{n}", at, course.course_id, upcoming[0].session_id, at
+                )
+            ]
+        elif step == "outcome":
+            reason = rng.choice(tuple(NotPerformedReason)[:3])
+            at = datetime.combine(day, clock_time(10), tzinfo=UTC)
+            new = [
+                SessionNotPerformed(
+                    f"{patient}-o{n}", at, course.course_id, upcoming[0].session_id, reason
+                )
+            ]
+        elif step == "pt":
+            starts = datetime.combine(day, clock_time(10, 30), tzinfo=UTC)
+            at = datetime.combine(day - timedelta(days=1), clock_time(9), tzinfo=UTC)
+            new = [PhysicalTherapyBooked(f"{patient}-pt{n}", at, f"PT-{patient}-{n}", starts)]
+        else:
+            rule = "R-FLARE" if step == "flare" else "R-CONTRA-FEVER"
+            offset = (day - TODAY).days
+            held, over = (Block(rule, day, None),), (Block(rule, day, day + timedelta(days=4)),)
+            new = [
+                _eligibility(patient, version + 1, offset, held, ()),
+                _eligibility(patient, version + 2, offset + 3, (), over),
+            ]
+            version += 2
+        for command in new:
+            state, _ = decide(state, command, CALENDAR.local_date(command.occurred_at), CALENDAR)
+        commands += new
+    return commands
+
+
+STREAMS = {"clinic": clinic_commands, "workload": workload_commands}
+
+
+def stream(patients: int, seed: int, kind: str) -> list[tuple[str, list[Command]]]:
     rng = random.Random(seed)
-    return [(f"B-{n:06d}", patient_commands(n, rng)) for n in range(patients)]
+    return [(f"B-{n:06d}", STREAMS[kind](n, rng)) for n in range(patients)]
 
 
 def _timed(run: Callable[[], None]) -> float:
@@ -140,8 +206,12 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument(
+        "--stream", choices=sorted(STREAMS), default="clinic",
+        help="clinic: sessions done on their planned day; workload: as bench.workload",
+    )  # fmt: skip
     args = parser.parse_args()
-    patients = stream(args.patients, args.seed)
+    patients = stream(args.patients, args.seed, args.stream)
     count = sum(len(commands) for _, commands in patients)
     decided: list[tuple[str, PatientState, tuple[Output, ...]]] = []
 
@@ -170,7 +240,10 @@ def main() -> None:
     for name, run in (("decide", run_decide), ("to_wire", run_wire), ("state", run_state)):
         timings[name] = min(_timed(run) for _ in range(args.repeat))
         outputs = sum(len(o) for *_, o in decided)
-    print(f"{args.patients} patients, {count} commands, {outputs} outputs (best of {args.repeat})")
+    print(
+        f"{args.stream} stream: {args.patients} patients, {count} commands, {outputs} outputs"
+        f" (best of {args.repeat})"
+    )
     for name, seconds in timings.items():
         print(f"  {name:<8} {1000 * seconds / count:.3f} ms per command  ({seconds:.2f} s)")
     print("  (state: to_json + from_json of the state after each command)")
