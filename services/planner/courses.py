@@ -24,7 +24,7 @@ from services.planner.calendar import add_months
 from services.planner.course import TERMINAL, Course
 from services.planner.outputs import CourseStatus
 from services.planner.plan import DatedPlan, date_course, first_completions
-from services.planner.sessions import physical_therapy_on, planned_sessions
+from services.planner.sessions import physical_therapy_by_day, planned_sessions
 from services.planner.timeline import BlockedPeriod, blocked_periods
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ def replan_courses(
     gap = _Break()
     left_alone: list[Prescription] = []  # folded into the break only when a later one needs it
     moved = False
+    last = after.prescriptions[-1] if after.prescriptions else None
     for prescription in after.prescriptions:
         published = before.published_course(prescription.course_id)
         if not (
@@ -102,7 +103,7 @@ def replan_courses(
         )
         courses.append(course)
         link = _link(course)
-        if touched is not None and not moved:
+        if touched is not None and not moved and prescription is not last:
             moved = published is None or link != _published_link(before, prescription, calendar)
         gap = gap.then(link)
     return tuple(courses)
@@ -180,9 +181,8 @@ def _project(  # noqa: PLR0913
         physical_therapy=state.physical_therapy,
         calendar=calendar,
     )
-    uses_pt = any(
-        physical_therapy_on(s, state.physical_therapy, calendar) for s in dated.sessions or ()
-    )
+    therapy_days = physical_therapy_by_day(state.physical_therapy, calendar)
+    uses_pt = any(s.on in therapy_days for s in dated.sessions or ())
     rules = {*BASE_RULES, *dated.deferred_by, *dated.held_by}
     rules |= {rule_ids.COURSE_BREAK} if moved_by_break else set()
     rules |= {rule_ids.PT_BEFORE} if uses_pt else set()

@@ -95,9 +95,9 @@ def date_course(  # noqa: PLR0913
             completed_on.append(day)
         else:
             queue.append(attempt.session_id)
-        if any(p.holds_between(day - ONE_DAY, day) for p in periods):
+        if periods and any(p.holds_between(day - ONE_DAY, day) for p in periods):
             continue
-        if any(p.holds_between(run.last_day, day - ONE_DAY) for p in periods):
+        if periods and any(p.holds_between(run.last_day, day - ONE_DAY) for p in periods):
             run.position = 0
         run.last_day = day
         run.next_day = next_session_date(day, run.cadence, calendar)
@@ -125,7 +125,7 @@ def _plan_remaining(  # noqa: PLR0913
     deferred_by: set[str] = set()
     day = calendar.next_open_on_or_after(run.next_day)
     for sid in queue:
-        while holding := [p for p in periods if p.holds_between(run.last_day, day)]:
+        while periods and (holding := [p for p in periods if p.holds_between(run.last_day, day)]):
             period = holding[0]
             if period.end is None:
                 deferred = tuple(sorted(deferred_by))
