@@ -44,7 +44,9 @@ def pain_streaks(
 def _flag(course_id: str, streak: list[Attempt]) -> ReviewFlag:
     return ReviewFlag(
         course_id=course_id,
-        session_ids=tuple(a.session_id for a in streak),
+        # A session reported twice (it moves to the end, and may be the only one left) is
+        # named once: the contract's session ids are unique.
+        session_ids=tuple(dict.fromkeys(a.session_id for a in streak)),
         rules=(rule_ids.SESSION_PAIN,),
         reason=f"{len(streak)} sessions in a row not performed for severe pain or discomfort",
     )

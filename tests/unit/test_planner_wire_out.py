@@ -17,6 +17,7 @@ from schemas.causes import Cause
 from schemas.codec import parse_event, to_bytes
 from schemas.envelope import Envelope
 from schemas.generate import GENERATED_DIR
+from services.planner.commands import NotPerformedReason, SessionNotPerformed
 from services.planner.decide import decide
 from services.planner.notes import Profile, session_notes, session_sequence
 from services.planner.outputs import (
@@ -38,7 +39,7 @@ from services.planner.outputs import (
 from services.planner.state import PatientState, PublishedCourse
 from services.planner.wire_out import Envelopes, to_wire
 from tests.unit.test_planner_incremental import History
-from tests.unit.test_planner_support import BERLIN, at
+from tests.unit.test_planner_support import BERLIN, Harness, at
 
 SCHEMAS = {
     path.name.removesuffix(".json"): Draft202012Validator(
@@ -128,6 +129,26 @@ def test_reminders_refusals_and_flags_of_unpublished_courses_are_not_published()
         is None
     )
     assert to_wire(flag, PUBLISHED, ENVELOPES) is None
+
+
+def test_r_session_pain_one_session_not_performed_twice_in_a_row_is_named_once() -> None:
+    """The flag's session ids are unique on the wire, even when the streak is one session
+    reported twice (it moved to the end and came up again)."""
+    patient = Harness()
+    patient.prescribe()
+    first = patient.plan()[0]
+    for hour in (10, 11):
+        pain = NotPerformedReason.SEVERE_PAIN
+        event_id = patient.next_id("np")
+        patient.feed(
+            SessionNotPerformed(event_id, at(first.on, hour), "C1", first.session_id, pain)
+        )
+    (flag,) = [o for o in patient.outputs if isinstance(o, ReviewFlag)]
+    event = to_wire(flag, patient.state, ENVELOPES)
+
+    assert flag.session_ids == (first.session_id,)
+    assert event is not None
+    assert_valid(event)
 
 
 def test_a_source_setting_that_is_no_uri_reference_is_refused() -> None:
