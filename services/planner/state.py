@@ -116,5 +116,14 @@ class PatientState:
     def from_json(cls, data: dict[str, Any]) -> "PatientState":
         return _STATE_ADAPTER.validate_python(data)
 
+    def to_json_text(self) -> str:
+        """`to_json` as JSON text in one step, without the intermediate dicts (faster)."""
+        return _STATE_ADAPTER.dump_json(self).decode()
+
+    @classmethod
+    def from_json_text(cls, text: str | bytes) -> "PatientState":
+        """`from_json` of JSON text in one step, without the intermediate dicts (faster)."""
+        return _STATE_ADAPTER.validate_json(text)
+
 
 _STATE_ADAPTER = TypeAdapter(PatientState)

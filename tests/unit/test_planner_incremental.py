@@ -3,6 +3,7 @@ exactly what planning every course again from all facts gives (`decide_replannin
 along random histories of several courses in any order, with duplicates and late facts.
 """
 
+import json
 from datetime import date, datetime, time, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -196,6 +197,14 @@ def assert_settled(state: PatientState) -> None:
         assert still_open == course.plan
 
 
+def assert_stored_alike(state: PatientState) -> None:
+    """The state's JSON, as text or as dicts, is one format: a row written either way loads."""
+    stored = state.to_json()
+    assert json.loads(state.to_json_text()) == stored
+    assert PatientState.from_json(stored) == state
+    assert PatientState.from_json_text(json.dumps(stored)) == state
+
+
 @SETTINGS
 @given(st.data(), st.integers(5, 45), st.booleans())
 def test_incremental_decide_gives_what_planning_every_course_again_gives(
@@ -213,5 +222,5 @@ def test_incremental_decide_gives_what_planning_every_course_again_gives(
         incremental, outputs = decide(incremental, command, today, BERLIN)
         assert outputs == expected
         assert incremental == reference
-        assert PatientState.from_json(incremental.to_json()) == incremental
+        assert_stored_alike(incremental)
         assert_settled(reference)
