@@ -12,6 +12,7 @@ broker, no database: the CPU the planner spends per command in its core and outp
 """
 
 import argparse
+import json
 import random
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from datetime import time as clock_time
 from typing import TYPE_CHECKING
 
 from schemas.causes import Cause
+from schemas.codec import to_bytes
 from services.planner.cadence import Cadence
 from services.planner.calendar import ClinicCalendar
 from services.planner.commands import (
@@ -224,29 +226,40 @@ def main() -> None:
                 state, outputs = decide(state, command, today, CALENDAR)
                 decided.append((patient, state, outputs))
 
-    def run_wire() -> None:
+    def run_events() -> None:
         now = datetime.now(UTC)
         for patient, state, outputs in decided:
             envelopes = Envelopes("/clinics/bench/planner", patient, Cause.internal("c"), now)
             for output in outputs:
-                to_wire(output, state, envelopes)
+                event = to_wire(output, state, envelopes)
+                if event is not None:
+                    to_bytes(event)
 
-    def run_state() -> None:
+    def run_state_as_dicts() -> None:
         for _, state, _ in decided:
-            PatientState.from_json(state.to_json())
+            PatientState.from_json(json.loads(json.dumps(state.to_json())))
 
-    outputs = 0
+    def run_state_as_text() -> None:
+        for _, state, _ in decided:
+            PatientState.from_json_text(state.to_json_text())
+
     timings: dict[str, float] = {}
-    for name, run in (("decide", run_decide), ("to_wire", run_wire), ("state", run_state)):
+    for name, run in (
+        ("decide", run_decide),
+        ("events", run_events),
+        ("state as dicts", run_state_as_dicts),
+        ("state as text", run_state_as_text),
+    ):
         timings[name] = min(_timed(run) for _ in range(args.repeat))
-        outputs = sum(len(o) for *_, o in decided)
+    outputs = sum(len(o) for *_, o in decided)
     print(
         f"{args.stream} stream: {args.patients} patients, {count} commands, {outputs} outputs"
-        f" (best of {args.repeat})"
+        f" (best of {args.repeat}), CPU ms per command:"
     )
     for name, seconds in timings.items():
-        print(f"  {name:<8} {1000 * seconds / count:.3f} ms per command  ({seconds:.2f} s)")
-    print("  (state: to_json + from_json of the state after each command)")
+        print(f"  {name:<15} {1000 * seconds / count:.3f}")
+    print("  events: to_wire + to_bytes of every output; state: the state after each command")
+    print("  to its JSON and back (as dicts: to_json, json.dumps, json.loads, from_json)")
 
 
 if __name__ == "__main__":
