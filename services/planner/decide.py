@@ -7,14 +7,17 @@ only read for the next-course reminder on a `Tick`; all dates otherwise come fro
 dates.
 
 Every state `decide` returns for an enrolled patient is *settled*: planning any of its
-courses again from its facts gives the status and the open sessions last published. So a
-course the command cannot change needs no planning: the reason `decide` may plan only the
-courses `touched.courses_touched` names and give what planning every course would.
+courses again from its facts, on the same basis (rules, calendar, policy), gives the status
+and the open sessions last published. So a course the command cannot change needs no
+planning: the reason `decide` may plan only the courses `touched.courses_touched` names and
+give what planning every course would.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import hashlib
+from dataclasses import astuple, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from services.planner import rule_ids
@@ -89,24 +92,13 @@ def _decide(  # noqa: PLR0913
         # Facts before the enrolment (a prescription too) wait as input: nothing is planned
         # for a patient eligibility has not decided on; the enrolment plans them all.
         return recorded, ()
-    touched = courses_touched(state, recorded, command, calendar) if incremental else None
+    basis = planning_basis(calendar, policy)
+    touched = None
+    if incremental and recorded.planned_with == basis:
+        touched = courses_touched(state, recorded, command, calendar)
     courses = replan_courses(state, recorded, touched, calendar, policy)
     published = {p.course_id: p for p in recorded.published}
-    outputs: list[Output] = []
-    for course in courses:
-        event = course_event(
-            published.get(course.course_id),
-            course,
-            cause_rules(command, state),
-            policy,
-            calendar,
-        )
-        if event is None:
-            continue
-        outputs += [event, *follow_ups(event, course, policy, calendar)]
-        published[course.course_id] = PublishedCourse(
-            course.course_id, event.version, event.status, event.sessions, event.completed_sessions
-        )
+    outputs = _course_events(courses, published, cause_rules(command, state), policy, calendar)
     flagged = list(recorded.flagged_streaks)
     for key, flag in pain_streaks(recorded, policy, touched):
         if key not in flagged:
@@ -128,8 +120,49 @@ def _decide(  # noqa: PLR0913
         published=tuple(published[p.course_id] for p in recorded.prescriptions),
         flagged_streaks=tuple(flagged),
         reminded_courses=tuple(reminded),
+        planned_with=basis,
     )
     return new_state, tuple(outputs)
+
+
+PLANNING_RULES = 1  # raise it with a change of the rules that may change published plans
+
+
+@lru_cache(maxsize=16)
+def planning_basis(calendar: ClinicCalendar, policy: PlannerPolicy) -> str:
+    """All a plan depends on besides the facts: the rules, the clinic's calendar, the policy.
+
+    A state is settled only on the basis it was planned on: after a new holiday, another
+    policy or other rules, its courses are all planned again once, as a full plan would.
+    """
+    basis = (
+        PLANNING_RULES,
+        calendar.time_zone,
+        sorted(calendar.open_weekdays),
+        sorted(day.isoformat() for day in calendar.holidays),
+        astuple(policy),
+    )
+    return hashlib.sha256(repr(basis).encode()).hexdigest()[:16]
+
+
+def _course_events(
+    courses: tuple[Course, ...],
+    published: dict[str, PublishedCourse],
+    cause: tuple[str, ...],
+    policy: PlannerPolicy,
+    calendar: ClinicCalendar,
+) -> list[Output]:
+    """The events of the courses whose plan or status changed; `published` follows them."""
+    outputs: list[Output] = []
+    for course in courses:
+        event = course_event(published.get(course.course_id), course, cause, policy, calendar)
+        if event is None:
+            continue
+        outputs += [event, *follow_ups(event, course, policy, calendar)]
+        published[course.course_id] = PublishedCourse(
+            course.course_id, event.version, event.status, event.sessions, event.completed_sessions
+        )
+    return outputs
 
 
 FIXED_CAUSE_RULES: dict[type, tuple[str, ...]] = {

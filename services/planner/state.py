@@ -95,6 +95,9 @@ class PatientState:
     published: tuple[PublishedCourse, ...] = ()
     flagged_streaks: tuple[str, ...] = ()
     reminded_courses: tuple[str, ...] = ()
+    # The basis (`decide.planning_basis`) the published plans were made on; a row stored
+    # before it was kept has none, and is planned again whole on its next command.
+    planned_with: str = ""
 
     @property
     def current_profile(self) -> Profile:

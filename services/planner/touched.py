@@ -1,10 +1,11 @@
 """Which courses a command can change, so that `decide` plans only those again.
 
 Each answer is a superset of the courses whose plan or status the command changes, given
-a settled state (see `decide`): what planning them again gives is what was published.
-None means every course. The courses after a touched one whose break it moves are found
-while planning (`courses.replan_courses`), and a completed or cancelled course only ever
-changes by its own outcomes or a cancellation.
+a settled state (see `decide`): for any other course, planning it again gives what was
+published. None means every course. The courses after a touched one whose break it moves
+are found while planning (`courses.replan_courses`); a completed or cancelled course only
+ever changes by its own outcomes or a cancellation. The answer also bounds the review
+flags looked for: a new pain streak needs a new outcome or the prescription of its course.
 """
 
 from __future__ import annotations
