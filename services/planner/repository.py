@@ -1,6 +1,5 @@
 """The planner schema: one row per patient (the core's state as jsonb), next-course reminders."""
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -46,14 +45,14 @@ class PlannerRepository:
                 "FROM unnest($1::text[], $2::text[]) AS s(patient_id, state) "
                 "ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
                 list(rows),
-                [json.dumps(state.to_json()) for state in rows.values()],
+                [state.to_json_text() for state in rows.values()],
             )
         if reminders:
             await _arm(conn, reminders)
 
 
 def _state(raw: str | None) -> PatientState:
-    return PatientState() if raw is None else PatientState.from_json(json.loads(raw))
+    return PatientState() if raw is None else PatientState.from_json_text(raw)
 
 
 def _reminders(
