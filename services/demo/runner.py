@@ -20,6 +20,7 @@ from services.stack import process, stack
 from services.stack.kafka import KafkaStack
 from services.stack.paths import local_dir
 from services.stack.postgres import PostgresStack
+from services.stack.prometheus import PrometheusStack
 
 Say = Callable[[str], None]
 
@@ -27,7 +28,10 @@ Say = Callable[[str], None]
 def run_demo(*, traffic_only: bool, say: Say = print) -> int:
     if traffic_only:
         return _follow(ServiceSettings(), say, forever=False)
-    for line in stack.up():
+    monitoring = PrometheusStack.from_env()
+    if not monitoring.installed():
+        say("prometheus is not installed (tools/ensure-prometheus.sh): the demo runs without it")
+    for line in stack.up(monitoring=monitoring.installed()):
         say(line)
     # The services and the feed talk to the stack just started, wherever its ports are.
     os.environ.setdefault(
@@ -42,6 +46,8 @@ def run_demo(*, traffic_only: bool, say: Say = print) -> int:
     settings = ServiceSettings()
     try:
         _start_services(say)
+        if monitoring.installed():
+            say(f"Prometheus: {monitoring.url}/targets (alerts: {monitoring.url}/alerts)")
         return _follow(settings, say, forever=True)
     finally:
         say("stopping…")

@@ -31,6 +31,7 @@ from services.notifier.routing import RoutingConfig
 from services.runtime import failpoints
 from services.runtime.clock import Clock
 from services.runtime.db import Conn
+from services.runtime.metrics import Metrics
 from services.runtime.outbox import enqueue
 
 MAX_TICK_PAUSE_S = 30.0
@@ -57,7 +58,12 @@ class DeliveryWorker:
     send_timeout_s: float = 30.0
     idle_s: float = 0.1  # the first pause after a failed tick, doubled while they fail
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    metrics: Metrics | None = None
     _failed_ticks: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        if self.metrics is not None:
+            self.metrics.expect_deliveries(self.channels.by_name)
 
     async def tick(self) -> int:
         """Handle what is due now; return how many deliveries were claimed. After a failed
@@ -153,12 +159,19 @@ class DeliveryWorker:
                             patient_id=row.patient_id, attempts=row.attempts)  # fmt: skip
         if error is None:
             log.info("notice delivered", delivery="delivered")
+            self._count(row, "delivered")
             return Outcome(row.notice_id, "delivered", row.attempts, None)
         delay = None if error.permanent else self.retry.delay_after(row.attempts)
         if delay is not None:
+            self._count(row, "retry")
             due_at = self.clock.now() + timedelta(seconds=delay)
             await deliveries.retry_later(conn, row.notice_id, row.attempts, due_at, error.reason)
             log.warning("delivery failed; will retry", reason=error.reason, retry_in_s=delay)
             return None
         log.error("notice failed; dead-lettered", reason=error.reason, delivery="failed")
+        self._count(row, "failed")
         return Outcome(row.notice_id, "failed", row.attempts, error.reason)
+
+    def _count(self, row: DeliveryRow, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.delivery(row.channel, outcome)

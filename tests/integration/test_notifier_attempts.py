@@ -31,6 +31,7 @@ from services.runtime.clock import clinic_context
 from services.runtime.db import create_pool, migrate
 from services.runtime.decider import Decided
 from services.runtime.incoming import Incoming
+from services.runtime.metrics import Metrics
 from tests.integration.conftest import DATABASE_URL
 from tests.integration.peers.notifier_harness import local_webhook, schedule_event
 from tests.integration.peers.webhook import WebhookReceiver
@@ -115,6 +116,14 @@ class Rig:
     async def at_due_time(self, notice_id: str) -> None:
         self.clock.at = (await self.row(notice_id))["due_at"]
 
+    def counted(self, outcome: str) -> float | None:
+        """Attempts of this outcome in the worker's /metrics."""
+        assert self.worker.metrics is not None
+        labels = {"service": self.schema, "channel": "webhook", "outcome": outcome}
+        return self.worker.metrics.registry.get_sample_value(
+            "courseflow_notice_deliveries_total", labels
+        )
+
 
 @pytest.fixture
 async def rig(suffix: str, db: asyncpg.Connection) -> AsyncIterator[Rig]:
@@ -136,6 +145,7 @@ async def rig(suffix: str, db: asyncpg.Connection) -> AsyncIterator[Rig]:
         pool, schema, routing, Channels({"webhook": WebhookChannel(client)}),
         Outcomes("notices", "dead-letters", "/courseflow/notifier"), RETRY, clock,
         structlog.get_logger(), send_timeout_s=SEND_TIMEOUT_S, idle_s=0.1, sleep=pause,
+        metrics=Metrics(schema),
     )  # fmt: skip
     try:
         yield Rig(schema, pool, db, receiver, worker, clock, pauses, routing)
@@ -169,6 +179,7 @@ async def test_an_unrecorded_send_is_sent_again_only_after_its_lease_with_the_sa
     assert (done["status"], done["attempts"]) == ("delivered", 2)
     [(topic, issued, _)] = await rig.outbox()
     assert (topic, issued["delivery"], issued["attempts"]) == ("notices", "delivered", 2)
+    assert (rig.counted("delivered"), rig.counted("retry"), rig.counted("failed")) == (1, 0, 0)
 
 
 async def test_a_notice_arriving_after_an_unrecorded_send_does_not_carry_it_again(
@@ -203,6 +214,7 @@ async def test_max_attempts_trips_even_when_no_outcome_is_ever_recorded(rig: Rig
     [(notices, issued, _), (dead, letter, headers)] = await rig.outbox()
     assert (notices, issued["delivery"], issued["attempts"]) == ("notices", "failed", 3)
     assert (dead, letter["notice_id"]) == ("dead-letters", notice)
+    assert (rig.counted("delivered"), rig.counted("failed")) == (0, 1)
     assert headers["x-error"] == (
         "notice not delivered after 3 attempt(s): no outcome was recorded for the last attempt"
     )
