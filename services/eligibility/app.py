@@ -16,6 +16,7 @@ from services.eligibility.settings import EligibilitySettings
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock, clinic_context, local_today
 from services.runtime.db import Conn
+from services.runtime.metrics import Metrics
 from services.runtime.outbox import OutboxMessage
 from services.runtime.periodic import Periodic
 from services.runtime.pipeline import Pipeline
@@ -59,17 +60,25 @@ def build_runtime(
     service = EligibilityService(settings, clock, pipeline)
 
     def timers(pool: asyncpg.Pool) -> Periodic:
-        return timer_loop(pool, name, service, log).every(settings.timer_interval_s)
+        return timer_loop(pool, name, service, log, runtime.metrics).every(
+            settings.timer_interval_s
+        )
 
     runtime.run_in_background(timers)
     return runtime, service
 
 
-def timer_loop(pool: asyncpg.Pool, schema: str, service: EligibilityService, log: Any) -> TimerLoop:
+def timer_loop(
+    pool: asyncpg.Pool,
+    schema: str,
+    service: EligibilityService,
+    log: Any,
+    metrics: Metrics | None = None,
+) -> TimerLoop:
     """The days on which a decision changes by time alone (eligible again after R-POSTOP, …)."""
     s = service.settings
     return TimerLoop(
         pool, schema, TIMERS, service.fire,
         lambda: local_today(service.clock, s.clinic_timezone), service.clock.now,
-        s.topic_dead_letters, TimerRetry.of(s), log,
+        s.topic_dead_letters, TimerRetry.of(s), log, metrics=metrics, timezone=s.clinic_timezone,
     )  # fmt: skip

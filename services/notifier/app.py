@@ -78,7 +78,8 @@ def build_runtime(
                             f"{settings.event_source}/notifier")  # fmt: skip
         worker = DeliveryWorker(pool, name, routing, channels, outcomes, retry, clock, log,
                                 settings.delivery_batch_size, send_timeout_s(settings),
-                                settings.delivery_poll_interval_s)  # fmt: skip
+                                settings.delivery_poll_interval_s,
+                                metrics=runtime.metrics)  # fmt: skip
         loop = Periodic("notifier-deliveries", worker.tick, settings.delivery_poll_interval_s, log,
                         full_batch=worker.batch_size, wakeup=queued)  # fmt: skip
         return _WorkerWithClient(loop, client)

@@ -19,6 +19,7 @@ from services.planner.state import PatientState
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock, clinic_context, local_today
 from services.runtime.db import Conn
+from services.runtime.metrics import Metrics
 from services.runtime.outbox import OutboxMessage
 from services.runtime.periodic import Periodic
 from services.runtime.pipeline import Pipeline
@@ -78,17 +79,25 @@ def build_runtime(
     service = PlannerService(settings, clock, pipeline)
 
     def reminders(pool: asyncpg.Pool) -> Periodic:
-        return reminder_loop(pool, name, service, log).every(settings.timer_interval_s)
+        return reminder_loop(pool, name, service, log, runtime.metrics).every(
+            settings.timer_interval_s
+        )
 
     runtime.run_in_background(reminders)
     return runtime, service
 
 
-def reminder_loop(pool: asyncpg.Pool, schema: str, service: PlannerService, log: Any) -> TimerLoop:
+def reminder_loop(
+    pool: asyncpg.Pool,
+    schema: str,
+    service: PlannerService,
+    log: Any,
+    metrics: Metrics | None = None,
+) -> TimerLoop:
     """Next-course reminders (R-COURSES-PER-YEAR) on their day."""
     s = service.settings
     return TimerLoop(
         pool, schema, REMINDERS, service.fire,
         lambda: local_today(service.clock, s.clinic_timezone), service.clock.now,
-        s.topic_dead_letters, TimerRetry.of(s), log,
+        s.topic_dead_letters, TimerRetry.of(s), log, metrics=metrics, timezone=s.clinic_timezone,
     )  # fmt: skip

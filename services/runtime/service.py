@@ -17,7 +17,6 @@ from faststream import AckPolicy, FastStream
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import Consumer, KafkaMessage
-from prometheus_client import make_asgi_app
 
 from services.runtime import failpoints
 from services.runtime.db import create_pool, migrate
@@ -264,7 +263,7 @@ class ServiceRuntime:
         }  # fmt: skip
         if not self.settings.http_port:
             return FastStream(self.broker, **hooks)
-        metrics: ASGIApp = make_asgi_app(self.metrics.registry)
+        metrics: ASGIApp = self.metrics.scrape_app(self.healthy)
         routes: list[tuple[str, ASGIApp]] = [
             ("/health", self.health_route()),
             ("/metrics", metrics),

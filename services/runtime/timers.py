@@ -23,6 +23,7 @@ import structlog
 
 from schemas.dead_letters import CONSUMER_HEADER, ERROR_HEADER, TIMER_HEADER
 from services.runtime.db import Conn
+from services.runtime.metrics import Metrics
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.periodic import Periodic
 from services.runtime.pipeline import KeyBusyError, RejectedError
@@ -120,6 +121,8 @@ class TimerLoop:
     retry: TimerRetry = TimerRetry()
     log: Any = field(default_factory=structlog.get_logger)
     batch_size: int = 100
+    metrics: Metrics | None = None
+    timezone: str = "UTC"  # the clinic's, for how long a due day has begun
 
     def every(self, interval_s: float) -> Periodic:
         """Run as the service's background work, looking for due timers every `interval_s`
@@ -150,7 +153,20 @@ class TimerLoop:
                                  row["due_on"], row["attempts"])  # fmt: skip
                 fired += await self._fire_one(conn, timer)
             tried += 1
+        if self.metrics is not None:
+            await self._measure(today)
         return fired, tried
+
+    async def _measure(self, today: date) -> None:
+        """How long the oldest timer still due has been due (a stuck timer shows here)."""
+        table = self.table
+        oldest = await self.pool.fetchval(
+            f"SELECT min({table.due_column}) FROM {table.table} "  # noqa: S608
+            f"WHERE {table.due_column} <= $1 AND set_aside_at IS NULL",
+            today,
+        )
+        assert self.metrics is not None
+        self.metrics.timers_due(table.kind, oldest, self.now(), self.timezone)
 
     async def _fire_one(self, conn: Conn, timer: _Claimed) -> int:
         try:
