@@ -62,7 +62,8 @@ class ServiceSettings(BaseSettings):
     consumer_session_timeout_ms: int = 10_000
     consumer_heartbeat_interval_ms: int = 3_000
     outbox_batch_size: int = 500
-    outbox_poll_interval_s: float = 1.0
+    # The relay is woken by NOTIFY at each commit that wrote outbox rows; polling is a fallback.
+    outbox_poll_interval_s: float = 5.0
     # /health answers 503 once the relay has failed to publish for this long (a relay that
     # waits as standby for another replica's lock is healthy).
     outbox_unhealthy_after_s: float = 30.0
