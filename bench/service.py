@@ -4,16 +4,14 @@ The name is the service's consumer group and Postgres schema (see each `build_ru
 no setting changes it. Under its own name a benchmarked service does not join the consumer
 groups `eligibility`, `planner`, `notifier` of whatever else runs on the broker (a demo, the
 end-to-end tests): they would rebalance each other mid-run. Otherwise this is exactly
-`services.runtime.launcher.run_service`: same settings from the environment, same app.
+`services.runtime.launcher.run_service`: same settings from the environment, same app, same
+event loop.
 """
 
-import asyncio
 import importlib
 import sys
 
-from faststream.asgi import AsgiFastStream
-
-from services.runtime.launcher import service_settings
+from services.runtime.launcher import serve, service_settings
 
 
 def main(service: str, name: str) -> int:
@@ -21,14 +19,7 @@ def main(service: str, name: str) -> int:
     runtime, _handler = importlib.import_module(f"services.{service}.app").build_runtime(
         settings, name=name
     )
-    app = runtime.app()
-    if isinstance(app, AsgiFastStream):
-        options: dict[str, str | int] = {
-            "host": settings.http_host, "port": settings.http_port, "access_log": "false",
-        }  # fmt: skip
-        asyncio.run(app.run(run_extra_options=dict(options)))
-    else:
-        asyncio.run(app.run())
+    serve(runtime.app(), settings, service=name)
     return 0
 
 

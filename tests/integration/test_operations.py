@@ -1,6 +1,7 @@
 """What operators see of a running service: /health, Prometheus /metrics, JSON log lines."""
 
 import asyncio
+import json
 import os
 import socket
 import uuid
@@ -16,7 +17,7 @@ from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
 from tests.integration.conftest import DATABASE_URL
 from tests.integration.kafka_io import eventually, produce, read_until
-from tests.integration.processes import courseflow, running
+from tests.integration.processes import courseflow, running, terminate
 
 
 def free_port() -> int:
@@ -58,6 +59,39 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
     assert f"courseflow_messages_total{{{labels}}} 1.0" in metrics
     assert "courseflow_consumer_lag" in metrics
     assert "courseflow_outbox_backlog" in metrics
+
+
+async def test_a_service_run_by_the_cli_runs_on_uvloop(suffix: str) -> None:
+    env = {"COURSEFLOW_LOG_FORMAT": "json", **{
+        f"COURSEFLOW_NOTIFIER_{name.upper()}": value for name, value in {
+            "topic_schedule": f"sched-{suffix}", "topic_eligibility": f"elig-{suffix}",
+            "topic_notices": f"notices-{suffix}", "topic_dead_letters": f"dead-{suffix}",
+            "http_port": "0",
+        }.items()
+    }}  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *courseflow("run", "notifier"), env={**os.environ, **env}, stderr=PIPE
+    )
+    try:
+        assert proc.stderr is not None
+        loops = await asyncio.wait_for(_event_loops_logged(proc.stderr), 60)
+    finally:
+        await terminate(proc)
+    assert loops == [{"event": "event loop", "event_loop": "uvloop.Loop", "service": "notifier"}]
+
+
+async def _event_loops_logged(stderr: asyncio.StreamReader) -> list[dict[str, str]]:
+    """The "event loop" lines logged until the service says it started."""
+    loops = []
+    while line := await stderr.readline():
+        if not line.startswith(b"{"):
+            continue  # aiokafka's own log lines (rebalancing ...) are plain text
+        entry = json.loads(line)
+        if entry["event"] == "event loop":
+            loops.append({k: entry[k] for k in ("event", "event_loop", "service")})
+        if entry["event"] == "started":
+            return loops
+    raise AssertionError("the service ended before it started")
 
 
 async def test_dead_letter_listed_then_replayed_after_its_cause_is_fixed(
