@@ -78,7 +78,6 @@ def build_runtime(
                             f"{settings.event_source}/notifier")  # fmt: skip
         worker = DeliveryWorker(pool, name, routing, channels, outcomes, retry, clock, log,
                                 settings.delivery_batch_size, send_timeout_s(settings),
-                                settings.delivery_poll_interval_s,
                                 metrics=runtime.metrics)  # fmt: skip
         loop = Periodic("notifier-deliveries", worker.tick, settings.delivery_poll_interval_s, log,
                         full_batch=worker.batch_size, wakeup=queued)  # fmt: skip

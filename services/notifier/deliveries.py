@@ -132,3 +132,12 @@ async def retry_later(
         due_at,
         error,
     )
+
+
+async def next_due_at(conn: Conn) -> datetime | None:
+    """When the earliest pending delivery is due (a retry, a lease's end, a coalescing
+    window), or None when nothing is pending."""
+    due: datetime | None = await conn.fetchval(
+        "SELECT min(due_at) FROM deliveries WHERE status = 'pending'"
+    )
+    return due

@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import structlog
+import uvloop
 from faststream.asgi import AsgiFastStream
 
+from services.runtime.service import ServiceApp
 from services.runtime.settings import ServiceSettings
 
 
@@ -30,16 +33,29 @@ def run_service(name: str, *, group: str | None = None) -> int:
     the groups of whatever else runs on the broker (they would rebalance each other)."""
     settings = service_settings(name)
     app_module = importlib.import_module(f"services.{name}.app")
-    runtime, _handler = app_module.build_runtime(settings, name=group or name)
-    app = runtime.app()
+    runtime, _service = app_module.build_runtime(settings, name=group or name)
+    serve(runtime.app(), settings, service=name)
+    return 0
+
+
+def serve(app: ServiceApp, settings: ServiceSettings, *, service: str) -> None:
+    """Run the app on uvloop until a signal. uvloop does the event loop's socket and timer
+    work in C: less CPU per Kafka request and database round trip than asyncio's own loop."""
+    uvloop.run(_run(app, settings, service))
+
+
+async def _run(app: ServiceApp, settings: ServiceSettings, service: str) -> None:
+    # Which loop really runs, for operators and the test that checks it.
+    loop = type(asyncio.get_running_loop())
+    log = structlog.get_logger().bind(service=service)
+    log.info("event loop", event_loop=f"{loop.__module__}.{loop.__qualname__}")
     if isinstance(app, AsgiFastStream):
         options: dict[str, str | int] = {
             "host": settings.http_host, "port": settings.http_port, "access_log": "false",
         }  # fmt: skip
-        asyncio.run(app.run(run_extra_options=dict(options)))
+        await app.run(run_extra_options=dict(options))
     else:
-        asyncio.run(app.run())
-    return 0
+        await app.run()
 
 
 def service_settings(name: str) -> ServiceSettings:

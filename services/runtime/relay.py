@@ -98,7 +98,7 @@ class OutboxRelay:
     build_producer: Callable[[], AIOKafkaProducer]
     schema: str
     batch_size: int = 500
-    poll_interval_s: float = 1.0
+    poll_interval_s: float = 5.0
     unhealthy_after_s: float = 30.0
     metrics_interval_s: float = 5.0
     park_missing_topic_after_s: float = 60.0

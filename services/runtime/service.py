@@ -123,6 +123,7 @@ class ServiceRuntime:
             max_records=self.settings.consumer_max_records,
             fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
             fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
+            batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
             session_timeout_ms=self.settings.consumer_session_timeout_ms,
             heartbeat_interval_ms=self.settings.consumer_heartbeat_interval_ms,
             auto_offset_reset="earliest",

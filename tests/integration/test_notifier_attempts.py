@@ -168,11 +168,15 @@ async def test_an_unrecorded_send_is_sent_again_only_after_its_lease_with_the_sa
     assert (leased["status"], leased["attempts"]) == ("pending", 1)  # counted before the send
     assert leased["due_at"] >= sent_at + timedelta(seconds=RETRY.first_delay_s)
 
-    assert await rig.worker.tick() == 0  # no hot loop: nothing is due before the lease ends
+    idle = await rig.worker.tick()
+    assert idle.done == 0  # no hot loop: nothing is due before the lease ends
     assert rig.receiver.requests == [notice]
+    # The loop is told to sleep until the lease ends, not to poll meanwhile.
+    until_lease_ends = (leased["due_at"] - rig.clock.now()).total_seconds()
+    assert idle.next_due_in_s == pytest.approx(until_lease_ends)
 
     await rig.at_due_time(notice)
-    assert await rig.worker.tick() == 1
+    assert (await rig.worker.tick()).done == 1
     assert rig.receiver.requests == [notice, notice]  # the same webhook-id: one notice taken
     assert list(rig.receiver.accepted) == [notice]
     done = await rig.row(notice)
@@ -191,12 +195,12 @@ async def test_a_notice_arriving_after_an_unrecorded_send_does_not_carry_it_agai
     resumed = await rig.queue("resumed", coalesce=True)
     assert (await rig.row(suspended))["carried_by"] is None  # attempted: never merged
 
-    assert await rig.worker.tick() == 1
+    assert (await rig.worker.tick()).done == 1
     assert rig.receiver.requests == [suspended, resumed]
     assert rig.receiver.accepted[resumed]["merged_notice_ids"] == []  # not re-sent under a new id
 
     await rig.at_due_time(suspended)
-    assert await rig.worker.tick() == 1
+    assert (await rig.worker.tick()).done == 1
     assert rig.receiver.requests == [suspended, resumed, suspended]
     assert {(await rig.row(n))["status"] for n in (suspended, resumed)} == {"delivered"}
 
@@ -207,7 +211,8 @@ async def test_max_attempts_trips_even_when_no_outcome_is_ever_recorded(rig: Rig
     for _ in range(RETRY.max_attempts):
         await rig.tick_losing_the_outcome()
         await rig.at_due_time(notice)
-    assert await rig.worker.tick() == 1  # attempts used up: claimed, recorded failed, not sent
+    # attempts used up: claimed, recorded failed, not sent
+    assert (await rig.worker.tick()).done == 1
     assert rig.receiver.requests == [notice] * RETRY.max_attempts
     failed = await rig.row(notice)
     assert (failed["status"], failed["attempts"]) == ("failed", RETRY.max_attempts)
@@ -224,12 +229,12 @@ async def test_a_recipient_that_always_fails_gets_exactly_max_attempts_sends(rig
     notice = await rig.queue("cancelled")
     rig.receiver.always_fail = True
     for _ in range(RETRY.max_attempts):
-        assert await rig.worker.tick() == 1
+        assert (await rig.worker.tick()).done == 1
         row = await rig.row(notice)
         if row["status"] == "pending":
             assert row["due_at"] > rig.clock.now()  # backed off, not due at once
             await rig.at_due_time(notice)
-    assert await rig.worker.tick() == 0
+    assert (await rig.worker.tick()).done == 0
     assert rig.receiver.requests == [notice] * RETRY.max_attempts
     assert (await rig.row(notice))["status"] == "failed"
     [(_, issued, _), (dead, _, headers)] = await rig.outbox()
@@ -248,6 +253,6 @@ async def test_failed_ticks_back_off_and_a_good_tick_ends_the_backoff(rig: Rig) 
             await rig.worker.tick()
     assert rig.pauses == [0.1, 0.2, 0.4]  # before each tick that follows a failed one
     rig.worker.pool = working
-    assert await rig.worker.tick() == 0
-    assert await rig.worker.tick() == 0
+    assert (await rig.worker.tick()).done == 0
+    assert (await rig.worker.tick()).done == 0
     assert rig.pauses == [0.1, 0.2, 0.4, 0.8]

@@ -1,6 +1,7 @@
 """What operators see of a running service: /health, Prometheus /metrics, JSON log lines."""
 
 import asyncio
+import json
 import os
 import uuid
 from asyncio.subprocess import PIPE
@@ -54,6 +55,35 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
     assert f"courseflow_messages_total{{{labels}}} 1.0" in metrics
     assert "courseflow_consumer_lag" in metrics
     assert "courseflow_outbox_backlog" in metrics
+
+
+async def test_a_service_run_by_the_cli_runs_on_uvloop(suffix: str, tmp_path: Path) -> None:
+    env = {"COURSEFLOW_LOG_FORMAT": "json", **{
+        f"COURSEFLOW_NOTIFIER_{name.upper()}": value for name, value in {
+            "topic_schedule": f"sched-{suffix}", "topic_eligibility": f"elig-{suffix}",
+            "topic_notices": f"notices-{suffix}", "topic_dead_letters": f"dead-{suffix}",
+            "http_port": "0",
+        }.items()
+    }}  # fmt: skip
+    log = tmp_path / "notifier.log"
+    async with ServiceProcess("notifier", as_service("notifier", env), log_path=log).running():
+        loops = await eventually(lambda: _event_loops_logged(log), timeout_s=60)
+    assert loops == [{"event": "event loop", "event_loop": "uvloop.Loop", "service": "notifier"}]
+
+
+def _event_loops_logged(log: Path) -> list[dict[str, str]] | None:
+    """The "event loop" lines logged, once the service says it started (else None)."""
+    loops = []
+    lines = log.read_bytes().splitlines() if log.exists() else []
+    for line in lines:
+        if not line.startswith(b"{"):
+            continue  # aiokafka's own log lines (rebalancing ...) are plain text
+        entry = json.loads(line)
+        if entry["event"] == "event loop":
+            loops.append({k: entry[k] for k in ("event", "event_loop", "service")})
+        if entry["event"] == "started":
+            return loops
+    return None
 
 
 async def test_dead_letter_listed_then_replayed_after_its_cause_is_fixed(
