@@ -41,8 +41,9 @@ status: $(STAMP) ## Show what the local stack is running
 	$(COURSEFLOW) stack status
 
 .PHONY: tools
-tools: ## Debian's docker-compose, to validate compose.yaml offline (installed when root)
+tools: ## Debian's docker-compose and prometheus (promtool): compose and alert checks (installed when root)
 	@tools/ensure-docker-compose.sh
+	@tools/ensure-prometheus.sh
 
 .PHONY: test
 test: lint tools ## The full test suite against real Kafka and PostgreSQL (starts and stops them)
@@ -81,7 +82,8 @@ soak: $(STAMP) ## Soak: 30 minutes at ~half capacity (370 events/s); lag and mem
 	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
 
 .PHONY: run
-run: $(STAMP) ## The whole system with a demo (Ctrl-C stops it cleanly)
+run: $(STAMP) ## The whole system with a demo and Prometheus (Ctrl-C stops it cleanly)
+	@tools/ensure-prometheus.sh
 	$(COURSEFLOW) demo
 
 .PHONY: schemas

@@ -45,9 +45,7 @@ from bench.observe import (
 )
 from bench.passthrough import PassThroughResult, pass_through
 from bench.processes import (
-    SERVICES,
     ServiceGroup,
-    Topics,
     create_database,
     drop_database,
     service_env,
@@ -55,6 +53,8 @@ from bench.processes import (
 )
 from bench.stats import IdleResult, PhaseResult
 from bench.workload import Message, generate, mix
+from services import SERVICES
+from services.runtime.topics import RunTopics
 from services.stack.kafka import KafkaStack
 from services.stack.postgres import PostgresStack
 
@@ -143,7 +143,7 @@ class Run:
                         secrets.token_hex(3))  # fmt: skip
     database: str | None = None
     group: ServiceGroup | None = None
-    topics: Topics | None = None
+    topics: RunTopics | None = None
     cluster: DurableCluster | None = None  # --durable
     postmaster: int | None = None  # of the server the run's database is on, if local
     durability: dict[str, str] = field(default_factory=dict)
@@ -184,12 +184,12 @@ class Run:
             self.cluster = None
         if self.topics is not None:
             with contextlib.suppress(Exception):
-                await delete_topics(self.args.bootstrap, self.topics.all())
+                await delete_topics(self.args.bootstrap, self.topics.every)
                 self.topics = None
 
 
 async def _drained(
-    probe: LagProbe, db: asyncpg.Connection, topics: Topics, groups: dict[str, str]
+    probe: LagProbe, db: asyncpg.Connection, topics: RunTopics, groups: dict[str, str]
 ) -> tuple[bool, bool]:
     """(inputs consumed by eligibility and planner, nothing left anywhere in the pipeline)."""
     inputs = [topics.patient_events]
@@ -218,11 +218,11 @@ async def _phase(
     assert run.group is not None
     assert run.topics is not None
     topics = run.topics
-    urls = {s.label: s.url for s in run.group.services}
+    urls = run.group.urls()
     before = by_service(await scrape(urls))
     dead_before = await probe.size(topics.dead_letters)
     notices_before = watcher.count
-    logs = {s.label: s.log_file for s in run.group.services}
+    logs = run.group.logs()
     signs_before = log_signs(logs)
     cpu = run.cpu_meter()
     cpu.start()
@@ -305,8 +305,8 @@ async def start_services(run: Run) -> Path:
     """The run's topics and database, then the three services as processes, healthy."""
     args = run.args
     server = await _database_server(run)
-    run.topics = Topics.for_run(run.suffix)
-    await create_topics(args.bootstrap, run.topics.all(), args.partitions)
+    run.topics = RunTopics.under(f"bench.{run.suffix}")
+    await create_topics(args.bootstrap, run.topics.every, args.partitions)
     run.database = run.database_name
     database_url = await create_database(server, run.database_name)
     overrides = dict(item.split("=", 1) for item in args.env)

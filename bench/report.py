@@ -7,8 +7,9 @@ from bench.durable import is_durable
 from bench.kafka_io import NoticeWatcher
 from bench.observe import HARNESS, KAFKA, POSTGRES
 from bench.passthrough import PassThroughResult
-from bench.processes import SERVICES, service_of
+from bench.processes import service_of
 from bench.stats import IdleResult, PhaseResult
+from services import SERVICES
 
 # The targets of issue 13.
 TARGET_RATE = 2000.0  # clinic events/s through all three services

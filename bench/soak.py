@@ -21,23 +21,15 @@ from dataclasses import dataclass, field
 from bench.kafka_io import LagProbe, NoticeWatcher, producer, send_all
 from bench.observe import by_service, rss_kib, scrape
 from bench.pipeline import Run, remove_logs, start_services
-from bench.processes import SERVICES, Topics, service_of
+from bench.processes import service_of
 from bench.workload import generate
+from services import SERVICES
 
 DEFAULT_RATE = 370.0  # about half the latest measured capacity (742 events/s)
 EVENTS_PER_PATIENT = 10  # as `make bench`: 10,000 events for 1,000 patients
 LAG_TOLERANCE = 0.25
 LAG_SLACK_S = 5.0
 RSS_GROWTH = 0.10
-
-
-def inputs(topics: Topics) -> dict[str, list[str]]:
-    """The topics each service consumes."""
-    return {
-        "eligibility": [topics.patient_events],
-        "planner": [topics.patient_events, topics.eligibility],
-        "notifier": [topics.eligibility, topics.schedule],
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +79,9 @@ async def _sample(
 ) -> SoakSample:
     assert run.group is not None
     assert run.topics is not None
-    topics = inputs(run.topics)
-    lag = {s: await probe.lag(run.group.groups[s], topics[s]) for s in SERVICES}
-    metrics = by_service(await scrape({s.label: s.url for s in run.group.services}))
+    topics = run.topics
+    lag = {s: await probe.lag(run.group.groups[s], topics.inputs(s)) for s in SERVICES}
+    metrics = by_service(await scrape(run.group.urls()))
     backlog = {
         s: sum(v for k, v in metrics.get(s, {}).items() if k[1] == "courseflow_outbox_backlog")
         for s in SERVICES

@@ -5,9 +5,20 @@
 """
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Protocol, TypedDict
 
-from schemas.envelope import Envelope
+
+class Causing(Protocol):
+    """What a cause gives the events it causes (an envelope's attributes)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def correlationid(self) -> str | None: ...
+    @property
+    def traceparent(self) -> str | None: ...
+    @property
+    def tracestate(self) -> str | None: ...
 
 
 class CausedAttributes(TypedDict):
@@ -25,7 +36,7 @@ class Cause:
     tracestate: str | None = None
 
     @classmethod
-    def of(cls, event: Envelope) -> "Cause":
+    def of(cls, event: Causing) -> "Cause":
         return cls(event.id, event.correlationid or event.id, event.traceparent, event.tracestate)
 
     @classmethod

@@ -1,6 +1,6 @@
 """Input events sent by clinic systems on `clinic.patient-events`."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias
 
 from pydantic import Field
 
@@ -145,7 +145,7 @@ class PatientWithdrawn(Envelope):
     data: PatientWithdrawnData
 
 
-ClinicEvent = Annotated[
+ClinicEventUnion: TypeAlias = (
     PatientEnrolled
     | CoursePrescribed
     | FlareReported
@@ -157,21 +157,6 @@ ClinicEvent = Annotated[
     | PhysicalTherapyBooked
     | SessionCompleted
     | SessionNotPerformed
-    | PatientWithdrawn,
-    Field(discriminator="type"),
-]
-
-CLINIC_EVENT_CLASSES: tuple[type[Envelope], ...] = (
-    PatientEnrolled,
-    CoursePrescribed,
-    FlareReported,
-    RemissionConfirmed,
-    ContraindicationReported,
-    ContraindicationResolved,
-    SurgeryPerformed,
-    MassageCleared,
-    PhysicalTherapyBooked,
-    SessionCompleted,
-    SessionNotPerformed,
-    PatientWithdrawn,
+    | PatientWithdrawn
 )
+ClinicEvent = Annotated[ClinicEventUnion, Field(discriminator="type")]

@@ -1,5 +1,6 @@
 """`courseflow.eligibility.decided` on `courseflow.eligibility`."""
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -20,9 +21,16 @@ Restriction = Literal[
 class Block(WireModel):
     """One rule that stops massage; `until` is null while its end is unknown."""
 
+    # It holds on the days `since <= day < until`: `until` is the first free day.
     rule: Rule
     since: ClinicDate
     until: ClinicDate | None
+
+    def holds_on(self, day: date) -> bool:
+        return self.since <= day and (self.until is None or day < self.until)
+
+    def over_by(self, day: date) -> bool:
+        return self.until is not None and self.until <= day
 
 
 class EligibilityDecidedData(WireModel):

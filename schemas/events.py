@@ -2,96 +2,49 @@
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated
+from typing import Annotated, get_args
 
 from pydantic import Field
 
 from schemas import topics
-from schemas.clinic import (
-    CLINIC_EVENT_CLASSES,
-    ContraindicationReported,
-    ContraindicationResolved,
-    CoursePrescribed,
-    FlareReported,
-    MassageCleared,
-    PatientEnrolled,
-    PatientWithdrawn,
-    PhysicalTherapyBooked,
-    RemissionConfirmed,
-    SessionCompleted,
-    SessionNotPerformed,
-    SurgeryPerformed,
-)
+from schemas.clinic import ClinicEventUnion
 from schemas.eligibility import EligibilityDecided
 from schemas.envelope import Envelope
 from schemas.notices import NoticeIssued
-from schemas.schedule import (
-    SCHEDULE_EVENT_CLASSES,
-    CourseCancelled,
-    CourseCompleted,
-    CourseNextDue,
-    CourseRescheduled,
-    CourseResumed,
-    CourseReviewRequested,
-    CourseScheduled,
-    CourseSuspended,
-)
-from schemas.staff import (
-    STAFF_EVENT_CLASSES,
-    TherapistAbsent,
-    TherapistLeft,
-    TherapistRostered,
-)
+from schemas.schedule import ScheduleEventUnion
+from schemas.staff import StaffEventUnion
 
 AnyEvent = Annotated[
-    PatientEnrolled
-    | CoursePrescribed
-    | FlareReported
-    | RemissionConfirmed
-    | ContraindicationReported
-    | ContraindicationResolved
-    | SurgeryPerformed
-    | MassageCleared
-    | PhysicalTherapyBooked
-    | SessionCompleted
-    | SessionNotPerformed
-    | PatientWithdrawn
-    | TherapistRostered
-    | TherapistAbsent
-    | TherapistLeft
-    | EligibilityDecided
-    | CourseScheduled
-    | CourseSuspended
-    | CourseResumed
-    | CourseRescheduled
-    | CourseCompleted
-    | CourseCancelled
-    | CourseNextDue
-    | CourseReviewRequested
-    | NoticeIssued,
+    ClinicEventUnion | StaffEventUnion | EligibilityDecided | ScheduleEventUnion | NoticeIssued,
     Field(discriminator="type"),
 ]
 
-_TOPIC_CLASSES: tuple[tuple[str, tuple[type[Envelope], ...]], ...] = (
-    (topics.PATIENT_EVENTS, CLINIC_EVENT_CLASSES),
-    (topics.STAFF_EVENTS, STAFF_EVENT_CLASSES),
-    (topics.ELIGIBILITY, (EligibilityDecided,)),
-    (topics.SCHEDULE, SCHEDULE_EVENT_CLASSES),
-    (topics.NOTICES, (NoticeIssued,)),
+CLASSES_BY_TOPIC: Mapping[str, tuple[type[Envelope], ...]] = MappingProxyType(
+    {
+        topics.PATIENT_EVENTS: get_args(ClinicEventUnion),
+        topics.STAFF_EVENTS: get_args(StaffEventUnion),
+        topics.ELIGIBILITY: (EligibilityDecided,),
+        topics.SCHEDULE: get_args(ScheduleEventUnion),
+        topics.NOTICES: (NoticeIssued,),
+    }
 )
+"""Topic -> the envelope models published on it, in contract order."""
 
 EVENT_CLASSES: Mapping[str, type[Envelope]] = MappingProxyType(
-    {cls.event_type(): cls for _, classes in _TOPIC_CLASSES for cls in classes}
+    {cls.event_type(): cls for classes in CLASSES_BY_TOPIC.values() for cls in classes}
 )
 """Event type string -> envelope model, in contract order."""
 
 TOPIC_BY_TYPE: Mapping[str, str] = MappingProxyType(
-    {cls.event_type(): topic for topic, classes in _TOPIC_CLASSES for cls in classes}
+    {cls.event_type(): topic for topic, classes in CLASSES_BY_TOPIC.items() for cls in classes}
 )
 """Event type string -> default topic it is published on."""
 
 TYPES_BY_TOPIC: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {topic: tuple(cls.event_type() for cls in classes) for topic, classes in _TOPIC_CLASSES}
+    {
+        topic: tuple(cls.event_type() for cls in classes)
+        for topic, classes in CLASSES_BY_TOPIC.items()
+    }
 )
 
 

@@ -1,6 +1,6 @@
 """`courseflow.course.*` on `courseflow.schedule`: the planner's view of a course."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeAlias
 
 from pydantic import Field
 
@@ -151,7 +151,7 @@ class CourseReviewRequested(Envelope):
     data: CourseReviewRequestedData
 
 
-ScheduleEvent = Annotated[
+ScheduleEventUnion: TypeAlias = (
     CourseScheduled
     | CourseSuspended
     | CourseResumed
@@ -159,17 +159,6 @@ ScheduleEvent = Annotated[
     | CourseCompleted
     | CourseCancelled
     | CourseNextDue
-    | CourseReviewRequested,
-    Field(discriminator="type"),
-]
-
-SCHEDULE_EVENT_CLASSES: tuple[type[Envelope], ...] = (
-    CourseScheduled,
-    CourseSuspended,
-    CourseResumed,
-    CourseRescheduled,
-    CourseCompleted,
-    CourseCancelled,
-    CourseNextDue,
-    CourseReviewRequested,
+    | CourseReviewRequested
 )
+ScheduleEvent = Annotated[ScheduleEventUnion, Field(discriminator="type")]

@@ -3,7 +3,7 @@
 The record key is the `clinic_id`, the `subject` the therapist id.
 """
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, TypeAlias
 
 from pydantic import ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -91,13 +91,5 @@ class TherapistLeft(StaffEnvelope):
     data: TherapistLeftData
 
 
-StaffEvent = Annotated[
-    TherapistRostered | TherapistAbsent | TherapistLeft,
-    Field(discriminator="type"),
-]
-
-STAFF_EVENT_CLASSES: tuple[type[Envelope], ...] = (
-    TherapistRostered,
-    TherapistAbsent,
-    TherapistLeft,
-)
+StaffEventUnion: TypeAlias = TherapistRostered | TherapistAbsent | TherapistLeft
+StaffEvent = Annotated[StaffEventUnion, Field(discriminator="type")]

@@ -1,0 +1,3 @@
+"""courseflow's services: each one a package here, `services.<name>`."""
+
+SERVICES = ("eligibility", "planner", "notifier")

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
-SERVICES = ("eligibility", "planner", "notifier")
+from services import SERVICES
 
 
 def password_variable(service: str) -> str:
@@ -19,13 +19,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="courseflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    stack = commands.add_parser("stack", help="local Apache Kafka and PostgreSQL")
+    stack = commands.add_parser("stack", help="local Apache Kafka and PostgreSQL (and Prometheus)")
     stack.add_argument("action", choices=("up", "down", "status"))
     stack.add_argument(
         "--brokers",
         type=int,
         default=1,
         help="with up: KRaft nodes (3: a broker+controller quorum of three, RF 3, min ISR 2)",
+    )
+    stack.add_argument(
+        "--monitoring",
+        action="store_true",
+        help="with up: also Prometheus scraping the services, with monitoring/alerts.yml, on "
+        "127.0.0.1:COURSEFLOW_PROMETHEUS_PORT (59090)",
     )
 
     run = commands.add_parser("run", help="run one service in the foreground")
@@ -86,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
-        "stack": lambda a: _stack(a.action, a.brokers),
+        "stack": lambda a: _stack(a.action, a.brokers, monitoring=a.monitoring),
         "run": lambda a: _run(a.service),
         "patient": lambda a: _patient(a.patient_id),
         "dead-letters": lambda a: _dead_letters(a.action, a.positions, replay_all=a.all),
@@ -119,13 +125,16 @@ def _schemas() -> int:
     return 0
 
 
-def _stack(action: str, brokers: int = 1) -> int:
+def _stack(action: str, brokers: int = 1, *, monitoring: bool = False) -> int:
     from services.stack import stack  # noqa: PLC0415
 
+    actions = {
+        "up": lambda: stack.up(brokers, monitoring=monitoring),
+        "down": stack.down,
+        "status": stack.status,
+    }
     try:
-        lines = {"up": lambda: stack.up(brokers), "down": stack.down, "status": stack.status}[
-            action
-        ]()
+        lines = actions[action]()
     except (RuntimeError, OSError) as exc:
         print(f"courseflow stack {action}: {exc}", file=sys.stderr)
         return 1
@@ -216,7 +225,7 @@ def _db_provision(admin_url: str | None, environ: Mapping[str, str]) -> int:
         # Neither the URL nor a password is printed: only what went wrong.
         print(f"courseflow db provision: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    for service in roles.SERVICES:
+    for service in SERVICES:
         password = "password set" if service in passwords else "password unchanged"
         print(f"{roles.role_for(service)}: owns schema {service} in {database} ({password})")
     return 0

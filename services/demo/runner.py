@@ -5,31 +5,33 @@ import asyncio
 import contextlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
-from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.codec import CONTENT_TYPE, to_bytes
+from services import SERVICES
 from services.demo.stories import story_events
+from services.runtime.launcher import ServiceProcess, service_settings
 from services.runtime.settings import ServiceSettings
 from services.stack import process, stack
 from services.stack.kafka import KafkaStack
 from services.stack.paths import local_dir
 from services.stack.postgres import PostgresStack
+from services.stack.prometheus import PrometheusStack
 
-SERVICES = ("eligibility", "planner", "notifier")
 Say = Callable[[str], None]
 
 
 def run_demo(*, traffic_only: bool, say: Say = print) -> int:
     if traffic_only:
         return _follow(ServiceSettings(), say, forever=False)
-    for line in stack.up():
+    monitoring = PrometheusStack.from_env()
+    if not monitoring.installed():
+        say("prometheus is not installed (tools/ensure-prometheus.sh): the demo runs without it")
+    for line in stack.up(monitoring=monitoring.installed()):
         say(line)
     # The services and the feed talk to the stack just started, wherever its ports are.
     os.environ.setdefault(
@@ -44,6 +46,8 @@ def run_demo(*, traffic_only: bool, say: Say = print) -> int:
     settings = ServiceSettings()
     try:
         _start_services(say)
+        if monitoring.installed():
+            say(f"Prometheus: {monitoring.url}/targets (alerts: {monitoring.url}/alerts)")
         return _follow(settings, say, forever=True)
     finally:
         say("stopping…")
@@ -52,25 +56,26 @@ def run_demo(*, traffic_only: bool, say: Say = print) -> int:
 
 
 def _start_services(say: Say) -> None:
+    """Each service detached and in a pid file, so that `stack down` stops it too."""
     run_dir = local_dir() / "run"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for service in SERVICES:
-        pid_file, log_file = run_dir / f"{service}.pid", run_dir / f"{service}.log"
-        if process.read_pid(pid_file) is None:
+    services = []
+    for name in SERVICES:
+        pid_file, log_file = run_dir / f"{name}.pid", run_dir / f"{name}.log"
+        port = service_settings(name).http_port
+        service = ServiceProcess(
+            name, log_path=log_file, port=port, detached=True, pid_file=pid_file
+        )
+        if process.read_pid(pid_file) is None:  # not left running by an earlier demo
             log_file.unlink(missing_ok=True)
-            argv = [sys.executable, "-m", "services.cli", "run", service]
-            process.spawn(argv, pid_file=pid_file, log_file=log_file)
-    for service in SERVICES:
-        log_file = run_dir / f"{service}.log"
-        if not process.wait_until(partial(_announced, log_file), 120, interval_s=0.5):
-            raise RuntimeError(f"{service} did not start; see {log_file}")
-        say(f"{service} running, log: {log_file}")
+            service.start()
+        services.append(service)
+    asyncio.run(_ready(services))
+    for service in services:
+        say(f"{service.name} running, log: {service.log_path}")
 
 
-def _announced(log_file: Path) -> bool:
-    with contextlib.suppress(OSError):
-        return '"started"' in log_file.read_text()
-    return False
+async def _ready(services: list[ServiceProcess]) -> None:
+    await asyncio.gather(*(service.ready(timeout_s=120) for service in services))
 
 
 def _follow(settings: ServiceSettings, say: Say, *, forever: bool) -> int:

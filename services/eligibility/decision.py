@@ -2,9 +2,10 @@
 
 Semantics (also the wire meaning of `courseflow.eligibility.decided`):
 
-- A `Block` holds on the days `since <= day < until`: `until` is the first day the block no
-  longer holds (exclusive). `until=None` means it holds until a further clinical event
-  (e.g. a flare without a confirmed remission, a surgery without a clearance).
+- A `Block` (`schemas.eligibility.Block`) holds on the days `since <= day < until`: `until`
+  is the first day the block no longer holds (exclusive). `until=None` means it holds until
+  a further clinical event (e.g. a flare without a confirmed remission, a surgery without a
+  clearance).
 - `blocks` lists the blocks that hold on the decision day or start later (known future),
   one per rule and stretch of time (overlapping or touching stretches of a rule are joined),
   sorted by `since`, then rule ID, then `until` (open last).
@@ -26,20 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from schemas.eligibility import Block
 
-@dataclass(frozen=True, slots=True)
-class Block:
-    rule: str
-    since: date
-    until: date | None
-
-    def holds_on(self, day: date) -> bool:
-        return self.since <= day and (self.until is None or day < self.until)
-
-    def over_by(self, day: date) -> bool:
-        return self.until is not None and self.until <= day
+if TYPE_CHECKING:
+    from schemas.rules import RuleId
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +53,9 @@ class Decision:
         return {
             "eligible": self.eligible,
             "eligible_from": _iso(self.eligible_from),
-            "blocks": [_block_to_json(b) for b in self.blocks],
+            "blocks": [b.model_dump(mode="json") for b in self.blocks],
             "restrictions": sorted(self.restrictions),
-            "history": [_block_to_json(b) for b in self.history],
+            "history": [b.model_dump(mode="json") for b in self.history],
         } | ({} if self.advanced_stage is None else {"advanced_stage": self.advanced_stage})
 
     @classmethod
@@ -70,10 +63,10 @@ class Decision:
         return cls(
             eligible=data["eligible"],
             eligible_from=_date(data["eligible_from"]),
-            blocks=tuple(_block_from_json(b) for b in data["blocks"]),
+            blocks=tuple(Block.model_validate(b) for b in data["blocks"]),
             restrictions=frozenset(data["restrictions"]),
             # Decisions stored before `history` existed read as having none.
-            history=tuple(_block_from_json(b) for b in data.get("history", ())),
+            history=tuple(Block.model_validate(b) for b in data.get("history", ())),
             advanced_stage=data.get("advanced_stage"),
         )
 
@@ -86,7 +79,7 @@ def block_order(block: Block) -> tuple[date, str, bool, date]:
     return block.since, block.rule, block.until is None, block.until or date.min
 
 
-def join_stretches(rule: str, stretches: list[tuple[date, date | None]]) -> list[Block]:
+def join_stretches(rule: RuleId, stretches: list[tuple[date, date | None]]) -> list[Block]:
     """One block per rule and stretch of time: overlapping or touching stretches join."""
     joined: list[Block] = []
     for since, until in sorted(stretches, key=lambda s: (s[0], s[1] is None, s[1] or date.min)):
@@ -94,9 +87,9 @@ def join_stretches(rule: str, stretches: list[tuple[date, date | None]]) -> list
             continue
         last = joined[-1] if joined else None
         if last is None or (last.until is not None and last.until < since):
-            joined.append(Block(rule, since, until))
+            joined.append(Block(rule=rule, since=since, until=until))
         elif last.until is not None and (until is None or until > last.until):
-            joined[-1] = Block(rule, last.since, until)
+            joined[-1] = Block(rule=rule, since=last.since, until=until)
     return joined
 
 
@@ -122,14 +115,6 @@ def decide(
     eligible = not any(block.holds_on(today) for block in relevant)
     eligible_from = None if eligible else first_free_day(relevant, today)
     return Decision(eligible, eligible_from, relevant, restrictions, history, advanced_stage)
-
-
-def _block_to_json(block: Block) -> dict[str, Any]:
-    return {"rule": block.rule, "since": block.since.isoformat(), "until": _iso(block.until)}
-
-
-def _block_from_json(data: dict[str, Any]) -> Block:
-    return Block(data["rule"], date.fromisoformat(data["since"]), _date(data["until"]))
 
 
 def _iso(day: date | None) -> str | None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.eligibility.decision import Block, Decision, decide, decision_changed, join_stretches
+from services.eligibility.decision import Decision, decide, decision_changed, join_stretches
 from services.eligibility.restrictions import advanced_stage, restrictions
 from services.eligibility.rules import BLOCK_RULES
 
 if TYPE_CHECKING:
     from datetime import date
 
+    from schemas.eligibility import Block
     from services.eligibility.policy import Policy
     from services.eligibility.timeline import Timeline
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from schemas.rules import RuleId
 from services.eligibility.facts import ProfileUpdated
 from services.eligibility.policy import Policy
 
@@ -14,12 +15,12 @@ if TYPE_CHECKING:
 ProfileRule = Callable[[ProfileUpdated, Policy], bool]
 
 # restriction -> (rule ID, when it applies)
-RESTRICTION_RULES: dict[str, tuple[str, ProfileRule]] = {
-    "no_direct_knee_work": ("R-NO-KNEE-WHEN-PAINFUL", lambda p, _: p.knee_painful_on_palpation),
-    "hemodynamic_techniques": ("R-HEMODYNAMICS", lambda p, _: p.impaired_limb_blood_supply),
-    "in_water": ("R-IN-WATER", lambda p, _: p.severe_swelling),
+RESTRICTION_RULES: dict[str, tuple[RuleId, ProfileRule]] = {
+    "no_direct_knee_work": (RuleId.NO_KNEE_WHEN_PAINFUL, lambda p, _: p.knee_painful_on_palpation),
+    "hemodynamic_techniques": (RuleId.HEMODYNAMICS, lambda p, _: p.impaired_limb_blood_supply),
+    "in_water": (RuleId.IN_WATER, lambda p, _: p.severe_swelling),
     "surgical_evaluation_advised": (
-        "R-ADVANCED-STAGE",
+        RuleId.ADVANCED_STAGE,
         lambda p, policy: p.arthrosis_stage >= policy.advanced_stage_from,
     ),
 }

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
-from services.eligibility.dates import add_months, day_after
+from schemas.rules import RuleId
 from services.eligibility.facts import (
     ContraindicationKind,
     ContraindicationReported,
@@ -37,9 +37,14 @@ from services.eligibility.facts import (
 )
 from services.eligibility.policy import Policy
 from services.eligibility.timeline import Timeline
+from services.runtime.months import add_months
 
 Stretch = tuple[date, date | None]
 BlockRule = Callable[[Timeline, Policy], Iterator[Stretch]]
+
+
+def day_after(day: date) -> date:
+    return day + timedelta(days=1)
 
 
 def flare_episodes(
@@ -120,12 +125,12 @@ def _clearance_order(clearance: MassageCleared) -> tuple[date, date, str]:
     return clearance.cleared_on, clearance.first_day_allowed, clearance.event_id
 
 
-BLOCK_RULES: dict[str, BlockRule] = {
-    "R-FLARE": r_flare,
-    "R-RHEUM-WAIT": r_rheum_wait,
-    "R-CONTRA-BLEEDING": contraindication_rule("bleeding"),
-    "R-CONTRA-INFLAMMATION": contraindication_rule("acute_inflammation"),
-    "R-CONTRA-THROMBOSIS": contraindication_rule("vascular_thrombosis"),
-    "R-CONTRA-FEVER": contraindication_rule("fever"),
-    "R-POSTOP": r_postop,
+BLOCK_RULES: dict[RuleId, BlockRule] = {
+    RuleId.FLARE: r_flare,
+    RuleId.RHEUM_WAIT: r_rheum_wait,
+    RuleId.CONTRA_BLEEDING: contraindication_rule("bleeding"),
+    RuleId.CONTRA_INFLAMMATION: contraindication_rule("acute_inflammation"),
+    RuleId.CONTRA_THROMBOSIS: contraindication_rule("vascular_thrombosis"),
+    RuleId.CONTRA_FEVER: contraindication_rule("fever"),
+    RuleId.POSTOP: r_postop,
 }

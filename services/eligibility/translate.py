@@ -1,8 +1,5 @@
 """Wire events → clinical facts (the anti-corruption layer between the contract and the core)."""
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from schemas import clinic
 from schemas.clinic import ClinicEvent
 from services.eligibility.facts import (
@@ -15,12 +12,13 @@ from services.eligibility.facts import (
     RemissionConfirmed,
     SurgeryPerformed,
 )
+from services.runtime.clock import local_date
 
 
 def to_fact(event: ClinicEvent, timezone: str) -> Fact | None:  # noqa: PLR0911 - one per type
     """The clinical fact an event reports, or None when it does not bear on eligibility."""
     data = event.data
-    reported_on = clinical_day(event, timezone)
+    reported_on = local_date(event.time, timezone)
     match event:
         case clinic.PatientEnrolled(data=data):
             return ProfileUpdated(
@@ -43,7 +41,3 @@ def to_fact(event: ClinicEvent, timezone: str) -> Fact | None:  # noqa: PLR0911 
         case clinic.MassageCleared(data=data):
             return MassageCleared(event.id, data.cleared_on, reported_on)
     return None
-
-
-def clinical_day(event: ClinicEvent, timezone: str) -> date:
-    return event.time.astimezone(ZoneInfo(timezone)).date()

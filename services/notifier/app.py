@@ -6,21 +6,20 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from faststream import FastStream
-from faststream.asgi import AsgiFastStream
 
 from services.notifier.backoff import RetryPolicy
 from services.notifier.channels.dispatch import Channels
 from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.log import LogChannel
 from services.notifier.channels.webhook import WebhookChannel
-from services.notifier.handler import NotifierHandler
+from services.notifier.decider import NotifierDecider
 from services.notifier.outcomes import Outcomes
+from services.notifier.repository import NotifierRepository
 from services.notifier.routing_file import load_routing
 from services.notifier.settings import NotifierSettings
 from services.notifier.worker import DeliveryWorker
 from services.runtime import logs
-from services.runtime.clock import Clock, SystemClock
+from services.runtime.clock import Clock, SystemClock, clinic_context
 from services.runtime.periodic import Periodic
 from services.runtime.service import ServiceRuntime
 from services.runtime.wire import decode_any_event
@@ -51,16 +50,20 @@ def send_timeout_s(settings: NotifierSettings) -> float:
 
 def build_runtime(
     settings: NotifierSettings, clock: Clock | None = None, *, name: str = NAME
-) -> tuple[ServiceRuntime, NotifierHandler]:
+) -> tuple[ServiceRuntime, NotifierDecider]:
     """`name` is the consumer group and schema; tests give each run its own."""
     log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
     clock = clock or SystemClock(settings.clock_offset_days)
     routing = load_routing(settings.routing_file)  # a bad file stops the start-up, clearly
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
-    handler = NotifierHandler(settings, routing, clock)
+    window_s = settings.coalesce_window_s
+    decider = NotifierDecider(routing, settings.clinic_timezone, window_s)
+    repository = NotifierRepository(coalesce=window_s > 0)
+    context = clinic_context(clock, settings.clinic_timezone)
     queued = asyncio.Event()  # the delivery loop starts at once on notices queued here
     for topic in (settings.topic_schedule, settings.topic_eligibility):
-        runtime.consume(topic, decode_any_event, handler.on_event, after_commit=queued.set)
+        runtime.consume(topic, decode_any_event, decider, repository, context,
+                        after_commit=queued.set)  # fmt: skip
 
     def deliveries(pool: asyncpg.Pool) -> _WorkerWithClient:
         client = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
@@ -75,15 +78,10 @@ def build_runtime(
                             f"{settings.event_source}/notifier")  # fmt: skip
         worker = DeliveryWorker(pool, name, routing, channels, outcomes, retry, clock, log,
                                 settings.delivery_batch_size, send_timeout_s(settings),
-                                settings.delivery_poll_interval_s)  # fmt: skip
+                                metrics=runtime.metrics)  # fmt: skip
         loop = Periodic("notifier-deliveries", worker.tick, settings.delivery_poll_interval_s, log,
                         full_batch=worker.batch_size, wakeup=queued)  # fmt: skip
         return _WorkerWithClient(loop, client)
 
     runtime.run_in_background(deliveries)
-    return runtime, handler
-
-
-def build_app() -> FastStream | AsgiFastStream:
-    runtime, _ = build_runtime(NotifierSettings())
-    return runtime.app()
+    return runtime, decider

@@ -60,7 +60,7 @@ async def claim_due(conn: Conn, now: datetime, limit: int) -> list[DeliveryRow]:
 async def start_attempts(conn: Conn, leases: Sequence[tuple[str, datetime]]) -> None:
     """Count one more attempt of each notice and lease it until the given time, committed
     before anything is sent: a crash after sending can neither lose the count nor cause a
-    resend before the lease ends, and an attempted notice is never merged (queueing.py)."""
+    resend before the lease ends, and an attempted notice is never merged (coalesce.py)."""
     if not leases:
         return
     await conn.execute(
@@ -132,3 +132,12 @@ async def retry_later(
         due_at,
         error,
     )
+
+
+async def next_due_at(conn: Conn) -> datetime | None:
+    """When the earliest pending delivery is due (a retry, a lease's end, a coalescing
+    window), or None when nothing is pending."""
+    due: datetime | None = await conn.fetchval(
+        "SELECT min(due_at) FROM deliveries WHERE status = 'pending'"
+    )
+    return due

@@ -20,7 +20,10 @@ class NotifierSettings(ServiceSettings):
     delivery_max_attempts: int = 8
     delivery_first_retry_s: float = 2.0
     delivery_max_retry_s: float = 600.0
-    delivery_poll_interval_s: float = 0.1
+    # The loop sleeps until the next delivery is due or its consumers queue one; this is
+    # the longest it sleeps (work another replica left due) and its first pause after a
+    # failed tick.
+    delivery_poll_interval_s: float = 5.0
     delivery_batch_size: int = 20
     webhook_timeout_s: float = 5.0
     smtp_timeout_s: float = 10.0

@@ -31,7 +31,9 @@ from services.notifier.routing import RoutingConfig
 from services.runtime import failpoints
 from services.runtime.clock import Clock
 from services.runtime.db import Conn
+from services.runtime.metrics import Metrics
 from services.runtime.outbox import enqueue
+from services.runtime.periodic import Ticked
 
 MAX_TICK_PAUSE_S = 30.0
 NO_OUTCOME = "no outcome was recorded for the last attempt"
@@ -57,23 +59,29 @@ class DeliveryWorker:
     send_timeout_s: float = 30.0
     idle_s: float = 0.1  # the first pause after a failed tick, doubled while they fail
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    metrics: Metrics | None = None
     _failed_ticks: int = field(default=0, init=False)
 
-    async def tick(self) -> int:
-        """Handle what is due now; return how many deliveries were claimed. After a failed
-        tick the next one waits first, longer each time, so an absent database is not
+    def __post_init__(self) -> None:
+        if self.metrics is not None:
+            self.metrics.expect_deliveries(self.channels.by_name)
+
+    async def tick(self) -> Ticked:
+        """Handle what is due now: how many deliveries were claimed and, unless the batch was
+        full, how soon the next pending one is due (so the loop sleeps until then). After a
+        failed tick the next one waits first, longer each time, so an absent database is not
         hammered (nothing is re-sent meanwhile: attempts in flight are leased)."""
         if self._failed_ticks:
             await self.sleep(doubling(self._failed_ticks, self.idle_s, MAX_TICK_PAUSE_S))
         try:
-            claimed = await self._deliver_due()
+            ticked = await self._deliver_due()
         except Exception:
             self._failed_ticks += 1
             raise
         self._failed_ticks = 0
-        return claimed
+        return ticked
 
-    async def _deliver_due(self) -> int:
+    async def _deliver_due(self) -> Ticked:
         async with self.pool.acquire() as conn:
             attempts, claimed = await self._claim(conn)
             errors = await asyncio.gather(*(self._send(attempt) for attempt in attempts))
@@ -81,7 +89,12 @@ class DeliveryWorker:
                 failpoints.hit("after_delivery")
             async with conn.transaction():
                 await self._record(conn, list(zip(attempts, errors, strict=True)))
-        return claimed
+            if claimed >= self.batch_size:
+                return Ticked(claimed)  # more may be due now: the loop ticks again at once
+            next_due = await deliveries.next_due_at(conn)
+        if next_due is None:
+            return Ticked(claimed)
+        return Ticked(claimed, (next_due - self.clock.now()).total_seconds())
 
     async def _claim(self, conn: Conn) -> tuple[list[Attempt], int]:
         """The attempts to make now, counted and leased; rows whose attempts are used up
@@ -153,12 +166,19 @@ class DeliveryWorker:
                             patient_id=row.patient_id, attempts=row.attempts)  # fmt: skip
         if error is None:
             log.info("notice delivered", delivery="delivered")
+            self._count(row, "delivered")
             return Outcome(row.notice_id, "delivered", row.attempts, None)
         delay = None if error.permanent else self.retry.delay_after(row.attempts)
         if delay is not None:
+            self._count(row, "retry")
             due_at = self.clock.now() + timedelta(seconds=delay)
             await deliveries.retry_later(conn, row.notice_id, row.attempts, due_at, error.reason)
             log.warning("delivery failed; will retry", reason=error.reason, retry_in_s=delay)
             return None
         log.error("notice failed; dead-lettered", reason=error.reason, delivery="failed")
+        self._count(row, "failed")
         return Outcome(row.notice_id, "failed", row.attempts, error.reason)
+
+    def _count(self, row: DeliveryRow, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.delivery(row.channel, outcome)

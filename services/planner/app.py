@@ -1,24 +1,34 @@
 """Composition root of the planner service (`courseflow run planner`)."""
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from faststream import FastStream
-from faststream.asgi import AsgiFastStream
 
+from schemas.causes import Cause
+from schemas.clinic import ClinicEvent
+from schemas.eligibility import EligibilityDecided
 from services.planner.calendar import ClinicCalendar
-from services.planner.handler import PlannerHandler
-from services.planner.repository import REMINDERS, states_of_batch
+from services.planner.commands import Command, Tick
+from services.planner.decider import PlannerDecider, Timed, decode_decision
+from services.planner.repository import REMINDERS, PlannerRepository
 from services.planner.settings import PlannerSettings
+from services.planner.state import PatientState
 from services.runtime import logs
-from services.runtime.clock import Clock, SystemClock
+from services.runtime.clock import Clock, SystemClock, clinic_context, local_today
+from services.runtime.db import Conn
+from services.runtime.metrics import Metrics
+from services.runtime.outbox import OutboxMessage
 from services.runtime.periodic import Periodic
+from services.runtime.pipeline import Pipeline
 from services.runtime.service import ServiceRuntime
-from services.runtime.timers import TimerLoop, TimerRetry
-from services.runtime.wire import decode_any_event, decode_clinic_event
+from services.runtime.timers import TimerKey, TimerLoop, TimerRetry
+from services.runtime.wire import decode_clinic_event
 
 NAME = "planner"
+PlannerPipeline = Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed]
 
 
 def calendar_from(settings: PlannerSettings) -> ClinicCalendar:
@@ -29,41 +39,65 @@ def calendar_from(settings: PlannerSettings) -> ClinicCalendar:
     )
 
 
+@dataclass(frozen=True)
+class PlannerService:
+    """The service's parts a test may drive: the clock and the reminders' fire."""
+
+    settings: PlannerSettings
+    clock: Clock
+    # Either topic's pipeline would do for the reminders: both fold with the same Decider
+    # and repository under the same patient locks.
+    pipeline: "PlannerPipeline"
+
+    async def fire(self, conn: Conn, key: TimerKey, due_on: date) -> list[OutboxMessage]:
+        """A next-course reminder's day (R-COURSES-PER-YEAR): a `Tick` for its patient."""
+        patient_id, course_id = key
+        tick_id = f"reminder:{patient_id}:{course_id}:{due_on.isoformat()}"
+        tick = Tick(tick_id, self.clock.now())
+        return await self.pipeline.fire(conn, patient_id, tick, Cause.internal(tick_id))
+
+
 def build_runtime(
     settings: PlannerSettings, clock: Clock | None = None, *, name: str = NAME
-) -> tuple[ServiceRuntime, PlannerHandler]:
+) -> tuple[ServiceRuntime, PlannerService]:
     """`name` is the consumer group and schema; tests give each run its own."""
     log = logs.configure(name, level=settings.log_level, fmt=settings.log_format)
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
-    policy = settings.policy()
-    handler = PlannerHandler(
-        settings, calendar_from(settings), policy, clock or SystemClock(settings.clock_offset_days)
+    clock = clock or SystemClock(settings.clock_offset_days)
+    decider = PlannerDecider(
+        calendar_from(settings), settings.policy(), f"{settings.event_source}/planner",
+        settings.topic_schedule,
+    )  # fmt: skip
+    repository = PlannerRepository()
+    context = clinic_context(clock, settings.clinic_timezone)
+    pipeline: Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed] = (
+        runtime.consume(
+            settings.topic_patient_events, decode_clinic_event, decider, repository, context
+        )
     )
-    runtime.consume(
-        settings.topic_patient_events, decode_clinic_event, handler.on_clinic_event,
-        batch_scope=states_of_batch,
-    )  # fmt: skip
-    runtime.consume(
-        settings.topic_eligibility, decode_any_event, handler.on_eligibility_event,
-        batch_scope=states_of_batch,
-    )  # fmt: skip
+    runtime.consume(settings.topic_eligibility, decode_decision, decider, repository, context)
+    service = PlannerService(settings, clock, pipeline)
 
     def reminders(pool: asyncpg.Pool) -> Periodic:
-        return reminder_loop(pool, name, handler, log).every(settings.timer_interval_s)
+        return reminder_loop(pool, name, service, log, runtime.metrics).every(
+            settings.timer_interval_s
+        )
 
     runtime.run_in_background(reminders)
-    return runtime, handler
+    return runtime, service
 
 
-def reminder_loop(pool: asyncpg.Pool, schema: str, handler: PlannerHandler, log: Any) -> TimerLoop:
+def reminder_loop(
+    pool: asyncpg.Pool,
+    schema: str,
+    service: PlannerService,
+    log: Any,
+    metrics: Metrics | None = None,
+) -> TimerLoop:
     """Next-course reminders (R-COURSES-PER-YEAR) on their day."""
-    s = handler.settings
+    s = service.settings
     return TimerLoop(
-        pool, schema, REMINDERS, handler.on_reminder, handler.today, handler.clock.now,
-        s.topic_dead_letters, TimerRetry.of(s), log,
+        pool, schema, REMINDERS, service.fire,
+        lambda: local_today(service.clock, s.clinic_timezone), service.clock.now,
+        s.topic_dead_letters, TimerRetry.of(s), log, metrics=metrics, timezone=s.clinic_timezone,
     )  # fmt: skip
-
-
-def build_app() -> FastStream | AsgiFastStream:
-    runtime, _ = build_runtime(PlannerSettings())
-    return runtime.app()

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from services.planner.calendar import ClinicCalendar
 
 
+_ONE_DAY, _TWO_DAYS = timedelta(days=1), timedelta(days=2)
+
+
 class Cadence(StrEnum):
     DAILY = "daily"
     EVERY_OTHER_DAY = "every_other_day"
@@ -17,7 +20,7 @@ class Cadence(StrEnum):
     @property
     def step(self) -> timedelta:
         """Days from one session to the earliest next one ("one free day between")."""
-        return timedelta(days=1 if self is Cadence.DAILY else 2)
+        return _ONE_DAY if self is Cadence.DAILY else _TWO_DAYS
 
 
 def next_session_date(previous: date, cadence: Cadence, calendar: ClinicCalendar) -> date:

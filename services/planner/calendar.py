@@ -9,21 +9,14 @@ are deterministic, so replays give identical datetimes.
 
 from __future__ import annotations
 
-import calendar as stdlib_calendar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from services.runtime.clock import local_date
+
 MONDAY_TO_SATURDAY = frozenset(range(6))
 ONE_DAY = timedelta(days=1)
-
-
-def add_months(day: date, months: int) -> date:
-    """Calendar-month arithmetic: 31 Jan + 1 month = 28/29 Feb."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last_day = stdlib_calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last_day))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +43,7 @@ class ClinicCalendar:
         return self.next_open_on_or_after(day + ONE_DAY)
 
     def local_date(self, moment: datetime) -> date:
-        return moment.astimezone(self.zone).date()
+        return local_date(moment, self.time_zone)
 
     def local_wall_clock(self, moment: datetime) -> datetime:
         """The naive local wall-clock reading of an aware moment."""

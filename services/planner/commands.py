@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
+from schemas.eligibility import Block
 from services.planner.cadence import Cadence
 
 
@@ -41,15 +42,6 @@ class UpdateProfile:
     impaired_limb_blood_supply: bool = False
     knee_painful_on_palpation: bool = False
     severe_swelling: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    """An eligibility block: holds on `since <= day < until` (None: until a further event)."""
-
-    rule: str
-    since: date
-    until: date | None
 
 
 @dataclass(frozen=True, slots=True)

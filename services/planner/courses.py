@@ -15,17 +15,17 @@ eligible.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-from services.planner import rule_ids
-from services.planner.calendar import add_months
+from schemas.rules import RuleId
+from services.planner.blocked_periods import BlockedPeriod, blocked_periods
 from services.planner.course import TERMINAL, Course
 from services.planner.outputs import CourseStatus
-from services.planner.plan import DatedPlan, date_course
-from services.planner.sessions import physical_therapy_on, planned_sessions
-from services.planner.timeline import BlockedPeriod, blocked_periods
+from services.planner.plan import DatedPlan, date_course, first_completions
+from services.planner.sessions import physical_therapy_by_day, planned_sessions
+from services.runtime.months import add_months
 
 if TYPE_CHECKING:
     from services.planner.calendar import ClinicCalendar
@@ -37,34 +37,125 @@ if TYPE_CHECKING:
         Prescription,
     )
 
-BASE_RULES = (rule_ids.COURSE_LENGTH, rule_ids.CADENCE, rule_ids.DURATION_RAMP)
+BASE_RULES = (RuleId.COURSE_LENGTH, RuleId.CADENCE, RuleId.DURATION_RAMP)
+WAITING = frozenset({CourseStatus.PENDING, CourseStatus.SUSPENDED})
+Link = tuple[date | None, bool]  # a course's last day (done or planned), whether it is undated
+
+
+@dataclass(frozen=True, slots=True)
+class _Break:
+    """What the courses before one leave it (R-COURSE-BREAK): their last day, done or
+    planned, and whether one of them waits without dates.
+    """
+
+    previous_end: date | None = None
+    previous_undated: bool = False
+
+    def then(self, link: Link) -> _Break:
+        last_day, undated = link
+        end = self.previous_end
+        if last_day is not None:
+            end = max(end or last_day, last_day)
+        return _Break(end, self.previous_undated or undated)
 
 
 def project_courses(
     state: PatientState, calendar: ClinicCalendar, policy: PlannerPolicy
 ) -> tuple[Course, ...]:
-    periods = blocked_periods(state.eligibility)
-    waiting_since = _waiting_since(state.eligibility, periods)
+    """Every course, planned again from all the facts."""
+    return replan_courses(state, state, None, calendar, policy)
+
+
+def replan_courses(
+    before: PatientState,
+    after: PatientState,
+    touched: frozenset[str] | None,
+    calendar: ClinicCalendar,
+    policy: PlannerPolicy,
+) -> tuple[Course, ...]:
+    """The courses planned again from the facts of `after`, in the order of prescription:
+    the `touched` ones (None: all), and the later ones whose break a touched one moved.
+
+    A course left alone is as `before` published it: `before` is settled (see `decide`),
+    so its published status and open sessions are what planning it again would give.
+    A completed or cancelled course does not depend on the courses before it.
+    """
+    eligibility = eligibility_view(after.eligibility)
     courses: list[Course] = []
-    previous_end: date | None = None
-    previous_undated = False
-    for prescription in state.prescriptions:
-        course = _project(
-            state, prescription, periods, previous_end, calendar=calendar, policy=policy
+    gap = _Break()
+    left_alone: list[Prescription] = []  # folded into the break only when a later one needs it
+    moved = False
+    last = after.prescriptions[-1] if after.prescriptions else None
+    for prescription in after.prescriptions:
+        published = before.published_course(prescription.course_id)
+        if not (
+            touched is None
+            or prescription.course_id in touched
+            or (moved and (published is None or published.status not in TERMINAL))
+        ):
+            left_alone.append(prescription)
+            continue
+        for earlier in left_alone:
+            gap = gap.then(_published_link(after, earlier, calendar))
+        left_alone.clear()
+        course = _project_in_turn(
+            after, prescription, gap, eligibility, calendar=calendar, policy=policy
         )
-        if previous_undated and course.status not in TERMINAL:
-            course = _undated(course, (rule_ids.COURSE_BREAK,))
-        not_started = course.status is CourseStatus.ACTIVE and not course.completed_sessions
-        prescribed_on = calendar.local_date(prescription.prescribed_at)
-        if not_started and waiting_since is not None and prescribed_on > waiting_since:
-            course = replace(course, status=CourseStatus.PENDING)
         courses.append(course)
-        if course.last_day is not None:
-            previous_end = max(previous_end or course.last_day, course.last_day)
-        previous_undated |= (
-            course.status in {CourseStatus.PENDING, CourseStatus.SUSPENDED} and not course.plan
-        )
+        link = _link(course)
+        if touched is not None and not moved and prescription is not last:
+            moved = published is None or link != _published_link(before, prescription, calendar)
+        gap = gap.then(link)
     return tuple(courses)
+
+
+def eligibility_view(
+    decision: EligibilityFact | None,
+) -> tuple[tuple[BlockedPeriod, ...], date | None]:
+    """All planning reads of the latest decision: its blocked periods, the day the wait the
+    patient is in began (None when eligible).
+    """
+    periods = blocked_periods(decision)
+    return periods, _waiting_since(decision, periods)
+
+
+def _project_in_turn(  # noqa: PLR0913
+    state: PatientState,
+    prescription: Prescription,
+    gap: _Break,
+    eligibility: tuple[tuple[BlockedPeriod, ...], date | None],
+    *,
+    calendar: ClinicCalendar,
+    policy: PlannerPolicy,
+) -> Course:
+    periods, waiting_since = eligibility
+    course = _project(
+        state, prescription, periods, gap.previous_end, calendar=calendar, policy=policy
+    )
+    if gap.previous_undated and course.status not in TERMINAL:
+        course = _undated(course, (RuleId.COURSE_BREAK,))
+    not_started = course.status is CourseStatus.ACTIVE and not course.completed_sessions
+    prescribed_on = calendar.local_date(prescription.prescribed_at)
+    if not_started and waiting_since is not None and prescribed_on > waiting_since:
+        course = replace(course, status=CourseStatus.PENDING)
+    return course
+
+
+def _link(course: Course) -> Link:
+    return course.last_day, course.status in WAITING and not course.plan
+
+
+def _published_link(
+    state: PatientState, prescription: Prescription, calendar: ClinicCalendar
+) -> Link:
+    """A settled course's link, from what was published and the sessions done since."""
+    published = state.published_course(prescription.course_id)
+    assert published is not None, "a settled state has published every course"
+    done = first_completions(prescription, state.attempts)
+    planned = [s.on for s in published.sessions if s.session_id not in done]
+    last_done = max((a.at for a in done.values()), default=None)
+    days = [*planned, *(() if last_done is None else (calendar.local_date(last_done),))]
+    return max(days, default=None), published.status in WAITING and not planned
 
 
 def _project(  # noqa: PLR0913
@@ -90,12 +181,11 @@ def _project(  # noqa: PLR0913
         physical_therapy=state.physical_therapy,
         calendar=calendar,
     )
-    uses_pt = any(
-        physical_therapy_on(s, state.physical_therapy, calendar) for s in dated.sessions or ()
-    )
+    therapy_days = physical_therapy_by_day(state.physical_therapy, calendar)
+    uses_pt = any(s.on in therapy_days for s in dated.sessions or ())
     rules = {*BASE_RULES, *dated.deferred_by, *dated.held_by}
-    rules |= {rule_ids.COURSE_BREAK} if moved_by_break else set()
-    rules |= {rule_ids.PT_BEFORE} if uses_pt else set()
+    rules |= {RuleId.COURSE_BREAK} if moved_by_break else set()
+    rules |= {RuleId.PT_BEFORE} if uses_pt else set()
     course = Course(
         course_id=prescription.course_id,
         prescribed_sessions=prescription.sessions,

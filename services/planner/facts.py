@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.planner import rule_ids
+from schemas.rules import RuleId
 from services.planner.commands import (
     Command,
     EligibilityChanged,
@@ -62,7 +62,7 @@ def record(state: PatientState, command: Command) -> PatientState:  # noqa: PLR0
             return _record_physical_therapy(state, command)
         case SurgeryPerformed():
             cancellation = Cancellation(
-                command.event_id, command.occurred_at, SURGERY_REASON, rule_ids.POSTOP
+                command.event_id, command.occurred_at, SURGERY_REASON, RuleId.POSTOP
             )
             return _record_cancellation(state, cancellation)
         case PatientWithdrawn():

@@ -6,7 +6,7 @@ wire); R-SEQUENCE gives the therapist's order of work as `sequence` steps.
 
 from dataclasses import dataclass
 
-from services.planner import rule_ids
+from schemas.rules import RuleId
 
 LOWER_BACK = "lower back (lumbar area)"
 THIGH = "thigh of the affected leg"
@@ -26,11 +26,11 @@ class Profile:
 def session_notes(profile: Profile) -> tuple[str, ...]:
     notes: list[str] = []
     if profile.knee_painful_on_palpation:
-        notes.append(rule_ids.NO_KNEE_WHEN_PAINFUL)
+        notes.append(RuleId.NO_KNEE_WHEN_PAINFUL)
     if profile.impaired_limb_blood_supply:
-        notes.append(rule_ids.HEMODYNAMICS)
+        notes.append(RuleId.HEMODYNAMICS)
     if profile.severe_swelling:
-        notes.append(rule_ids.IN_WATER)
+        notes.append(RuleId.IN_WATER)
     return tuple(notes)
 
 

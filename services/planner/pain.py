@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.planner import rule_ids
+from schemas.rules import RuleId
 from services.planner.outputs import ReviewFlag
 from services.planner.policy import DEFAULT_POLICY, PlannerPolicy
 
@@ -21,9 +21,14 @@ if TYPE_CHECKING:
 
 
 def pain_streaks(
-    state: PatientState, policy: PlannerPolicy = DEFAULT_POLICY
+    state: PatientState,
+    policy: PlannerPolicy = DEFAULT_POLICY,
+    course_ids: frozenset[str] | None = None,
 ) -> Iterator[tuple[str, ReviewFlag]]:
+    """The streaks of the courses named (None: of every course)."""
     for prescription in state.prescriptions:
+        if course_ids is not None and prescription.course_id not in course_ids:
+            continue
         streak: list[Attempt] = []
         for attempt in state.attempts:
             if attempt.course_id != prescription.course_id:
@@ -39,7 +44,9 @@ def pain_streaks(
 def _flag(course_id: str, streak: list[Attempt]) -> ReviewFlag:
     return ReviewFlag(
         course_id=course_id,
-        session_ids=tuple(a.session_id for a in streak),
-        rules=(rule_ids.SESSION_PAIN,),
+        # A session reported twice (it moves to the end, and may be the only one left) is
+        # named once: the contract's session ids are unique.
+        session_ids=tuple(dict.fromkeys(a.session_id for a in streak)),
+        rules=(RuleId.SESSION_PAIN,),
         reason=f"{len(streak)} sessions in a row not performed for severe pain or discomfort",
     )

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import date
 
+    from services.planner.blocked_periods import BlockedPeriod
     from services.planner.policy import PlannerPolicy
     from services.planner.state import Attempt, Prescription
-    from services.planner.timeline import BlockedPeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,22 @@ class DatedPlan:
 def session_id(course_id: str, number: int) -> str:
     """Stable and deterministic: replays produce identical ids."""
     return f"{course_id}-s{number:02d}"
+
+
+def first_completions(
+    prescription: Prescription, attempts: Sequence[Attempt]
+) -> dict[str, Attempt]:
+    """The sessions `date_course` counts as completed: each at its first completion in
+    clinical order (a session stays completed; a session id not of the course never is).
+    """
+    known = {session_id(prescription.course_id, n) for n in range(1, prescription.sessions + 1)}
+    done: dict[str, Attempt] = {}
+    for attempt in attempts:
+        if attempt.course_id != prescription.course_id or not attempt.completed:
+            continue
+        if attempt.session_id in known and attempt.session_id not in done:
+            done[attempt.session_id] = attempt
+    return done
 
 
 @dataclass(slots=True)
@@ -79,9 +95,9 @@ def date_course(  # noqa: PLR0913
             completed_on.append(day)
         else:
             queue.append(attempt.session_id)
-        if any(p.holds_between(day - ONE_DAY, day) for p in periods):
+        if periods and any(p.holds_between(day - ONE_DAY, day) for p in periods):
             continue
-        if any(p.holds_between(run.last_day, day - ONE_DAY) for p in periods):
+        if periods and any(p.holds_between(run.last_day, day - ONE_DAY) for p in periods):
             run.position = 0
         run.last_day = day
         run.next_day = next_session_date(day, run.cadence, calendar)
@@ -109,7 +125,7 @@ def _plan_remaining(  # noqa: PLR0913
     deferred_by: set[str] = set()
     day = calendar.next_open_on_or_after(run.next_day)
     for sid in queue:
-        while holding := [p for p in periods if p.holds_between(run.last_day, day)]:
+        while periods and (holding := [p for p in periods if p.holds_between(run.last_day, day)]):
             period = holding[0]
             if period.end is None:
                 deferred = tuple(sorted(deferred_by))

@@ -1,20 +1,14 @@
-"""The planner schema: one row per patient (the core's state as jsonb), reminders.
+"""The planner schema: one row per patient (the core's state as jsonb), next-course reminders."""
 
-Within a consumed batch (`states_of_batch`), the states of the batch's patients are loaded
-with one query, handed from event to event in memory, and the changed ones are written back
-with one statement when the batch ends, in the same transaction. Outside a batch (a
-reminder's day, a batch run again event by event) every call goes to the database.
-"""
-
-import json
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import date
 
+from services.planner.commands import Command
+from services.planner.decider import Timed
+from services.planner.outputs import ArmReminder
 from services.planner.state import PatientState
 from services.runtime.db import Conn
+from services.runtime.decider import Decided
 from services.runtime.timers import TimerTable
 
 ReminderKey = tuple[str, str]  # (patient_id, course_id)
@@ -23,100 +17,67 @@ REMINDERS = TimerTable(
 )
 
 
-@dataclass
-class _BatchStates:
-    states: dict[str, PatientState]
-    changed: set[str] = field(default_factory=set)
-    reminders: dict[ReminderKey, date] = field(default_factory=dict)
+class PlannerRepository:
+    """Rows of the patients a batch holds the locks of (`services.runtime.locks`)."""
 
+    async def load_many(self, conn: Conn, keys: Sequence[str]) -> dict[str, PatientState]:
+        rows = await conn.fetch(
+            "SELECT patient_id, state::text FROM patients WHERE patient_id = ANY($1::text[])",
+            list(keys),
+        )
+        states = {key: PatientState() for key in keys}
+        states |= {row["patient_id"]: _state(row["state"]) for row in rows}
+        return states
 
-_batch: ContextVar[_BatchStates | None] = ContextVar("planner_batch", default=None)
-
-
-@asynccontextmanager
-async def states_of_batch(conn: Conn, patient_ids: Sequence[str]) -> AsyncIterator[None]:
-    """Lock and load the patients' rows at once; write back what changed at the end."""
-    rows = await conn.fetch(
-        "SELECT patient_id, state::text FROM patients WHERE patient_id = ANY($1::text[]) "
-        "ORDER BY patient_id FOR UPDATE",
-        sorted(set(patient_ids)),
-    )
-    states = {pid: PatientState() for pid in patient_ids}
-    states |= {row["patient_id"]: _state(row["state"]) for row in rows}
-    batch = _BatchStates(states)
-    token = _batch.set(batch)
-    try:
-        yield
-    finally:
-        _batch.reset(token)
-    await _save_many(conn, {pid: batch.states[pid] for pid in sorted(batch.changed)})
-    for (patient_id, course_id), fire_on in batch.reminders.items():
-        await arm_reminder(conn, patient_id, course_id, fire_on)
-
-
-async def load_for_update(conn: Conn, patient_id: str) -> PatientState:
-    """Lock the patient's row, if there is one, for the rest of the transaction.
-
-    The consumed batches already hold every patient's advisory lock (`locks.lock_keys`),
-    so both topics take turns on a patient even before its row exists; the row lock makes a
-    reminder's day, which only comes for a stored patient, wait its turn too.
-    """
-    batch = _batch.get()
-    if batch is not None and patient_id in batch.states:
-        return batch.states[patient_id]
-    raw = await conn.fetchval(
-        "SELECT state::text FROM patients WHERE patient_id = $1 FOR UPDATE", patient_id
-    )
-    return _state(raw)
-
-
-async def save(conn: Conn, patient_id: str, state: PatientState) -> None:
-    batch = _batch.get()
-    if batch is not None and patient_id in batch.states:
-        batch.states[patient_id] = state
-        batch.changed.add(patient_id)
-        return
-    await _save_many(conn, {patient_id: state})
-
-
-async def arm(conn: Conn, patient_id: str, course_id: str, fire_on: date) -> None:
-    """A reminder refers to the patient's row: within a batch it is written after it."""
-    batch = _batch.get()
-    if batch is not None and patient_id in batch.states:
-        batch.reminders[(patient_id, course_id)] = fire_on
-        return
-    await arm_reminder(conn, patient_id, course_id, fire_on)
+    async def save_many(
+        self,
+        conn: Conn,
+        states: Mapping[str, PatientState],
+        decided: Sequence[Decided[Command, PatientState, Timed]],
+    ) -> None:
+        reminders, reminded = _reminders(decided)
+        # A reminder refers to its patient's row, which must exist even if the state did not
+        # change (it always does today: a reminder comes with a course's completion).
+        rows = {**reminded, **states}
+        if rows:
+            await conn.execute(
+                "INSERT INTO patients (patient_id, state) SELECT patient_id, state::jsonb "
+                "FROM unnest($1::text[], $2::text[]) AS s(patient_id, state) "
+                "ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
+                list(rows),
+                [state.to_json_text() for state in rows.values()],
+            )
+        if reminders:
+            await _arm(conn, reminders)
 
 
 def _state(raw: str | None) -> PatientState:
-    return PatientState() if raw is None else PatientState.from_json(json.loads(raw))
+    return PatientState() if raw is None else PatientState.from_json_text(raw)
 
 
-async def _save_many(conn: Conn, states: dict[str, PatientState]) -> None:
-    if not states:
-        return
+def _reminders(
+    decided: Sequence[Decided[Command, PatientState, Timed]],
+) -> tuple[dict[ReminderKey, date], dict[str, PatientState]]:
+    """The last day armed for each course, and the state of each patient that has one."""
+    reminders: dict[ReminderKey, date] = {}
+    reminded: dict[str, PatientState] = {}
+    for one in decided:
+        for timed in one.outputs:
+            if isinstance(timed.output, ArmReminder):
+                reminders[(one.key, timed.output.course_id)] = timed.output.fire_on
+                reminded[one.key] = one.state
+    return reminders, reminded
+
+
+async def _arm(conn: Conn, reminders: Mapping[ReminderKey, date]) -> None:
+    """Fresh reminders: earlier failures of one for the same course are forgotten."""
+    armed = sorted(reminders.items())
     await conn.execute(
-        "INSERT INTO patients (patient_id, state) SELECT patient_id, state::jsonb "
-        "FROM unnest($1::text[], $2::text[]) AS s(patient_id, state) "
-        "ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
-        list(states),
-        [json.dumps(state.to_json()) for state in states.values()],
-    )
-
-
-async def arm_reminder(conn: Conn, patient_id: str, course_id: str, fire_on: date) -> None:
-    """A fresh reminder: earlier failures of one for the same course are forgotten."""
-    await conn.execute(
-        "INSERT INTO reminders (patient_id, course_id, fire_on) VALUES ($1, $2, $3) "
+        "INSERT INTO reminders (patient_id, course_id, fire_on) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::date[]) "
         "ON CONFLICT (patient_id, course_id) DO UPDATE SET fire_on = EXCLUDED.fire_on, "
         "attempts = 0, retry_at = NULL, set_aside_at = NULL",
-        patient_id,
-        course_id,
-        fire_on,
-    )
-
-
-async def clear_reminder(conn: Conn, key: ReminderKey) -> None:
-    await conn.execute(
-        "DELETE FROM reminders WHERE patient_id = $1 AND course_id = $2", key[0], key[1]
+        [patient_id for (patient_id, _), _ in armed],
+        [course_id for (_, course_id), _ in armed],
+        [fire_on for _, fire_on in armed],
     )

@@ -16,7 +16,8 @@ staff see why no time is given.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from services.planner.notes import Profile, session_notes, session_sequence
@@ -41,12 +42,13 @@ def planned_sessions(  # noqa: PLR0913
 ) -> tuple[PlannedSession, ...]:
     notes = session_notes(profile)
     sequence = session_sequence(profile)
+    therapy = physical_therapy_by_day(physical_therapy, calendar)
     return tuple(
         PlannedSession(
             session.session_id,
             completed + index + 1,
             session.on,
-            _starts_at(session, preferred_time, physical_therapy, calendar),
+            _starts_at(session, preferred_time, therapy.get(session.on), calendar),
             session.duration_min,
             notes,
             sequence,
@@ -55,27 +57,35 @@ def planned_sessions(  # noqa: PLR0913
     )
 
 
-def physical_therapy_on(
-    session: DatedSession, physical_therapy: Sequence[PhysicalTherapy], calendar: ClinicCalendar
-) -> datetime | None:
-    starts = [
-        pt.starts_at for pt in physical_therapy if calendar.local_date(pt.starts_at) == session.on
-    ]
-    return min(starts, default=None)
+def physical_therapy_by_day(
+    physical_therapy: Sequence[PhysicalTherapy], calendar: ClinicCalendar
+) -> dict[date, datetime]:
+    """The earliest physical therapy of each clinic day: the one a massage must end by."""
+    earliest: dict[date, datetime] = {}
+    for pt in physical_therapy:
+        day = calendar.local_date(pt.starts_at)
+        if day not in earliest or pt.starts_at < earliest[day]:
+            earliest[day] = pt.starts_at
+    return earliest
 
 
 def _starts_at(
     session: DatedSession,
     preferred_time: time | None,
-    physical_therapy: Sequence[PhysicalTherapy],
+    therapy: datetime | None,
     calendar: ClinicCalendar,
 ) -> datetime | None:
-    therapy = physical_therapy_on(session, physical_therapy, calendar)
     if therapy is not None:
         # Python subtracts on the wall clock within one zone; UTC counts elapsed time.
         elapsed = therapy.astimezone(UTC) - timedelta(minutes=session.duration_min)
         starts_at = elapsed.astimezone(calendar.zone)
         return starts_at if calendar.local_date(starts_at) == session.on else None
     if preferred_time is not None:
-        return calendar.at(session.on, preferred_time)
+        return _wall_clock(calendar, session.on, preferred_time)
     return None
+
+
+@lru_cache(maxsize=8192)
+def _wall_clock(calendar: ClinicCalendar, day: date, wall_clock: time) -> datetime:
+    """Kept: every plan of every patient asks for the same few days and times again."""
+    return calendar.at(day, wall_clock)

@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from schemas.eligibility import Block
 from services.planner.cadence import Cadence
-from services.planner.commands import Block, NotPerformedReason
+from services.planner.commands import NotPerformedReason
 from services.planner.notes import Profile
 from services.planner.outputs import CourseStatus, PlannedSession
 
@@ -95,6 +96,9 @@ class PatientState:
     published: tuple[PublishedCourse, ...] = ()
     flagged_streaks: tuple[str, ...] = ()
     reminded_courses: tuple[str, ...] = ()
+    # The basis (`decide.planning_basis`) the published plans were made on; a row stored
+    # before it was kept has none, and is planned again whole on its next command.
+    planned_with: str = ""
 
     @property
     def current_profile(self) -> Profile:
@@ -115,6 +119,15 @@ class PatientState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "PatientState":
         return _STATE_ADAPTER.validate_python(data)
+
+    def to_json_text(self) -> str:
+        """`to_json` as JSON text in one step, without the intermediate dicts (faster)."""
+        return _STATE_ADAPTER.dump_json(self).decode()
+
+    @classmethod
+    def from_json_text(cls, text: str | bytes) -> "PatientState":
+        """`from_json` of JSON text in one step, without the intermediate dicts (faster)."""
+        return _STATE_ADAPTER.validate_json(text)
 
 
 _STATE_ADAPTER = TypeAdapter(PatientState)

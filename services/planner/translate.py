@@ -7,7 +7,6 @@ from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
 from services.planner.cadence import Cadence
 from services.planner.commands import (
-    Block,
     Command,
     EligibilityChanged,
     NotPerformedReason,
@@ -67,7 +66,7 @@ def eligibility_changed(event: EligibilityDecided) -> EligibilityChanged:
         event.time,
         data.eligible,
         data.eligible_from,
-        tuple(Block(str(b.rule), b.since, b.until) for b in data.blocks),
+        data.blocks,
         data.version,
-        tuple(Block(str(b.rule), b.since, b.until) for b in data.history),
+        data.history,
     )

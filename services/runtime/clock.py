@@ -1,9 +1,12 @@
 """The one source of "now": injectable, so tests can let days pass without waiting for them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from services.runtime.decider import Context
 
 
 class Clock(Protocol):
@@ -20,6 +23,20 @@ class SystemClock:
         return datetime.now(UTC) + timedelta(days=self.offset_days)
 
 
+def local_date(moment: datetime, timezone: str) -> date:
+    """The clinic-local calendar date of a moment: decisions are per clinic day, not per UTC day."""
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
 def local_today(clock: Clock, timezone: str) -> date:
-    """The clinic-local calendar date: decisions are per clinic day, not per UTC day."""
-    return clock.now().astimezone(ZoneInfo(timezone)).date()
+    return local_date(clock.now(), timezone)
+
+
+def clinic_context(clock: Clock, timezone: str) -> Callable[[], Context]:
+    """What a Decider may know of time when it decides: the clinic's day and the moment."""
+
+    def context() -> Context:
+        now = clock.now()
+        return Context(today=local_date(now, timezone), now=now)
+
+    return context

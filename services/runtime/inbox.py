@@ -5,23 +5,12 @@ from collections.abc import Sequence
 from services.runtime.db import Conn
 
 
-async def first_delivery(conn: Conn, consumer: str, source: str, event_id: str) -> bool:
-    """Record the event in the same transaction as its effects; False for a duplicate."""
-    inserted = await conn.fetchval(
-        "INSERT INTO inbox (consumer, source, event_id) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING true",
-        consumer,
-        source,
-        event_id,
-    )
-    return bool(inserted)
-
-
 async def first_deliveries(
     conn: Conn, consumer: str, keys: Sequence[tuple[str, str]]
 ) -> set[tuple[str, str]]:
-    """`first_delivery` for a whole batch in one statement: the (source, id) pairs that
-    were not recorded yet (a pair repeated within `keys` is recorded once)."""
+    """Record the events in the same transaction as their effects, in one statement: the
+    (source, id) pairs not recorded before (a pair repeated within `keys` is recorded once);
+    the others are duplicates."""
     if not keys:
         return set()
     rows = await conn.fetch(
@@ -35,11 +24,14 @@ async def first_deliveries(
     return {(row["source"], row["event_id"]) for row in rows}
 
 
-async def forget_delivery(conn: Conn, consumer: str, source: str, event_id: str) -> None:
-    """Take back an inbox row of this transaction (the event was rejected, not handled)."""
+async def forget_deliveries(conn: Conn, consumer: str, keys: Sequence[tuple[str, str]]) -> None:
+    """Take back inbox rows of this transaction (their events were rejected, not handled)."""
+    if not keys:
+        return
     await conn.execute(
-        "DELETE FROM inbox WHERE consumer = $1 AND source = $2 AND event_id = $3",
+        "DELETE FROM inbox WHERE consumer = $1 AND (source, event_id) IN "
+        "(SELECT * FROM unnest($2::text[], $3::text[]))",
         consumer,
-        source,
-        event_id,
+        [source for source, _ in keys],
+        [event_id for _, event_id in keys],
     )

@@ -53,6 +53,19 @@ async def lock_keys(
         )
 
 
+async def try_lock_keys(conn: "Conn", namespace: LockNamespace, names: Sequence[str]) -> bool:
+    """Take the transaction locks of `names` if none is held elsewhere, without waiting."""
+    if not names:
+        return True
+    taken = await conn.fetchval(
+        "SELECT bool_and(pg_try_advisory_xact_lock($1::int4, h)) FROM "
+        "(SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS keys",
+        int(namespace),
+        sorted(set(names)),
+    )
+    return bool(taken)
+
+
 async def lock_session(
     conn: "Conn", namespace: LockNamespace, name: str, *, retry_every_s: float = 0.5
 ) -> None:

@@ -6,16 +6,30 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+# A tick that says work is due now (rows another replica holds locked for a moment, say)
+# is tried again after this, not in a busy loop.
+_SHORTEST_PAUSE_S = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class Ticked:
+    """What a tick did (`done`), and when it knows it, how soon its next work is due."""
+
+    done: int
+    next_due_in_s: float | None = None  # None: nothing is waiting that the tick knows of
+
 
 @dataclass
 class Periodic:
     """Calls `tick` again and again: at once while it reports a full batch (more work is
-    waiting), else after `interval_s` or as soon as `wakeup` is set (new work committed in
-    this process). A failed tick is logged and tried again later, so the loop outlives any
-    one failure (the database away for a while, say)."""
+    waiting), else after `interval_s`, or sooner when the tick says its next work is due
+    sooner, or as soon as `wakeup` is set (new work committed in this process). So a loop
+    whose ticks know their next due time sleeps until then and polls only every
+    `interval_s` (for work it cannot know of). A failed tick is logged and tried again
+    later, so the loop outlives any one failure (the database away for a while, say)."""
 
     name: str
-    tick: Callable[[], Awaitable[int]]
+    tick: Callable[[], Awaitable[int | Ticked]]
     interval_s: float
     log: Any
     full_batch: int | None = None
@@ -35,21 +49,27 @@ class Periodic:
     async def _run(self) -> None:
         while True:
             try:
-                done = await self.tick()
+                result = await self.tick()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - see the class docstring
                 self.log.warning("background tick failed; retrying", error=type(exc).__name__,
                                  reason=self.name)  # fmt: skip
-                done = 0
-            if self.full_batch is None or done < self.full_batch:
-                await self._pause()
+                result = 0
+            ticked = result if isinstance(result, Ticked) else Ticked(result)
+            if self.full_batch is None or ticked.done < self.full_batch:
+                await self._pause(self._pause_s(ticked))
 
-    async def _pause(self) -> None:
+    def _pause_s(self, ticked: Ticked) -> float:
+        if ticked.next_due_in_s is None:
+            return self.interval_s
+        return min(max(ticked.next_due_in_s, _SHORTEST_PAUSE_S), self.interval_s)
+
+    async def _pause(self, seconds: float) -> None:
         if self.wakeup is None:
-            await asyncio.sleep(self.interval_s)
+            await asyncio.sleep(seconds)
             return
         # Set during a tick, it ends the next pause at once: no wake-up is lost.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wakeup.wait(), self.interval_s)
+            await asyncio.wait_for(self.wakeup.wait(), seconds)
         self.wakeup.clear()

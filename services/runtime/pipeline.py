@@ -1,125 +1,71 @@
-"""One consumed batch → one Postgres transaction: inbox rows, state changes, outbox rows.
+"""One consumed batch → one PostgreSQL transaction, folded in memory by the service's Decider.
 
-The Kafka offset is committed by the caller only after the batch's transactions commit, so
-a crash in between redelivers the batch and the inbox turns the redelivery into a no-op. Bad
-input is dead-lettered inside the same transaction and never blocks the partition; transient
-failures are retried and, if they last, re-raised so the consumer rewinds and tries again.
+Per batch: decode and check every record → the keys' locks and the inbox rows (one
+statement each) → `load_many` → `decide` over the batch in memory → the changed states,
+outbox rows and dead letters written at the end → commit; the caller then commits the
+Kafka offsets. Nothing is written before the end, so a rejected event simply drops out of
+the fold (its inbox row taken back with the others in one statement), and a crash at any
+point redelivers a batch whose inbox turns the replay into a no-op.
 
-Every value taken from a record is checked before SQL sees it (the key, the inbox key), and
-a batch runs without a savepoint per event: a handler raises `Rejected` before it writes
-anything, so a rejected event only needs its inbox row taken back. Should the transaction
-fail in any other way (a handler's bug, a statement the database refuses), the batch is
-isolated: run again in halves, each in its own transaction and in order, down to the one
-record that fails, which is dead-lettered alone.
+Every value taken from a record is checked before SQL sees it (the key, the inbox key).
+Should the transaction fail for any reason that is neither transient nor a verdict on the
+input (a bug in a service, a statement the database refuses), the batch is isolated: run
+again in halves, each in its own transaction and in order, down to the one record that
+fails, which is dead-lettered alone once it has failed twice. Transient failures are
+retried and, if they last, re-raised so that the consumer rewinds and tries again.
+
+Timers are commands through the same fold (`fire`), one key at a time.
 """
 
-import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
+from schemas.causes import Cause
 from services.runtime.db import Conn
 from services.runtime.deadletters import dead_letter, dead_letter_id
-from services.runtime.inbox import first_deliveries, first_delivery, forget_delivery
+from services.runtime.decider import C, Context, Decided, Decider, Ev, O, Rejected, Repository, S
+from services.runtime.fold import BatchResult, Fold
+from services.runtime.inbox import first_deliveries, forget_deliveries
 from services.runtime.incoming import Incoming, input_problem
-from services.runtime.locks import LockNamespace, limit_lock_waits, lock_keys
+from services.runtime.locks import LockNamespace, limit_lock_waits, lock_keys, try_lock_keys
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.retry import is_transient, retry_transient
-
-_handling: ContextVar[Incoming | None] = ContextVar("handling", default=None)
 
 T = TypeVar("T")
 
 
-def current_incoming() -> Incoming | None:
-    """The record being handled, for handlers that must name it (e.g. in a later dead letter)."""
-    return _handling.get()
-
-
-class Rejected(Exception):  # noqa: N818 - a verdict on the input, not a fault of ours
-    """The input cannot be used; `reason` is one line and never contains input values.
-
-    Raise it before writing anything: a batch keeps no savepoint per event.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Envelope(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def source(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def subject(self) -> str: ...
-    @property
-    def correlationid(self) -> str | None: ...
-
-
-E = TypeVar("E", bound=Envelope)
-Process = Callable[[Conn, E], Awaitable[Sequence[OutboxMessage]]]
-# Wraps the events of a batch, given the patients (subjects) about to be handled: a service
-# may load their states in one query and write back the changed ones at the end.
-BatchScope = Callable[[Conn, Sequence[str]], AbstractAsyncContextManager[None]]
-
-
-def subject_of(event: Envelope) -> str:
+def subject_of(event: Any) -> str:
     """The record key of a patient topic (CONTRACT.md: key = subject)."""
-    return event.subject
+    return str(event.subject)
 
 
-@dataclass
-class BatchResult:
-    handled: int = 0
-    duplicates: int = 0
-    dead_letters: int = 0
-
-    def add(self, other: "BatchResult") -> None:
-        self.handled += other.handled
-        self.duplicates += other.duplicates
-        self.dead_letters += other.dead_letters
-
-
-class _HandlerError(Exception):
-    """A handler failed in a way that is neither transient nor a `Rejected` verdict."""
+class KeyBusyError(Exception):
+    """A timer's key is held by a batch right now: the timer waits for its next round."""
 
 
 class _UnprocessableError(Exception):
-    """A transaction failed for a reason that is neither transient nor `Rejected`."""
+    """A transaction failed for a reason that is neither transient nor a verdict."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
-@contextmanager
-def _handling_of(incoming: Incoming) -> Iterator[None]:
-    token = _handling.set(incoming)
-    try:
-        yield
-    finally:
-        _handling.reset(token)
-
-
 @dataclass
-class Pipeline(Generic[E]):
+class Pipeline(Generic[Ev, C, S, O]):
     consumer: str
     schema: str
-    decode: Callable[[bytes], E]
-    process: Process[E]
+    decode: Callable[[bytes], Ev | Rejected]
+    decider: Decider[Ev, C, S, O]
+    repository: Repository[C, S, O]
+    context: Callable[[], Context]
     dead_letter_topic: str
     log: Any
-    batch_scope: BatchScope | None = None
     # The record key an event must carry, named in dead letters (the staff topic: clinic_id).
-    key_of: Callable[[E], str] = subject_of
+    key_of: Callable[[Ev], str] = subject_of
     key_name: str = "subject"
     lock_namespace: LockNamespace = LockNamespace.PATIENT
     lock_timeout_ms: int = 10_000
@@ -129,6 +75,29 @@ class Pipeline(Generic[E]):
         result = BatchResult()
         await self._isolating(pool, records, result)
         return result
+
+    async def fire(self, conn: Conn, key: str, command: C, cause: Cause) -> list[OutboxMessage]:
+        """A timer's command for `key`, in the caller's transaction: its outbox messages.
+        Raises `KeyBusyError` when a batch holds the key (never waits for it: the caller
+        holds the timer's row, which that batch may be about to write), and `RejectedError`
+        when the Decider rejects the command."""
+        if not await try_lock_keys(conn, self.lock_namespace, [self._lock_name(key)]):
+            raise KeyBusyError
+        states = await self.repository.load_many(conn, [key])
+        verdict = self.decider.decide(states[key], command, self.context())
+        if isinstance(verdict, Rejected):
+            raise RejectedError(verdict.reason)
+        state, outputs = verdict
+        decided = Decided(key, command, state, tuple(outputs), cause)
+        changed = {} if state == states[key] else {key: state}
+        await self.repository.save_many(conn, changed, [decided])
+        return list(self.decider.encode(decided))
+
+    def _fold(self, states: dict[str, S]) -> Fold[Ev, C, S, O]:
+        return Fold(self.decider, self.key_of, self.log, states)
+
+    def _lock_name(self, key: str) -> str:
+        return f"{self.schema}:{key}"
 
     async def _isolating(
         self, pool: asyncpg.Pool, records: Sequence[Incoming], result: BatchResult
@@ -165,113 +134,81 @@ class Pipeline(Generic[E]):
     async def _in_one_transaction(
         self, pool: asyncpg.Pool, records: Sequence[Incoming]
     ) -> BatchResult:
-        result = BatchResult()
         try:
             async with pool.acquire() as conn, conn.transaction():
                 await limit_lock_waits(conn, self.lock_timeout_ms)
-                outputs = await self._events(conn, records, result)
-                await enqueue(conn, self.schema, outputs)
-        except _HandlerError as failed:
-            raise _UnprocessableError(
-                f"handler failed: {type(failed.__cause__).__name__}"
-            ) from failed
+                return await self._batch(conn, records)
         except Exception as exc:
             if is_transient(exc):
                 raise
             raise _UnprocessableError(f"could not be processed: {type(exc).__name__}") from exc
-        return result
 
     async def _dead_alone(self, pool: asyncpg.Pool, incoming: Incoming, reason: str) -> BatchResult:
-        result = BatchResult()
+        fold = self._fold({})
+        fold.dead.append((incoming, reason))
         async with pool.acquire() as conn, conn.transaction():
             await limit_lock_waits(conn, self.lock_timeout_ms)
-            outputs = await self._dead_once(conn, incoming, reason, result, self.log)
-            await enqueue(conn, self.schema, outputs)
-        return result
+            await enqueue(conn, self.schema, await self._dead_letters(conn, fold))
+        return fold.result
 
-    async def _events(
-        self, conn: Conn, records: Sequence[Incoming], result: BatchResult
-    ) -> list[OutboxMessage]:
-        """The batch's locks and inbox rows in one statement each, no savepoint per event."""
-        decoded = [self._admitted(incoming) for incoming in records]
-        events = [e for e in decoded if not isinstance(e, Rejected)]
-        lock_names = [f"{self.schema}:{self.key_of(e)}" for e in events]
-        await lock_keys(conn, self.lock_namespace, lock_names)
+    async def _batch(self, conn: Conn, records: Sequence[Incoming]) -> BatchResult:
+        admitted = [self._admitted(incoming) for incoming in records]
+        events = [event for event in admitted if not isinstance(event, Rejected)]
+        keys = sorted({self.key_of(event) for event in events})
+        await lock_keys(conn, self.lock_namespace, [self._lock_name(key) for key in keys])
         first = await first_deliveries(conn, self.consumer, [(e.source, e.id) for e in events])
-        outputs: list[OutboxMessage] = []
-        async with self._scope(conn, [e.subject for e in events]):
-            for incoming, event in zip(records, decoded, strict=True):
-                with _handling_of(incoming):
-                    outputs += await self._handle(conn, incoming, event, first, result)
-        return outputs
+        fold = self._fold(await self.repository.load_many(conn, keys) if keys else {})
+        context = self.context()
+        for incoming, event in zip(records, admitted, strict=True):
+            fold.add(incoming, event, first, context)
+        await forget_deliveries(conn, self.consumer, fold.forgotten)
+        await self.repository.save_many(conn, fold.changed_states(), fold.decided)
+        outbox = [message for decided in fold.decided for message in self.decider.encode(decided)]
+        await enqueue(conn, self.schema, outbox + await self._dead_letters(conn, fold))
+        return fold.result
 
-    def _scope(self, conn: Conn, subjects: Sequence[str]) -> AbstractAsyncContextManager[None]:
-        return nullcontext() if self.batch_scope is None else self.batch_scope(conn, subjects)
-
-    def _admitted(self, incoming: Incoming) -> E | Rejected:
+    def _admitted(self, incoming: Incoming) -> Ev | Rejected:
         """The decoded event, or why neither it nor its key may go near SQL."""
-        try:
-            event = self.decode(incoming.value)
-        except Rejected as exc:
-            return exc
+        event = self.decode(incoming.value)
+        if isinstance(event, Rejected):
+            return event
         problem = input_problem(
             incoming.key, self.key_of(event), source=event.source, event_id=event.id,
             key_name=self.key_name,
         )  # fmt: skip
         return event if problem is None else Rejected(problem)
 
-    async def _handle(
-        self,
-        conn: Conn,
-        incoming: Incoming,
-        event: E | Rejected,
-        first: set[tuple[str, str]],
-        result: BatchResult,
-    ) -> list[OutboxMessage]:
-        if isinstance(event, Rejected):
-            return await self._dead_once(conn, incoming, event.reason, result, self.log)
-        started = time.perf_counter()
-        log = self.log.bind(
-            event_id=event.id, event_type=event.type, patient_id=event.subject,
-            correlation_id=event.correlationid,
-        )  # fmt: skip
-        if (event.source, event.id) not in first:  # stored before, or earlier in this batch
-            result.duplicates += 1
-            log.info("duplicate skipped")
+    async def _dead_letters(self, conn: Conn, fold: Fold[Ev, C, S, O]) -> list[OutboxMessage]:
+        """Dead-letter each record once, even if it is redelivered (keyed by position and
+        bytes): one inbox statement for all of the batch's."""
+        if not fold.dead:
             return []
-        first.discard((event.source, event.id))
-        try:
-            outputs = list(await self.process(conn, event))
-        except Rejected as exc:
-            # Nothing was written but the inbox row, which a replay must not find.
-            await forget_delivery(conn, self.consumer, event.source, event.id)
-            return await self._dead_once(conn, incoming, exc.reason, result, log)
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            raise _HandlerError from exc
-        result.handled += 1
-        log.info("handled", published=len(outputs), latency_ms=_ms_since(started))
-        return outputs
-
-    async def _dead_once(
-        self, conn: Conn, incoming: Incoming, reason: str, result: BatchResult, log: Any
-    ) -> list[OutboxMessage]:
-        """Dead-letter a record once, even if it is redelivered (keyed by position and bytes)."""
-        source = f"kafka:{incoming.topic}/{incoming.partition}"
-        if not await first_delivery(conn, self.consumer, source, dead_letter_id(incoming)):
-            result.duplicates += 1
-            return []
-        result.dead_letters += 1
-        log.warning(
-            "dead-lettered", reason=reason, topic=incoming.topic,
-            partition=incoming.partition, offset=incoming.offset,
-        )  # fmt: skip
-        message = dead_letter(
-            incoming, reason=reason, consumer=self.consumer, topic=self.dead_letter_topic
-        )
-        return [message]
+        positions = [(_position(incoming), dead_letter_id(incoming)) for incoming, _ in fold.dead]
+        first = await first_deliveries(conn, self.consumer, positions)
+        messages: list[OutboxMessage] = []
+        for (incoming, reason), position in zip(fold.dead, positions, strict=True):
+            if position not in first:
+                fold.result.duplicates += 1
+                continue
+            first.discard(position)
+            fold.result.dead_letters += 1
+            self.log.warning(
+                "dead-lettered", reason=reason, topic=incoming.topic,
+                partition=incoming.partition, offset=incoming.offset,
+            )  # fmt: skip
+            messages.append(dead_letter(
+                incoming, reason=reason, consumer=self.consumer, topic=self.dead_letter_topic
+            ))  # fmt: skip
+        return messages
 
 
-def _ms_since(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000, 3)
+class RejectedError(Exception):
+    """A Decider rejected a timer's command (the timer loop records it as a failure)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _position(incoming: Incoming) -> str:
+    return f"kafka:{incoming.topic}/{incoming.partition}"

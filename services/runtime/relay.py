@@ -98,7 +98,7 @@ class OutboxRelay:
     build_producer: Callable[[], AIOKafkaProducer]
     schema: str
     batch_size: int = 500
-    poll_interval_s: float = 1.0
+    poll_interval_s: float = 5.0
     unhealthy_after_s: float = 30.0
     metrics_interval_s: float = 5.0
     park_missing_topic_after_s: float = 60.0
@@ -176,21 +176,21 @@ class OutboxRelay:
         delivery = await publish(producer, rows, missing=self._missing)
         await mark_sent(conn, delivery.sent)
         await park(conn, delivery.parked)
-        self._count(len(delivery.sent), delivery.parked)
+        self._count(delivery.sent, delivery.parked)
         if delivery.failure is not None:
             self._suspect_producer = needs_new_producer(delivery.failure)
             raise delivery.failure
         self._failing_since = None
         return len(delivery.sent) + len(delivery.parked)
 
-    def _count(self, sent: int, parked: Sequence[Parked]) -> None:
-        self.published += sent
+    def _count(self, sent: Sequence[PendingRow], parked: Sequence[Parked]) -> None:
+        self.published += len(sent)
         for p in parked:
             # One line per parked row; never the payload.
             self.log.error("outbox row parked", message_id=p.row.id, topic=p.row.topic,
                            reason=p.reason, schema=self.schema)  # fmt: skip
         if self.metrics is not None:
-            self.metrics.published.labels(self.schema).inc(sent)
+            self.metrics.outbox_published(self.schema, sent)
             for p in parked:
                 self.metrics.outbox_parked.labels(self.schema, p.reason).inc()
 

@@ -17,15 +17,15 @@ from faststream import AckPolicy, FastStream
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import Consumer, KafkaMessage
-from prometheus_client import make_asgi_app
 
 from services.runtime import failpoints
 from services.runtime.db import create_pool, migrate
+from services.runtime.decider import C, Context, Decider, Ev, O, Rejected, Repository, S
 from services.runtime.incoming import Incoming
 from services.runtime.kafka_security import broker_security, client_options
 from services.runtime.locks import LockNamespace
 from services.runtime.metrics import Metrics
-from services.runtime.pipeline import BatchScope, E, Pipeline, Process, subject_of
+from services.runtime.pipeline import Pipeline, subject_of
 from services.runtime.relay import OutboxRelay
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import ensure_topics
@@ -92,24 +92,27 @@ class ServiceRuntime:
     def consume(  # noqa: PLR0913 - each argument is one independent choice of a service
         self,
         topic: str,
-        decode: Callable[[bytes], E],
-        process: Process[E],
-        batch_scope: BatchScope | None = None,
-        after_commit: Callable[[], None] | None = None,
+        decode: Callable[[bytes], Ev | Rejected],
+        decider: Decider[Ev, C, S, O],
+        repository: Repository[C, S, O],
+        context: Callable[[], Context],
         *,
-        key_of: Callable[[E], str] = subject_of,
+        after_commit: Callable[[], None] | None = None,
+        key_of: Callable[[Ev], str] = subject_of,
         key_name: str = "subject",
         lock_namespace: LockNamespace = LockNamespace.PATIENT,
-    ) -> None:
-        """Handle `topic` in the consumer group named after the service: each batch in one
-        transaction with the inbox, dead letters and outbox of the service's schema.
-        `after_commit` runs once a batch that handled events has committed (a wake-up).
-        A record whose key is not `key_of(event)` is dead-lettered; the batch locks those
-        keys in `lock_namespace` (a staff topic: `clinic_id` in the clinic namespace)."""
+    ) -> Pipeline[Ev, C, S, O]:
+        """Handle `topic` in the consumer group named after the service: each batch folded
+        by `decider` in one transaction with the inbox, dead letters and outbox of the
+        service's schema. `after_commit` runs once a batch that handled events has committed
+        (a wake-up). A record whose key is not `key_of(event)` is dead-lettered; the batch
+        locks those keys in `lock_namespace` (a staff topic: `clinic_id` in the clinic
+        namespace). The pipeline is returned so that timers can fire through it."""
         pipeline = Pipeline(
-            consumer=self.name, schema=self.schema, decode=decode, process=process,
+            consumer=self.name, schema=self.schema, decode=decode, decider=decider,
+            repository=repository, context=context,
             dead_letter_topic=self.settings.topic_dead_letters, log=self.log,
-            batch_scope=batch_scope, key_of=key_of, key_name=key_name,
+            key_of=key_of, key_name=key_name,
             lock_namespace=lock_namespace, lock_timeout_ms=self.settings.db_lock_timeout_ms,
         )  # fmt: skip
 
@@ -120,6 +123,7 @@ class ServiceRuntime:
             max_records=self.settings.consumer_max_records,
             fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
             fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
+            batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
             session_timeout_ms=self.settings.consumer_session_timeout_ms,
             heartbeat_interval_ms=self.settings.consumer_heartbeat_interval_ms,
             auto_offset_reset="earliest",
@@ -144,6 +148,8 @@ class ServiceRuntime:
                     "batch done", batch_size=len(records), duplicates=result.duplicates,
                     dead_letters=result.dead_letters, topic=topic,
                 )  # fmt: skip
+
+        return pipeline
 
     def _record_lag(self, consumer: AIOKafkaConsumer, records: Sequence[Any]) -> None:
         last: dict[TopicPartition, int] = {}
@@ -258,7 +264,7 @@ class ServiceRuntime:
         }  # fmt: skip
         if not self.settings.http_port:
             return FastStream(self.broker, **hooks)
-        metrics: ASGIApp = make_asgi_app(self.metrics.registry)
+        metrics: ASGIApp = self.metrics.scrape_app(self.healthy)
         routes: list[tuple[str, ASGIApp]] = [
             ("/health", self.health_route()),
             ("/metrics", metrics),

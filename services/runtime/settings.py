@@ -54,15 +54,21 @@ class ServiceSettings(BaseSettings):
     topic_notices: str = topics.NOTICES
     topic_dead_letters: str = topics.DEAD_LETTERS
     consumer_max_records: int = 500
-    # Larger batches at moderate rates: less CPU per event for at most 50 ms per hop
-    # (docs/performance.md, "Batch size at moderate rates").
-    consumer_fetch_min_bytes: int = 65536
-    consumer_fetch_max_wait_ms: int = 50
+    # The broker answers a fetch as soon as one record is there, else after the wait: an idle
+    # consumer sends one fetch a second and no record is held back. Waiting for more bytes
+    # batched more at moderate rates, but cost idle CPU and latency at low rates
+    # (docs/performance.md, "Idle and low rates: the consumer settings").
+    consumer_fetch_min_bytes: int = 1
+    consumer_fetch_max_wait_ms: int = 1000
+    # FastStream's batch loop waits this long for records and, when none came, sleeps as long
+    # again before it asks: an idle consumer adds up to this much latency to its next record.
+    consumer_batch_timeout_ms: int = 75
     # A replica that stops heartbeating (paused, partitioned) loses its partitions after this.
     consumer_session_timeout_ms: int = 10_000
     consumer_heartbeat_interval_ms: int = 3_000
     outbox_batch_size: int = 500
-    outbox_poll_interval_s: float = 1.0
+    # The relay is woken by NOTIFY at each commit that wrote outbox rows; polling is a fallback.
+    outbox_poll_interval_s: float = 5.0
     # /health answers 503 once the relay has failed to publish for this long (a relay that
     # waits as standby for another replica's lock is healthy).
     outbox_unhealthy_after_s: float = 30.0

@@ -1,8 +1,11 @@
 """Durable timers: work due on a clinic-local day, kept in Postgres until it is done.
 
-Each timer is claimed with FOR UPDATE SKIP LOCKED in a transaction of its own, fires in a
-savepoint, writes its output through the outbox and re-arms or clears itself, so a restart
-neither loses nor repeats a timer, and replicas share the work. A timer whose fire fails
+Each timer is claimed with FOR UPDATE SKIP LOCKED in a transaction of its own and fires in
+a savepoint as a command through the service's Decider (`Pipeline.fire`); its outputs go
+through the outbox and its row is cleared unless the Decider re-armed it, so a restart
+neither loses nor repeats a timer, and replicas share the work. A timer whose key a batch
+holds right now is not waited for (that batch may be writing the timer's row): it is tried
+again a second later, with no attempt counted. A timer whose fire fails
 is rolled back alone: its row records the attempt and the time of the next try (backoff),
 and the other due timers go on. After the last attempt a non-transient failure is
 dead-lettered (a message naming the timer) and the timer set aside; transient failures
@@ -20,13 +23,16 @@ import structlog
 
 from schemas.dead_letters import CONSUMER_HEADER, ERROR_HEADER, TIMER_HEADER
 from services.runtime.db import Conn
+from services.runtime.metrics import Metrics
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.periodic import Periodic
-from services.runtime.pipeline import Rejected
+from services.runtime.pipeline import KeyBusyError, RejectedError
 from services.runtime.retry import is_transient
 
 TimerKey = tuple[str, ...]
+# A timer's key and due day → its outputs (`Pipeline.fire` of the service's timer command).
 Fire = Callable[[Conn, TimerKey, date], Awaitable[Sequence[OutboxMessage]]]
+BUSY_RETRY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,11 @@ class TimerTable:
             "AND (retry_at IS NULL OR retry_at <= $2) "
             f"ORDER BY {self.due_column}, {keys} LIMIT 1 FOR UPDATE SKIP LOCKED"
         )
+
+    def done_sql(self) -> str:
+        """Parameters: the key, then the due day fired (a re-armed timer stays)."""
+        n = len(self.key_columns)
+        return f"DELETE FROM {self.table} WHERE {self._match_key} AND {self.due_column} = ${n + 1}"  # noqa: S608
 
     def record_sql(self) -> str:
         """Parameters: the key, then attempts, retry_at, set_aside_at."""
@@ -110,6 +121,8 @@ class TimerLoop:
     retry: TimerRetry = TimerRetry()
     log: Any = field(default_factory=structlog.get_logger)
     batch_size: int = 100
+    metrics: Metrics | None = None
+    timezone: str = "UTC"  # the clinic's, for how long a due day has begun
 
     def every(self, interval_s: float) -> Periodic:
         """Run as the service's background work, looking for due timers every `interval_s`
@@ -138,26 +151,44 @@ class TimerLoop:
                     break
                 timer = _Claimed(tuple(row[c] for c in self.table.key_columns),
                                  row["due_on"], row["attempts"])  # fmt: skip
-                fired += await self._fire_one(conn, timer, today)
+                fired += await self._fire_one(conn, timer)
             tried += 1
+        if self.metrics is not None:
+            await self._measure(today)
         return fired, tried
 
-    async def _fire_one(self, conn: Conn, timer: _Claimed, today: date) -> int:
+    async def _measure(self, today: date) -> None:
+        """How long the oldest timer still due has been due (a stuck timer shows here)."""
+        table = self.table
+        oldest = await self.pool.fetchval(
+            f"SELECT min({table.due_column}) FROM {table.table} "  # noqa: S608
+            f"WHERE {table.due_column} <= $1 AND set_aside_at IS NULL",
+            today,
+        )
+        assert self.metrics is not None
+        self.metrics.timers_due(table.kind, oldest, self.now(), self.timezone)
+
+    async def _fire_one(self, conn: Conn, timer: _Claimed) -> int:
         try:
             async with conn.transaction():  # a savepoint: a failure undoes this timer only
-                outputs = await self.fire(conn, timer.key, today)
+                outputs = await self.fire(conn, timer.key, timer.due_on)
+        except KeyBusyError:
+            retry_at = self.now() + timedelta(seconds=BUSY_RETRY_S)
+            await conn.execute(self.table.record_sql(), *timer.key, timer.attempts, retry_at, None)
+            return 0
         except Exception as exc:  # noqa: BLE001 - any failure of one timer is that timer's
             await self._failed(conn, timer, exc)
             return 0
         await enqueue(conn, self.schema, outputs)
-        if timer.attempts:
-            await conn.execute(self.table.record_sql(), *timer.key, 0, None, None)
+        await conn.execute(self.table.done_sql(), *timer.key, timer.due_on)
         return 1
 
     async def _failed(self, conn: Conn, timer: _Claimed, exc: Exception) -> None:
         attempts = timer.attempts + 1
         now = self.now()
-        reason = exc.reason if isinstance(exc, Rejected) else f"timer failed: {type(exc).__name__}"
+        reason = (
+            exc.reason if isinstance(exc, RejectedError) else f"timer failed: {type(exc).__name__}"
+        )
         log = self.log.bind(kind=self.table.kind, patient_id=timer.key[0], attempts=attempts,
                             error=type(exc).__name__)  # fmt: skip
         if attempts < self.retry.max_attempts or is_transient(exc):

@@ -8,7 +8,7 @@ brokers the cluster has. With `acks=all` a write is then acknowledged only once
 
 import contextlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -85,3 +85,39 @@ async def ensure_topics(  # noqa: PLR0913 (keyword-only, each with its default)
     finally:
         await admin.close()
     return durability
+
+
+@dataclass(frozen=True, slots=True)
+class RunTopics:
+    """The contract's five topics under names of one run's own (a test's, a benchmark's),
+    and the settings that point the services at them."""
+
+    patient_events: str
+    eligibility: str
+    schedule: str
+    notices: str
+    dead_letters: str
+
+    @classmethod
+    def under(cls, prefix: str) -> "RunTopics":
+        """`<prefix>.patient-events`, `<prefix>.eligibility`, …"""
+        return cls(*(f"{prefix}.{topic.name.replace('_', '-')}" for topic in fields(cls)))
+
+    @property
+    def every(self) -> list[str]:
+        return [getattr(self, topic.name) for topic in fields(self)]
+
+    @property
+    def published(self) -> list[str]:
+        return [self.eligibility, self.schedule, self.notices, self.dead_letters]
+
+    def inputs(self, service: str) -> list[str]:
+        """The topics a service consumes."""
+        return {
+            "eligibility": [self.patient_events],
+            "planner": [self.patient_events, self.eligibility],
+            "notifier": [self.eligibility, self.schedule],
+        }[service]
+
+    def env(self) -> dict[str, str]:
+        return {f"COURSEFLOW_TOPIC_{t.name.upper()}": getattr(self, t.name) for t in fields(self)}

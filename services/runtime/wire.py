@@ -4,22 +4,22 @@ from schemas.clinic import ClinicEvent
 from schemas.codec import InvalidEvent, parse_clinic_event, parse_event, to_bytes
 from schemas.envelope import Envelope
 from schemas.events import AnyEvent
+from services.runtime.decider import Rejected
 from services.runtime.outbox import OutboxMessage
-from services.runtime.pipeline import Rejected
 
 
-def decode_clinic_event(raw: bytes) -> ClinicEvent:
+def decode_clinic_event(raw: bytes) -> ClinicEvent | Rejected:
     try:
         return parse_clinic_event(raw)
     except InvalidEvent as exc:
-        raise Rejected(exc.reason) from None
+        return Rejected(exc.reason)
 
 
-def decode_any_event(raw: bytes) -> AnyEvent:
+def decode_any_event(raw: bytes) -> AnyEvent | Rejected:
     try:
         return parse_event(raw)
     except InvalidEvent as exc:
-        raise Rejected(exc.reason) from None
+        return Rejected(exc.reason)
 
 
 def outbox_message(topic: str, event: Envelope) -> OutboxMessage:

@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,15 +129,21 @@ class KafkaStack:
         print(f"fetching Apache Kafka {KAFKA_VERSION_RANGE} jars from Maven Central (once)…",
               flush=True)  # fmt: skip
         log = self.home / "mvn.log"
+        command = [
+            "mvn", "-B", "-Dstyle.color=never", "-f", str(pom), "dependency:copy-dependencies",
+            f"-DoutputDirectory={self.libs}", "-DincludeScope=runtime",
+        ]  # fmt: skip
+        # Offline first (Maven's local repository usually has them); then the network, a few
+        # times: one failed download must not fail a whole test run.
         with log.open("wb") as out:
-            fetched = subprocess.run(
-                [
-                    "mvn", "-B", "-Dstyle.color=never", "-f", str(pom),
-                    "dependency:copy-dependencies", f"-DoutputDirectory={self.libs}",
-                    "-DincludeScope=runtime",
-                ],
-                check=False, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            for attempt, pause_s in enumerate((0, 0, 5, 15)):
+                time.sleep(pause_s)
+                offline = ["-o"] if attempt == 0 else []
+                fetched = subprocess.run(
+                    [*command, *offline], check=False, stdout=out, stderr=subprocess.STDOUT
+                )
+                if fetched.returncode == 0:
+                    break
         if fetched.returncode != 0:
             raise RuntimeError(f"mvn could not fetch the Kafka jars; see {log}")
         version = _kafka_version(self.libs)

@@ -3,9 +3,8 @@ schema and can touch nothing else (no other schema, no objects in `public`)."""
 
 import asyncpg
 
+from services import SERVICES
 from services.stack.scram import new_scram_verifier
-
-SERVICES = ("eligibility", "planner", "notifier")
 
 
 def role_for(service: str) -> str:

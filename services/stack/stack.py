@@ -1,14 +1,17 @@
-"""`courseflow stack up|down|status`: the local Kafka broker(s) and PostgreSQL together."""
+"""`courseflow stack up|down|status`: the local Kafka broker(s) and PostgreSQL together, and
+Prometheus with `--monitoring`."""
 
 from services.stack import process
 from services.stack.cluster import KafkaCluster, nodes_on_disk
 from services.stack.kafka import KafkaStack
 from services.stack.paths import local_dir
 from services.stack.postgres import PostgresStack
+from services.stack.prometheus import PrometheusStack
 
 
-def up(brokers: int = 1) -> list[str]:
-    """One broker (the default), or a cluster of `brokers` KRaft nodes; then PostgreSQL."""
+def up(brokers: int = 1, *, monitoring: bool = False) -> list[str]:
+    """One broker (the default), or a cluster of `brokers` KRaft nodes; then PostgreSQL;
+    then, with `monitoring`, Prometheus scraping the services."""
     if brokers < 1:
         raise RuntimeError("--brokers must be at least 1")
     cluster, single = _cluster(), KafkaStack.from_env()
@@ -27,13 +30,20 @@ def up(brokers: int = 1) -> list[str]:
                 f"a cluster of {len(cluster.nodes)} nodes is running; `courseflow stack down` first"
             )
         kafka = KafkaCluster.from_env(brokers).up()
-    return [kafka, PostgresStack.from_env().up()]
+    lines = [kafka, PostgresStack.from_env().up()]
+    if monitoring:
+        lines.append(PrometheusStack.from_env().up())
+    return lines
 
 
 def down() -> list[str]:
-    """Stop the services started by `make run`, then the broker(s) and the database."""
+    """Stop the services started by `make run`, Prometheus, then the broker(s) and the
+    database."""
     pid_files = sorted((local_dir() / "run").glob("*.pid"))
     lines = [f"{p.stem} stopped" for p in pid_files if process.stop(p)]
+    prometheus = PrometheusStack.from_env().down()
+    if prometheus is not None:
+        lines.append(prometheus)
     cluster = _cluster()
     if cluster is not None and cluster.running():
         lines.append(cluster.down())
@@ -48,6 +58,7 @@ def status() -> list[str]:
     else:
         lines = [KafkaStack.from_env().status()]
     lines.append(PostgresStack.from_env().status())
+    lines.append(PrometheusStack.from_env().status())
     for pid_file in sorted((local_dir() / "run").glob("*.pid")):
         pid = process.read_pid(pid_file)
         lines.append(f"{pid_file.stem}: " + (f"pid {pid}" if pid else "not running"))

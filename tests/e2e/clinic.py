@@ -6,7 +6,6 @@ calendar here (DOMAIN.md's default: Monday to Saturday open, no holidays) finds 
 day that puts a story's clinical facts where the story needs them.
 """
 
-import calendar
 import itertools
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from schemas.envelope import Envelope
+from services.runtime.clock import SystemClock, local_today
 from tests.clinic_events import ClinicFeed
 
 ZONE = "Europe/Berlin"
@@ -27,7 +27,7 @@ Session = dict[str, Any]
 
 
 def today() -> date:
-    return datetime.now(CLINIC_TZ).date()
+    return local_today(SystemClock(), ZONE)
 
 
 def local(day: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -43,13 +43,6 @@ def next_open_on_or_after(day: date) -> date:
     while not is_open(day):
         day += ONE_DAY
     return day
-
-
-def add_months(day: date, months: int) -> date:
-    """The calendar way: 31 Jan + 1 month = 28/29 Feb."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def every_other_day(start: date, count: int = 15) -> list[date]:

@@ -9,29 +9,25 @@ for this run. What they publish is read by one tap from the beginning of each ou
 import asyncio
 import contextlib
 import json
-import os
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas.codec import to_bytes
 from schemas.envelope import Envelope
-from services.runtime.topics import ensure_topics
+from services import SERVICES
+from services.runtime.launcher import ServiceProcess, free_port, terminate_all
+from services.runtime.topics import RunTopics, ensure_topics
 from services.stack.postgres import PostgresStack
 from tests.e2e.clinic import ZONE
 from tests.integration.kafka_io import eventually, uncommitted
-from tests.integration.peers.smtp import SmtpServer, free_port
+from tests.integration.peers.smtp import SmtpServer
 from tests.integration.peers.webhook import SECRET, WebhookReceiver
-from tests.integration.processes import courseflow, log_tail, terminate
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("eligibility", "planner", "notifier")
 PARTITIONS = 3
 T = TypeVar("T")
 Event = dict[str, Any]
@@ -42,39 +38,6 @@ FRONT_DESK_KINDS = ["course_scheduled", "course_pending", "course_suspended", "c
 PHYSICIAN_KINDS = ["course_completed", "next_course_due", "rehab_course_eligible",
                    "surgical_evaluation_advised", "repeated_pain_review"]  # fmt: skip
 PHYSICIAN = "physician@north.example"
-
-
-@dataclass(frozen=True)
-class Topics:
-    suffix: str
-
-    @property
-    def patient_events(self) -> str:
-        return f"e2e-clinic-{self.suffix}"
-
-    @property
-    def eligibility(self) -> str:
-        return f"e2e-elig-{self.suffix}"
-
-    @property
-    def schedule(self) -> str:
-        return f"e2e-sched-{self.suffix}"
-
-    @property
-    def notices(self) -> str:
-        return f"e2e-notices-{self.suffix}"
-
-    @property
-    def dead_letters(self) -> str:
-        return f"e2e-dead-{self.suffix}"
-
-    @property
-    def published(self) -> list[str]:
-        return [self.eligibility, self.schedule, self.notices, self.dead_letters]
-
-    @property
-    def every(self) -> list[str]:
-        return [self.patient_events, *self.published]
 
 
 def routing_file(folder: Path, webhook: WebhookReceiver, smtp: SmtpServer) -> Path:
@@ -106,69 +69,20 @@ def routing_file(folder: Path, webhook: WebhookReceiver, smtp: SmtpServer) -> Pa
     return path
 
 
-def service_env(
-    topics: Topics, bootstrap: str, routing: Path, ports: dict[str, int]
-) -> dict[str, str]:
-    """Everything the services are told, and nothing inherited from this shell's settings."""
+def service_env(topics: RunTopics, bootstrap: str, routing: Path) -> dict[str, str]:
+    """Everything the services are told (they inherit none of this shell's settings)."""
     postgres = PostgresStack.from_env()
     shared = {
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": postgres.url,
-        "TOPIC_PATIENT_EVENTS": topics.patient_events, "TOPIC_ELIGIBILITY": topics.eligibility,
-        "TOPIC_SCHEDULE": topics.schedule, "TOPIC_NOTICES": topics.notices,
-        "TOPIC_DEAD_LETTERS": topics.dead_letters, "TOPIC_PARTITIONS": str(PARTITIONS),
+        "TOPIC_PARTITIONS": str(PARTITIONS),
         "CLINIC_TIMEZONE": ZONE, "LOG_FORMAT": "json", "OUTBOX_POLL_INTERVAL_S": "0.2",
         "ELIGIBILITY_TIMER_INTERVAL_S": "0.5",
         "NOTIFIER_ROUTING_FILE": str(routing), "NOTIFIER_DELIVERY_FIRST_RETRY_S": "0.2",
         "NOTIFIER_DELIVERY_MAX_RETRY_S": "1", "NOTIFIER_DELIVERY_POLL_INTERVAL_S": "0.1",
     }  # fmt: skip
     for service in SERVICES:
-        shared[f"{service.upper()}_HTTP_PORT"] = str(ports[service])
         shared[f"{service.upper()}_DATABASE_URL"] = postgres.service_url(service)
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("COURSEFLOW_")}
-    return {**inherited, **{f"COURSEFLOW_{k}": v for k, v in shared.items()}}
-
-
-@dataclass
-class ServiceProcess:
-    """One service as an OS process; its output goes to a log file shown when it fails."""
-
-    name: str
-    env: dict[str, str]
-    port: int
-    log_path: Path
-    proc: asyncio.subprocess.Process | None = None
-
-    async def start(self, **extra_env: str) -> None:
-        with self.log_path.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                *courseflow("run", self.name), env={**self.env, **extra_env}, cwd=ROOT,
-                stdout=log, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
-        await self.ready()
-
-    async def ready(self, timeout_s: float = 60) -> None:
-        """Until /health answers 200 (broker and database reachable), or fail with the log."""
-        url = f"http://127.0.0.1:{self.port}/health"
-        deadline = time.monotonic() + timeout_s
-        async with httpx.AsyncClient(timeout=2) as client:
-            while True:
-                assert self.proc is not None
-                if self.proc.returncode is not None:
-                    raise AssertionError(f"{self.name} exited: {self.log_tail()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(url)).status_code == httpx.codes.OK:
-                        return
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{self.name} not healthy in time: {self.log_tail()}")
-                await asyncio.sleep(0.2)
-
-    async def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            await terminate(proc)
-
-    def log_tail(self) -> str:
-        return log_tail(self.log_path)
+    return {**topics.env(), **{f"COURSEFLOW_{k}": v for k, v in shared.items()}}
 
 
 @dataclass
@@ -212,7 +126,7 @@ class Tap:
 @dataclass
 class System:
     bootstrap: str
-    topics: Topics
+    topics: RunTopics
     services: dict[str, ServiceProcess]
     tap: Tap
     webhook: WebhookReceiver
@@ -261,15 +175,10 @@ class System:
     async def consumed(self) -> None:
         """Every service has consumed (and committed after its database commit) every record
         on its input topics so far: a sync point for steps whose effect publishes nothing."""
-        inputs = {
-            "eligibility": [self.topics.patient_events],
-            "planner": [self.topics.patient_events, self.topics.eligibility],
-            "notifier": [self.topics.eligibility, self.topics.schedule],
-        }
 
         async def all_consumed() -> bool:
-            for group, topics in inputs.items():
-                if not await consumed_to_end(self.bootstrap, group, topics):
+            for group in SERVICES:
+                if not await consumed_to_end(self.bootstrap, group, self.topics.inputs(group)):
                     return False
             return True
 
@@ -279,8 +188,8 @@ class System:
     async def restart(self, service: str, *, clock_offset_days: int) -> None:
         process = self.services[service]
         await process.stop()
-        offset = {f"COURSEFLOW_{service.upper()}_CLOCK_OFFSET_DAYS": str(clock_offset_days)}
-        await process.start(**offset)
+        process.start({f"COURSEFLOW_{service.upper()}_CLOCK_OFFSET_DAYS": str(clock_offset_days)})
+        await process.ready()
 
 
 def at_least(events: list[Event], count: int) -> list[Event] | None:
@@ -293,7 +202,7 @@ async def consumed_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> 
 
 @contextlib.asynccontextmanager
 async def running_system(bootstrap: str, suffix: str, folder: Path) -> AsyncIterator[System]:
-    topics = Topics(suffix)
+    topics = RunTopics.under(f"e2e.{suffix}")
     await ensure_topics(bootstrap, topics.every, partitions=PARTITIONS)
     webhook = await WebhookReceiver().start()
     smtp = SmtpServer().start()
@@ -301,16 +210,18 @@ async def running_system(bootstrap: str, suffix: str, folder: Path) -> AsyncIter
     await tap.start()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
-    ports = {service: free_port() for service in SERVICES}
-    env = service_env(topics, bootstrap, routing_file(folder, webhook, smtp), ports)
+    env = service_env(topics, bootstrap, routing_file(folder, webhook, smtp))
     services = {
-        name: ServiceProcess(name, env, ports[name], folder / f"{name}.log") for name in SERVICES
+        name: ServiceProcess(name, env, folder / f"{name}.log", free_port(), inherit_settings=False)
+        for name in SERVICES
     }
     try:
-        await asyncio.gather(*(process.start() for process in services.values()))
+        for process in services.values():
+            process.start()
+        await asyncio.gather(*(process.ready() for process in services.values()))
         yield System(bootstrap, topics, services, tap, webhook, smtp, producer)
     finally:
-        await asyncio.gather(*(process.stop() for process in services.values()))
+        await asyncio.to_thread(terminate_all, list(services.values()))
         await producer.stop()
         await tap.stop()
         smtp.stop()

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from services.runtime.months import add_months
 from tests.e2e.clinic import (
     ONE_DAY,
     Clinic,
     Session,
-    add_months,
     days_of,
     every_other_day,
     is_open,

@@ -17,8 +17,9 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from services import SERVICES
 from tests.faults.infra import Infra
-from tests.faults.run import SERVICES, Run, ServiceProcess, partitions_of
+from tests.faults.run import Replica, Run, partitions_of
 
 KILLS = tuple(f"kill -9 {service}" for service in SERVICES)
 STOPS = tuple(f"stop {service}" for service in SERVICES)
@@ -88,7 +89,7 @@ class Injector:
         killed replica's member is gone only once its session timed out)."""
         deadline = time.monotonic() + timeout_s
         for service, replicas in self.run.services.items():
-            want = self.members_per_replica(service) * sum(p.proc is not None for p in replicas)
+            want = self.members_per_replica(service) * sum(p.started for p in replicas)
             seen = "?"
             while True:
                 try:
@@ -108,7 +109,7 @@ class Injector:
         await asyncio.gather(*(p.ready() for p in self.run.processes))
         await self.groups_settled()
 
-    def replica(self, service: str) -> ServiceProcess:
+    def replica(self, service: str) -> Replica:
         return self.rng.choice(self.run.services[service])
 
     def service(self, named: str) -> str:
@@ -151,7 +152,7 @@ class Injector:
         self.injected[kind.split("#")[0]] += 1
         self.timeline.append(f"{kind} ({time.monotonic() - started:.1f}s)")
 
-    async def pause(self, replica: ServiceProcess, timeout_s: float = 90) -> str:
+    async def pause(self, replica: Replica, timeout_s: float = 90) -> str:
         """SIGSTOP until the broker has dropped the replica's members from its group (its
         session timed out: the other replica took its partitions, maybe mid-batch), then
         SIGCONT: it finds itself fenced, its uncommitted batch redelivered elsewhere."""

@@ -7,22 +7,16 @@ temporary directory, the Kafka jars are the cached ones (a symlink), and `stop` 
 import asyncio
 import os
 import signal
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 
+from services.runtime.launcher import free_port
 from services.stack import roles
 from services.stack.kafka import KafkaStack
 from services.stack.postgres import SUPERUSER, PostgresStack
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _stat(path: Path) -> list[str]:

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.faults.run import PeerLog, Sent, Topics
+from services.runtime.topics import RunTopics
+from tests.faults.run import PeerLog, Sent
 from tests.faults.workload import DEAD_LETTER_CUT_BYTES
 
 CONSUMERS_OF_CLINIC_EVENTS = ("eligibility", "planner")
@@ -35,7 +36,7 @@ class Outcome:
     counts: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, records: dict[str, list[Any]], topics: Topics) -> "Outcome":
+    def of(cls, records: dict[str, list[Any]], topics: RunTopics) -> "Outcome":
         out = cls()
         for topic in (topics.eligibility, topics.schedule, topics.notices):
             seen: Counter[str] = Counter(json.loads(r.value)["id"] for r in records[topic])
@@ -136,7 +137,7 @@ def one_notice_per_cause(run: Outcome) -> list[str]:
     return problems
 
 
-def dead_letters_exact(run: Outcome, poison: list[Sent], topics: Topics) -> list[str]:
+def dead_letters_exact(run: Outcome, poison: list[Sent], topics: RunTopics) -> list[str]:
     """Each poison message, by its position, dead-lettered by each consumer of clinic events
     as CONTRACT.md says (original key and bytes; a record too large to dead-letter whole cut
     to its first 64 KiB with `x-truncated` and `x-original-size`), and nothing else ever

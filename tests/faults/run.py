@@ -9,9 +9,6 @@ outcome is read back from Kafka (the published topics) and the peers once it is 
 
 import asyncio
 import contextlib
-import os
-import signal
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -26,69 +23,20 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.runtime.topics import ensure_topics
+from services import SERVICES
+from services.runtime.launcher import ServiceProcess, free_port
+from services.runtime.topics import RunTopics, ensure_topics
 from tests.e2e.system import routing_file
-from tests.faults.infra import Infra, free_port
+from tests.faults.infra import Infra
 from tests.faults.workload import Message
 from tests.integration.kafka_io import uncommitted
 from tests.integration.peers.smtp import SmtpServer
 from tests.integration.peers.webhook import WebhookReceiver
-from tests.integration.processes import log_tail, terminate
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("eligibility", "planner", "notifier")
 PARTITIONS = 3
 POLL_S = 0.5
 QUIET_S = 3.0
-
-
-@dataclass(frozen=True, slots=True)
-class Topics:
-    suffix: str
-
-    def name(self, what: str) -> str:
-        return f"faults.{self.suffix}.{what}"
-
-    @property
-    def patient_events(self) -> str:
-        return self.name("clinic")
-
-    @property
-    def eligibility(self) -> str:
-        return self.name("eligibility")
-
-    @property
-    def schedule(self) -> str:
-        return self.name("schedule")
-
-    @property
-    def notices(self) -> str:
-        return self.name("notices")
-
-    @property
-    def dead_letters(self) -> str:
-        return self.name("dead-letters")
-
-    @property
-    def every(self) -> list[str]:
-        return [self.patient_events, self.eligibility, self.schedule, self.notices,
-                self.dead_letters]  # fmt: skip
-
-    def inputs(self, service: str) -> list[str]:
-        return {
-            "eligibility": [self.patient_events],
-            "planner": [self.patient_events, self.eligibility],
-            "notifier": [self.eligibility, self.schedule],
-        }[service]
-
-    def env(self) -> dict[str, str]:
-        return {
-            "COURSEFLOW_TOPIC_PATIENT_EVENTS": self.patient_events,
-            "COURSEFLOW_TOPIC_ELIGIBILITY": self.eligibility,
-            "COURSEFLOW_TOPIC_SCHEDULE": self.schedule,
-            "COURSEFLOW_TOPIC_NOTICES": self.notices,
-            "COURSEFLOW_TOPIC_DEAD_LETTERS": self.dead_letters,
-        }
 
 
 def partitions_of(topics: Sequence[str]) -> list[TopicPartition]:
@@ -110,58 +58,48 @@ def counters_in(metrics_text: str) -> Counter[str]:
 
 
 @dataclass
-class ServiceProcess:
-    """One replica of a service as an OS process; its output goes to a log file quoted when
-    it fails. Every replica joins the service's consumer group and has its own HTTP port,
-    a fresh one each life: a port left free by a killed life may be some client's by now."""
+class Replica:
+    """One replica of a service: a `ServiceProcess` whose output goes to a log file quoted
+    when it fails. Every replica joins the service's consumer group and has its own HTTP
+    port, a fresh one each life: a port left free by a killed life may be some client's by
+    now."""
 
     name: str
     replica: int
     env: dict[str, str]
     log_path: Path
-    port: int = 0
-    proc: asyncio.subprocess.Process | None = None
+    process: ServiceProcess = field(init=False)
     # from /metrics of lives that ended (scraped just before)
     counted_before: Counter[str] = field(default_factory=Counter)
-    paused: bool = False
+
+    def __post_init__(self) -> None:
+        self.process = ServiceProcess(self.name, self.env, self.log_path, inherit_settings=False)
 
     @property
     def label(self) -> str:
         return f"{self.name}#{self.replica}"
 
+    @property
+    def started(self) -> bool:
+        """Started and not stopped since (a killed life counts until the next start)."""
+        return self.process.process is not None
+
     async def start(self) -> None:
-        self.port = free_port()
-        env = {**self.env, f"COURSEFLOW_{self.name.upper()}_HTTP_PORT": str(self.port)}
-        with self.log_path.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "services.cli", "run", self.name, env=env, cwd=ROOT,
-                stdout=log, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
+        self.process.port = free_port()
+        self.process.start()
         await self.ready()
 
-    async def ready(self, timeout_s: float = 90) -> None:
-        """Until /health answers 200 (broker and database reachable), or fail with the log."""
-        url = f"http://127.0.0.1:{self.port}/health"
-        deadline = time.monotonic() + timeout_s
-        async with httpx.AsyncClient(timeout=2) as client:
-            while True:
-                self.check_alive()
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(url)).status_code == httpx.codes.OK:
-                        return
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{self.label} not healthy in time:\n{self.log_tail()}")
-                await asyncio.sleep(0.2)
+    async def ready(self) -> None:
+        await self.process.ready(timeout_s=90)
 
     def check_alive(self) -> None:
-        if self.proc is None or self.proc.returncode is not None:
-            raise AssertionError(f"{self.label} is not running:\n{self.log_tail()}")
+        self.process.check_alive()
 
     async def counters(self) -> Counter[str]:
         """Counted so far by this life of the process (nothing if it does not answer)."""
         with contextlib.suppress(httpx.HTTPError):
             async with httpx.AsyncClient(timeout=2) as client:
-                page = await client.get(f"http://127.0.0.1:{self.port}/metrics")
+                page = await client.get(f"{self.process.url}/metrics")
                 return counters_in(page.text)
         return Counter()
 
@@ -172,32 +110,23 @@ class ServiceProcess:
     async def kill(self) -> None:
         """kill -9: no shutdown hook runs, nothing is flushed or committed."""
         self.counted_before += await self.counters()
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        await self.proc.wait()
+        self.process.kill()
 
     def pause(self) -> None:
-        """SIGSTOP: the process keeps its connections but answers nothing (no heartbeat)."""
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGSTOP)
-        self.paused = True
+        self.process.pause()
 
     def resume(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGCONT)
-        self.paused = False
+        self.process.resume()
 
     async def stop(self) -> None:
-        if self.paused and self.proc is not None and self.proc.returncode is None:
-            self.resume()  # a stopped process would only see SIGTERM once continued
-        proc, self.proc = self.proc, None
-        if proc is None or proc.returncode is not None:
-            return
-        self.counted_before += await self.counters()
-        await terminate(proc)
+        if self.process.paused and self.process.alive:
+            self.resume()  # to be scraped, and to see the SIGTERM
+        if self.process.alive:
+            self.counted_before += await self.counters()
+        await self.process.stop()
 
     def log_tail(self) -> str:
-        return log_tail(self.log_path, lines=40)
+        return self.process.log_tail(lines=40)
 
 
 class NotQuiescent(AssertionError):  # noqa: N818 - a verdict on the run
@@ -236,8 +165,8 @@ class Run:
     suffix: str
     folder: Path
     replicas: int = 1
-    topics: Topics = field(init=False)
-    services: dict[str, list[ServiceProcess]] = field(default_factory=dict)
+    topics: RunTopics = field(init=False)
+    services: dict[str, list[Replica]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
     send_retries: int = 0
     webhook: WebhookReceiver = field(default_factory=WebhookReceiver)
@@ -245,10 +174,10 @@ class Run:
     _producer: AIOKafkaProducer | None = None
 
     def __post_init__(self) -> None:
-        self.topics = Topics(self.suffix)
+        self.topics = RunTopics.under(f"faults.{self.suffix}")
 
     @property
-    def processes(self) -> list[ServiceProcess]:
+    def processes(self) -> list[Replica]:
         return [p for replicas in self.services.values() for p in replicas]
 
     @property
@@ -256,9 +185,8 @@ class Run:
         return f"faults_{self.suffix}"
 
     def env(self) -> dict[str, str]:
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith("COURSEFLOW_")}
         env = {
-            **inherited, **self.topics.env(),
+            **self.topics.env(),
             "COURSEFLOW_KAFKA_BOOTSTRAP_SERVERS": self.infra.bootstrap,
             "COURSEFLOW_TOPIC_PARTITIONS": str(PARTITIONS),
             "COURSEFLOW_OUTBOX_POLL_INTERVAL_S": "0.2", "COURSEFLOW_LOG_FORMAT": "json",
@@ -289,7 +217,7 @@ class Run:
         )
         for name in SERVICES:
             self.services[name] = [
-                ServiceProcess(name, n, env, self.folder / f"{name}-{n}.log")
+                Replica(name, n, env, self.folder / f"{name}-{n}.log")
                 for n in range(1, self.replicas + 1)
             ]
         await asyncio.gather(*(p.start() for p in self.processes))

@@ -7,11 +7,12 @@ wants it (no problem) and the same run with one thing wrong (exactly that proble
 import json
 from types import SimpleNamespace
 
+from services.runtime.topics import RunTopics
 from tests.faults.outcome import Outcome, dead_letters_exact, delivered_once_per_key
-from tests.faults.run import PeerLog, Sent, Topics
+from tests.faults.run import PeerLog, Sent
 from tests.faults.workload import DEAD_LETTER_CUT_BYTES, poison
 
-TOPICS = Topics("check")
+TOPICS = RunTopics.under("faults.check")
 POISON = [
     Sent(poison(kind, "F-x-1", 0, other="F-x-2"), 0, offset)
     for offset, kind in enumerate(("near_limit", "no_key", "nul_in_key", "key_not_subject"))

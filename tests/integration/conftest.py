@@ -2,7 +2,7 @@
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import asyncpg
 import pytest
@@ -14,6 +14,14 @@ BOOTSTRAP = KafkaStack.from_env().bootstrap_servers
 DATABASE_URL = PostgresStack.from_env().url
 os.environ.setdefault("COURSEFLOW_KAFKA_BOOTSTRAP_SERVERS", BOOTSTRAP)
 os.environ.setdefault("COURSEFLOW_DATABASE_URL", DATABASE_URL)
+
+
+def as_service(service: str, env: Mapping[str, str]) -> dict[str, str]:
+    """`env` for a service process in its own schema, logging in as the service's role as in
+    production: tables it created as the tests' superuser could not be read by that role
+    afterwards (the end-to-end suite runs the services in the same schemas)."""
+    url = PostgresStack.from_env().service_url(service)
+    return {f"COURSEFLOW_{service.upper()}_DATABASE_URL": url, **env}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

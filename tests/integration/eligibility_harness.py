@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from schemas.envelope import Envelope
-from services.eligibility.app import build_runtime
-from services.eligibility.handler import EligibilityHandler
+from services.eligibility.app import EligibilityService, build_runtime
 from services.eligibility.settings import EligibilitySettings
 from services.runtime.clock import Clock
 from services.runtime.service import ServiceRuntime
@@ -32,7 +31,7 @@ def settings_for(suffix: str) -> EligibilitySettings:
 @dataclass
 class Eligibility(Generic[C]):
     runtime: ServiceRuntime
-    handler: EligibilityHandler
+    service: EligibilityService
     clock: C
     bootstrap: str
     suffix: str
@@ -64,9 +63,9 @@ class Eligibility(Generic[C]):
 async def running_eligibility(
     bootstrap: str, suffix: str, clock: C
 ) -> AsyncIterator[Eligibility[C]]:
-    runtime, handler = build_runtime(settings_for(suffix), clock, name=f"elig_{suffix}")
+    runtime, service = build_runtime(settings_for(suffix), clock, name=f"elig_{suffix}")
     await runtime.start()
     try:
-        yield Eligibility(runtime, handler, clock, bootstrap, suffix)
+        yield Eligibility(runtime, service, clock, bootstrap, suffix)
     finally:
         await runtime.stop()

@@ -6,18 +6,22 @@ only the record that fails is dead-lettered; the others take effect once, in ord
 """
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import asyncpg
 import pytest
-import structlog
 
-from services.runtime.db import Conn
+from services.runtime.decider import Context, Rejected
 from services.runtime.incoming import Incoming
 from services.runtime.outbox import OutboxMessage
-from services.runtime.pipeline import Pipeline
-from tests.integration.echo.service import EchoEvent
-from tests.integration.echo.service import decode as decode_echo
+from tests.integration.echo.service import (
+    EchoDecided,
+    EchoDecider,
+    EchoDeciding,
+    EchoEvent,
+    EchoPipeline,
+    echo_pipeline,
+)
 from tests.integration.runtime_pool import migrated_pool
 
 
@@ -27,18 +31,21 @@ async def pool(suffix: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
 
 
-async def echo_unless_poisoned(_conn: Conn, event: EchoEvent) -> list[OutboxMessage]:
-    # A topic name PostgreSQL's text cannot hold: the failure comes from the outbox insert
-    # after the handler returned, which today neither counts as transient nor as a handler's.
-    topic = "out\x00" if event.type == "echo.poisoned" else "out"
-    return [OutboxMessage(topic, event.subject.encode(), event.id.encode())]
+class EchoUnlessPoisoned(EchoDecider):
+    def encode(self, decided: EchoDecided) -> list[OutboxMessage]:
+        # A topic name PostgreSQL's text cannot hold: the failure comes from the outbox
+        # insert at the end of the batch, after every decision was taken.
+        return [
+            OutboxMessage("out\x00" if event.type == "echo.poisoned" else "out",
+                          event.subject.encode(), event.id.encode())
+            for event in decided.outputs
+        ]  # fmt: skip
 
 
-def pipeline(schema: str) -> Pipeline[EchoEvent]:
-    return Pipeline(
-        consumer="isolation", schema=schema, decode=decode_echo, process=echo_unless_poisoned,
-        dead_letter_topic="dead", log=structlog.get_logger(), give_up_after_s=5.0,
-    )  # fmt: skip
+def pipeline(schema: str, decider: EchoDeciding | None = None) -> EchoPipeline:
+    return echo_pipeline(
+        "isolation", schema, decider or EchoUnlessPoisoned("out"), give_up_after_s=5.0
+    )
 
 
 def record(offset: int, event_type: str = "echo.ping") -> Incoming:
@@ -75,18 +82,27 @@ async def test_only_the_record_whose_transaction_fails_is_dead_lettered_and_orde
 
 
 class FailsOnce:
-    """A process that fails the first time it sees the event `e-<failing>`, then works: a
+    """A Decider that fails the first time it sees the event `e-<failing>`, then works: a
     failure of the moment (a connection left broken by a database crash), not of the record."""
 
     def __init__(self, failing: int, error: Exception) -> None:
         self.failing = f"e-{failing}"
         self.error: Exception | None = error
+        self.echo = EchoUnlessPoisoned("out")
 
-    async def __call__(self, conn: Conn, event: EchoEvent) -> list[OutboxMessage]:
-        if event.id == self.failing and self.error is not None:
+    def translate(self, event: EchoEvent) -> EchoEvent | Rejected:
+        return self.echo.translate(event)
+
+    def decide(
+        self, state: None, command: EchoEvent, context: Context
+    ) -> tuple[None, Sequence[EchoEvent]]:
+        if command.id == self.failing and self.error is not None:
             error, self.error = self.error, None
             raise error
-        return await echo_unless_poisoned(conn, event)
+        return self.echo.decide(state, command, context)
+
+    def encode(self, decided: EchoDecided) -> Sequence[OutboxMessage]:
+        return self.echo.encode(decided)
 
 
 @pytest.mark.parametrize(
@@ -100,8 +116,7 @@ async def test_a_record_that_fails_once_is_handled_not_dead_lettered(
     # Found by the fault suite: right after a PostgreSQL crash a pooled connection raised
     # InternalClientError and a valid clinic event was dead-lettered. A lone record is
     # dead-lettered only when it fails again.
-    flaky = pipeline(f"isolation_{suffix}")
-    flaky.process = FailsOnce(0, error)
+    flaky = pipeline(f"isolation_{suffix}", FailsOnce(0, error))
 
     result = await flaky.handle(pool, [record(0)])
 

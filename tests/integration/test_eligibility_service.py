@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 
 from services.eligibility.app import timer_loop
-from services.eligibility.dates import add_months
 from services.runtime import failpoints
+from services.runtime.launcher import ServiceProcess
+from services.runtime.months import add_months
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
+from tests.integration.conftest import as_service
 from tests.integration.eligibility_harness import Eligibility, running_eligibility
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.processes import courseflow, exit_code, running
 
 D = date(2026, 3, 2)  # a Monday
 
@@ -98,8 +99,8 @@ async def test_story_5_postop_clearance_day_5_eligible_on_day_14_by_timer(
     assert waiting["eligible_from"] == (surgery + timedelta(days=14)).isoformat()
     assert [b["rule"] for b in waiting["blocks"]] == ["R-POSTOP"]
 
-    runtime, handler = eligibility.runtime, eligibility.handler
-    timers = timer_loop(runtime.pool, runtime.schema, handler, runtime.log)
+    runtime, service = eligibility.runtime, eligibility.service
+    timers = timer_loop(runtime.pool, runtime.schema, service, runtime.log)
     eligibility.clock.today = surgery + timedelta(days=13)
     assert await timers.tick() == 0
     eligibility.clock.today = surgery + timedelta(days=14)
@@ -197,13 +198,13 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_decision(
         "topic_patient_events": f"clinic-{suffix}", "topic_eligibility": f"elig-{suffix}",
         "topic_dead_letters": f"dead-{suffix}", "topic_partitions": 2, "http_port": 0,
     }.items()}}  # fmt: skip
-    argv = courseflow("run", "eligibility")
+    env = as_service("eligibility", env)
     await ensure_topics(bootstrap, [f"clinic-{suffix}", f"elig-{suffix}"], partitions=2)
     for event in (feed.enrolled(today), feed.flare(today)):
         key, value = wire(event)
         await produce(bootstrap, f"clinic-{suffix}", value, key=key)
     crash = {**env, "COURSEFLOW_FAILPOINTS": "after_db_commit"}
-    assert await exit_code(argv, crash) == failpoints.EXIT_CODE
+    assert await ServiceProcess("eligibility", crash).exit_code() == failpoints.EXIT_CODE
     for event in (feed.contraindication(today, "bleeding"), feed.resolved(today, "bleeding")):
         key, value = wire(event)
         await produce(bootstrap, f"clinic-{suffix}", value, key=key)
@@ -211,7 +212,7 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_decision(
     def settled(records: list[Any]) -> bool:
         return any(json.loads(r.value)["data"]["version"] >= 3 for r in records)
 
-    async with running(argv, env):
+    async with ServiceProcess("eligibility", env).running():
         records = await read_until(bootstrap, f"elig-{suffix}", settled, timeout_s=90)
     versions = [json.loads(r.value)["data"]["version"] for r in records]
     assert versions == sorted(set(versions))

@@ -2,7 +2,6 @@
 a TLS certificate and SCRAM users made by this test, and a service that only speaks to it."""
 
 import secrets
-import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +16,13 @@ from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from services.eligibility.app import build_runtime
 from services.eligibility.settings import EligibilitySettings
 from services.runtime.kafka_security import client_options
+from services.runtime.launcher import courseflow_command, free_port
 from services.runtime.settings import ServiceSettings
 from services.runtime.topics import ensure_topics
 from services.stack.acls import EVERY_TOPIC, Acl, grant, operator_acls, service_acls
 from services.stack.kafka import BrokerTls, KafkaStack
 from tests.clinic_events import ClinicFeed, wire
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.processes import courseflow
 from tests.integration.test_operations import letter_headers, output_of
 
 USERS = ("eligibility", "planner", "notifier", "operator")
@@ -40,12 +39,6 @@ class SecuredBroker:
     @property
     def password(self) -> str:
         return self.passwords[self.user]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def make_certificate(folder: Path, password: str) -> tuple[Path, Path]:
@@ -176,8 +169,8 @@ async def test_dead_letters_are_listed_and_replayed_over_sasl_ssl(
         COURSEFLOW_KAFKA_SASL_PASSWORD=secured.passwords["operator"],
     )  # fmt: skip
 
-    listed = await output_of(courseflow("dead-letters", "list"), env)
-    replayed = await output_of(courseflow("dead-letters", "replay", "0:0"), env)
+    listed = await output_of(courseflow_command("dead-letters", "list"), env)
+    replayed = await output_of(courseflow_command("dead-letters", "replay", "0:0"), env)
 
     assert "1 dead letters" in listed
     assert f"from {source}/0@4: unknown patient" in listed

@@ -8,12 +8,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from services import SERVICES
 from services.cli import password_variable
 from services.runtime.db import migrate
+from services.runtime.launcher import courseflow_command
 from services.stack.postgres import DATABASE, PostgresStack
-from services.stack.roles import SERVICES, provision, role_for
+from services.stack.roles import provision, role_for
 from services.stack.scram import scram_verifier
-from tests.integration.processes import courseflow
 
 STACK = PostgresStack.from_env()
 pytestmark = pytest.mark.skipif(
@@ -94,7 +95,7 @@ async def test_cli_provision_sets_each_role_password_quietly_and_twice(
     try:
         for _ in range(2):
             proc = await asyncio.create_subprocess_exec(
-                *courseflow("db", "provision"),
+                *courseflow_command("db", "provision"),
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,

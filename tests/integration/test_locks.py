@@ -7,17 +7,13 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-import structlog
 
-from services.runtime.db import Conn, create_pool
+from services.runtime.db import create_pool
 from services.runtime.incoming import Incoming
 from services.runtime.locks import LockNamespace, lock_keys, lock_session, unlock_session
-from services.runtime.outbox import OutboxMessage
-from services.runtime.pipeline import Pipeline
 from services.runtime.retry import is_transient
 from tests.integration.conftest import DATABASE_URL
-from tests.integration.echo.service import EchoEvent, build
-from tests.integration.echo.service import decode as decode_echo
+from tests.integration.echo.service import build, echo_pipeline
 from tests.integration.kafka_io import eventually, produce
 from tests.integration.runtime_pool import migrated_pool
 
@@ -83,14 +79,7 @@ async def test_a_batch_waiting_for_a_held_patient_lock_times_out_and_is_retried(
 ) -> None:
     schema = f"locks_{suffix}"
 
-    async def nothing(_conn: Conn, _event: EchoEvent) -> list[OutboxMessage]:
-        return []
-
-    pipeline = Pipeline(
-        consumer="locks", schema=schema, decode=decode_echo, process=nothing,
-        dead_letter_topic="dead", log=structlog.get_logger(), lock_timeout_ms=100,
-        give_up_after_s=1.0,
-    )  # fmt: skip
+    pipeline = echo_pipeline("locks", schema, lock_timeout_ms=100, give_up_after_s=1.0)
     body = {"id": "e-1", "source": "/tests", "type": "echo.ping", "subject": "P-1"}
     record = Incoming("clinic", 0, 0, b"P-1", json.dumps(body).encode())
     async with pool.acquire() as holder, holder.transaction():

@@ -17,18 +17,23 @@ import pytest
 import structlog
 
 import services.notifier.app
+from schemas.causes import Cause
+from schemas.schedule import CourseData
 from services.notifier.backoff import RetryPolicy
 from services.notifier.channels.dispatch import Channels
 from services.notifier.channels.webhook import WebhookChannel
-from services.notifier.kinds import Kind
-from services.notifier.notice import Notice
+from services.notifier.decider import NEW_PATIENT, AnnounceCourse, Command, NotifierDecider
 from services.notifier.outcomes import Outcomes
-from services.notifier.queueing import Addressed, Source, queue
-from services.notifier.routing import parse_routing
+from services.notifier.repository import NotifierRepository
+from services.notifier.routing import RoutingConfig, parse_routing
 from services.notifier.worker import DeliveryWorker
+from services.runtime.clock import clinic_context
 from services.runtime.db import create_pool, migrate
+from services.runtime.decider import Decided
+from services.runtime.incoming import Incoming
+from services.runtime.metrics import Metrics
 from tests.integration.conftest import DATABASE_URL
-from tests.integration.peers.notifier_harness import local_webhook
+from tests.integration.peers.notifier_harness import local_webhook, schedule_event
 from tests.integration.peers.webhook import WebhookReceiver
 
 MIGRATIONS = [Path(services.notifier.app.__file__).parent / "migrations"]
@@ -56,13 +61,19 @@ class Rig:
     worker: DeliveryWorker
     clock: MovableClock
     pauses: list[float]
+    routing: RoutingConfig
 
-    async def queue(self, kind: Kind, *, coalesce: bool = False) -> str:
-        notice = Notice(kind, PATIENT, f"cause-{uuid.uuid4().hex}", ("R-FLARE",),
-                        f"Patient {PATIENT}: {kind.value} (R-FLARE)")  # fmt: skip
-        item = Addressed(notice, "front-desk", "webhook", None)
-        async with self.pool.acquire() as conn:
-            await queue(conn, item, Source("sched", 0, 1), self.clock.now(), coalesce=coalesce)
+    async def queue(self, event_type: str, *, coalesce: bool = False) -> str:
+        """The notice of a new schedule event of `event_type`, queued as the service does."""
+        event = schedule_event(event_type, PATIENT)
+        assert isinstance(event.data, CourseData)
+        command: Command = AnnounceCourse(Cause.of(event), PATIENT, event.data)
+        decider = NotifierDecider(self.routing, "UTC", coalesce_window_s=0)
+        memory, [item] = decider.decide(NEW_PATIENT, command, clinic_context(self.clock, "UTC")())
+        record = Incoming("sched", 0, 1, PATIENT.encode(), b"")
+        decided = Decided(PATIENT, command, memory, (item,), command.cause, record)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await NotifierRepository(coalesce=coalesce).save_many(conn, {}, [decided])
         return item.notice_id
 
     async def row(self, notice_id: str) -> asyncpg.Record:
@@ -105,6 +116,14 @@ class Rig:
     async def at_due_time(self, notice_id: str) -> None:
         self.clock.at = (await self.row(notice_id))["due_at"]
 
+    def counted(self, outcome: str) -> float | None:
+        """Attempts of this outcome in the worker's /metrics."""
+        assert self.worker.metrics is not None
+        labels = {"service": self.schema, "channel": "webhook", "outcome": outcome}
+        return self.worker.metrics.registry.get_sample_value(
+            "courseflow_notice_deliveries_total", labels
+        )
+
 
 @pytest.fixture
 async def rig(suffix: str, db: asyncpg.Connection) -> AsyncIterator[Rig]:
@@ -126,9 +145,10 @@ async def rig(suffix: str, db: asyncpg.Connection) -> AsyncIterator[Rig]:
         pool, schema, routing, Channels({"webhook": WebhookChannel(client)}),
         Outcomes("notices", "dead-letters", "/courseflow/notifier"), RETRY, clock,
         structlog.get_logger(), send_timeout_s=SEND_TIMEOUT_S, idle_s=0.1, sleep=pause,
+        metrics=Metrics(schema),
     )  # fmt: skip
     try:
-        yield Rig(schema, pool, db, receiver, worker, clock, pauses)
+        yield Rig(schema, pool, db, receiver, worker, clock, pauses, routing)
     finally:
         await client.aclose()
         await receiver.stop()
@@ -139,7 +159,7 @@ async def rig(suffix: str, db: asyncpg.Connection) -> AsyncIterator[Rig]:
 async def test_an_unrecorded_send_is_sent_again_only_after_its_lease_with_the_same_id(
     rig: Rig,
 ) -> None:
-    notice = await rig.queue(Kind.COURSE_SUSPENDED)
+    notice = await rig.queue("suspended")
     rig.lose_the_database_while_sending(times=1)
     sent_at = rig.clock.now()
     await rig.tick_losing_the_outcome()
@@ -148,66 +168,73 @@ async def test_an_unrecorded_send_is_sent_again_only_after_its_lease_with_the_sa
     assert (leased["status"], leased["attempts"]) == ("pending", 1)  # counted before the send
     assert leased["due_at"] >= sent_at + timedelta(seconds=RETRY.first_delay_s)
 
-    assert await rig.worker.tick() == 0  # no hot loop: nothing is due before the lease ends
+    idle = await rig.worker.tick()
+    assert idle.done == 0  # no hot loop: nothing is due before the lease ends
     assert rig.receiver.requests == [notice]
+    # The loop is told to sleep until the lease ends, not to poll meanwhile.
+    until_lease_ends = (leased["due_at"] - rig.clock.now()).total_seconds()
+    assert idle.next_due_in_s == pytest.approx(until_lease_ends)
 
     await rig.at_due_time(notice)
-    assert await rig.worker.tick() == 1
+    assert (await rig.worker.tick()).done == 1
     assert rig.receiver.requests == [notice, notice]  # the same webhook-id: one notice taken
     assert list(rig.receiver.accepted) == [notice]
     done = await rig.row(notice)
     assert (done["status"], done["attempts"]) == ("delivered", 2)
     [(topic, issued, _)] = await rig.outbox()
     assert (topic, issued["delivery"], issued["attempts"]) == ("notices", "delivered", 2)
+    assert (rig.counted("delivered"), rig.counted("retry"), rig.counted("failed")) == (1, 0, 0)
 
 
 async def test_a_notice_arriving_after_an_unrecorded_send_does_not_carry_it_again(
     rig: Rig,
 ) -> None:
-    suspended = await rig.queue(Kind.COURSE_SUSPENDED, coalesce=True)
+    suspended = await rig.queue("suspended", coalesce=True)
     rig.lose_the_database_while_sending(times=1)
     await rig.tick_losing_the_outcome()
-    resumed = await rig.queue(Kind.COURSE_RESUMED, coalesce=True)
+    resumed = await rig.queue("resumed", coalesce=True)
     assert (await rig.row(suspended))["carried_by"] is None  # attempted: never merged
 
-    assert await rig.worker.tick() == 1
+    assert (await rig.worker.tick()).done == 1
     assert rig.receiver.requests == [suspended, resumed]
     assert rig.receiver.accepted[resumed]["merged_notice_ids"] == []  # not re-sent under a new id
 
     await rig.at_due_time(suspended)
-    assert await rig.worker.tick() == 1
+    assert (await rig.worker.tick()).done == 1
     assert rig.receiver.requests == [suspended, resumed, suspended]
     assert {(await rig.row(n))["status"] for n in (suspended, resumed)} == {"delivered"}
 
 
 async def test_max_attempts_trips_even_when_no_outcome_is_ever_recorded(rig: Rig) -> None:
-    notice = await rig.queue(Kind.REPEATED_PAIN_REVIEW)
+    notice = await rig.queue("review_requested")
     rig.lose_the_database_while_sending(times=100)
     for _ in range(RETRY.max_attempts):
         await rig.tick_losing_the_outcome()
         await rig.at_due_time(notice)
-    assert await rig.worker.tick() == 1  # attempts used up: claimed, recorded failed, not sent
+    # attempts used up: claimed, recorded failed, not sent
+    assert (await rig.worker.tick()).done == 1
     assert rig.receiver.requests == [notice] * RETRY.max_attempts
     failed = await rig.row(notice)
     assert (failed["status"], failed["attempts"]) == ("failed", RETRY.max_attempts)
     [(notices, issued, _), (dead, letter, headers)] = await rig.outbox()
     assert (notices, issued["delivery"], issued["attempts"]) == ("notices", "failed", 3)
     assert (dead, letter["notice_id"]) == ("dead-letters", notice)
+    assert (rig.counted("delivered"), rig.counted("failed")) == (0, 1)
     assert headers["x-error"] == (
         "notice not delivered after 3 attempt(s): no outcome was recorded for the last attempt"
     )
 
 
 async def test_a_recipient_that_always_fails_gets_exactly_max_attempts_sends(rig: Rig) -> None:
-    notice = await rig.queue(Kind.COURSE_CANCELLED)
+    notice = await rig.queue("cancelled")
     rig.receiver.always_fail = True
     for _ in range(RETRY.max_attempts):
-        assert await rig.worker.tick() == 1
+        assert (await rig.worker.tick()).done == 1
         row = await rig.row(notice)
         if row["status"] == "pending":
             assert row["due_at"] > rig.clock.now()  # backed off, not due at once
             await rig.at_due_time(notice)
-    assert await rig.worker.tick() == 0
+    assert (await rig.worker.tick()).done == 0
     assert rig.receiver.requests == [notice] * RETRY.max_attempts
     assert (await rig.row(notice))["status"] == "failed"
     [(_, issued, _), (dead, _, headers)] = await rig.outbox()
@@ -226,6 +253,6 @@ async def test_failed_ticks_back_off_and_a_good_tick_ends_the_backoff(rig: Rig) 
             await rig.worker.tick()
     assert rig.pauses == [0.1, 0.2, 0.4]  # before each tick that follows a failed one
     rig.worker.pool = working
-    assert await rig.worker.tick() == 0
-    assert await rig.worker.tick() == 0
+    assert (await rig.worker.tick()).done == 0
+    assert (await rig.worker.tick()).done == 0
     assert rig.pauses == [0.1, 0.2, 0.4, 0.8]

@@ -2,21 +2,17 @@
 attempt's lease, with the same webhook-id: a recipient that honours it gets the notice once,
 and the attempt made before the crash is counted."""
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import asyncpg
 
 from schemas.codec import to_bytes
 from services.runtime import failpoints
+from services.runtime.launcher import ServiceProcess, service_command
 from services.runtime.topics import ensure_topics
 from tests.integration.kafka_io import produce
 from tests.integration.peers import notifier_harness as h
 from tests.integration.peers.webhook import WebhookReceiver
-
-NOTIFIER = [sys.executable, "-m", "tests.integration.peers.notifier_process"]
 
 
 async def test_killed_after_delivery_before_recording_does_not_deliver_twice(
@@ -24,21 +20,17 @@ async def test_killed_after_delivery_before_recording_does_not_deliver_twice(
 ) -> None:
     receiver = await WebhookReceiver().start()
     routing = h.routing_file(tmp_path, {"front-desk": h.local_webhook(receiver)})
-    env = {**os.environ, **h.env(suffix, routing)}
-    argv, schema = [*NOTIFIER, f"notif_{suffix}"], f"notif_{suffix}"
+    env = h.env(suffix, routing, http_port=0)
+    schema = f"notif_{suffix}"  # and consumer group: rows other tests left are not its first
+    argv = service_command("notifier", schema)
     await ensure_topics(bootstrap, [f"sched-{suffix}", f"notices-{suffix}"], partitions=2)
     patient = h.new_patient()
     event = h.schedule_event("suspended", patient)
     await produce(bootstrap, f"sched-{suffix}", to_bytes(event), key=patient.encode())
-    crashing = await asyncio.create_subprocess_exec(
-        *argv, env={**env, "COURSEFLOW_FAILPOINTS": "after_delivery"}
+    crashing = ServiceProcess(
+        "notifier", {**env, "COURSEFLOW_FAILPOINTS": "after_delivery"}, argv=argv
     )
-    try:
-        exit_code = await asyncio.wait_for(crashing.wait(), timeout=45)
-    finally:
-        if crashing.returncode is None:
-            crashing.kill()
-    assert exit_code == failpoints.EXIT_CODE
+    assert await crashing.exit_code(timeout_s=45) == failpoints.EXIT_CODE
     assert len(receiver.requests) == 1  # sent, then killed before the outcome was recorded
     leased = await db.fetchrow(
         f"SELECT status, attempts, due_at FROM {schema}.deliveries WHERE patient_id = $1", patient
@@ -46,12 +38,10 @@ async def test_killed_after_delivery_before_recording_does_not_deliver_twice(
     assert leased is not None
     assert (leased["status"], leased["attempts"]) == ("pending", 1)  # counted before sending
     assert leased["due_at"].timestamp() > receiver.arrivals[0]  # leased, not due at once
-    restarted = await asyncio.create_subprocess_exec(*argv, env=env)
     try:
-        [issued] = await h.issued_for(bootstrap, f"notices-{suffix}", patient, 1)
+        async with ServiceProcess("notifier", env, argv=argv).running():
+            [issued] = await h.issued_for(bootstrap, f"notices-{suffix}", patient, 1)
     finally:
-        restarted.terminate()
-        await asyncio.wait_for(restarted.wait(), timeout=30)
         await receiver.stop()
     assert (issued["delivery"], issued["attempts"]) == ("delivered", 2)
     assert receiver.requests == [issued["notice_id"], issued["notice_id"]]  # sent again...

@@ -1,8 +1,8 @@
 """What operators see of a running service: /health, Prometheus /metrics, JSON log lines."""
 
 import asyncio
+import json
 import os
-import socket
 import uuid
 from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
@@ -12,17 +12,11 @@ import asyncpg
 import httpx
 
 from services.runtime.db import migrate
+from services.runtime.launcher import ServiceProcess, courseflow_command, free_port
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import ClinicFeed, wire
-from tests.integration.conftest import DATABASE_URL
+from tests.integration.conftest import DATABASE_URL, as_service
 from tests.integration.kafka_io import eventually, produce, read_until
-from tests.integration.processes import courseflow, running
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: str) -> None:
@@ -38,7 +32,10 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
         await produce(bootstrap, f"clinic-{suffix}", value, key=key)
     await produce(bootstrap, f"clinic-{suffix}", b"not an event", key=b"P-1")
 
-    async with running(courseflow("run", "eligibility"), env), httpx.AsyncClient() as http:
+    async with (
+        ServiceProcess("eligibility", as_service("eligibility", env)).running(),
+        httpx.AsyncClient() as http,
+    ):
         base = f"http://127.0.0.1:{port}"
 
         async def healthy() -> bool:
@@ -60,6 +57,35 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
     assert "courseflow_outbox_backlog" in metrics
 
 
+async def test_a_service_run_by_the_cli_runs_on_uvloop(suffix: str, tmp_path: Path) -> None:
+    env = {"COURSEFLOW_LOG_FORMAT": "json", **{
+        f"COURSEFLOW_NOTIFIER_{name.upper()}": value for name, value in {
+            "topic_schedule": f"sched-{suffix}", "topic_eligibility": f"elig-{suffix}",
+            "topic_notices": f"notices-{suffix}", "topic_dead_letters": f"dead-{suffix}",
+            "http_port": "0",
+        }.items()
+    }}  # fmt: skip
+    log = tmp_path / "notifier.log"
+    async with ServiceProcess("notifier", as_service("notifier", env), log_path=log).running():
+        loops = await eventually(lambda: _event_loops_logged(log), timeout_s=60)
+    assert loops == [{"event": "event loop", "event_loop": "uvloop.Loop", "service": "notifier"}]
+
+
+def _event_loops_logged(log: Path) -> list[dict[str, str]] | None:
+    """The "event loop" lines logged, once the service says it started (else None)."""
+    loops = []
+    lines = log.read_bytes().splitlines() if log.exists() else []
+    for line in lines:
+        if not line.startswith(b"{"):
+            continue  # aiokafka's own log lines (rebalancing ...) are plain text
+        entry = json.loads(line)
+        if entry["event"] == "event loop":
+            loops.append({k: entry[k] for k in ("event", "event_loop", "service")})
+        if entry["event"] == "started":
+            return loops
+    return None
+
+
 async def test_dead_letter_listed_then_replayed_after_its_cause_is_fixed(
     bootstrap: str, suffix: str
 ) -> None:
@@ -78,14 +104,14 @@ async def test_dead_letter_listed_then_replayed_after_its_cause_is_fixed(
         dead = await planner.dead_letters()  # its course is not prescribed yet
         position = f"{dead[0].partition}:{dead[0].offset}"
 
-        listed = await output_of(courseflow("dead-letters", "list"), env)
+        listed = await output_of(courseflow_command("dead-letters", "list"), env)
         assert f"{position} " in listed
         assert "unknown course" in listed
         assert "1 dead letters" in listed
 
         await planner.send(feed.prescription(D))
         assert types(await planner.published(feed.patient)) == ["scheduled"]
-        replayed = await output_of(courseflow("dead-letters", "replay", position), env)
+        replayed = await output_of(courseflow_command("dead-letters", "replay", position), env)
         assert "replayed 1 dead letters" in replayed
 
         async def moved_to_the_end() -> bool:
@@ -131,8 +157,8 @@ async def test_replay_sends_each_original_record_once(bootstrap: str, suffix: st
                   headers=letter_headers(source, "eligibility", 8))  # fmt: skip
     env = {"COURSEFLOW_TOPIC_DEAD_LETTERS": dead}
 
-    first = await run_cli(courseflow("dead-letters", "replay", "--all"), env)
-    again = await run_cli(courseflow("dead-letters", "replay", "--all"), env)
+    first = await run_cli(courseflow_command("dead-letters", "replay", "--all"), env)
+    again = await run_cli(courseflow_command("dead-letters", "replay", "--all"), env)
 
     assert first[0] == 0, first
     assert "replayed 2 dead letters" in first[1]
@@ -155,7 +181,8 @@ async def test_a_letter_without_a_known_source_topic_is_refused(
     await produce(bootstrap, dead, b"fine", headers=letter_headers(source, "planner", 3))
 
     code, out, err = await run_cli(
-        courseflow("dead-letters", "replay", "--all"), {"COURSEFLOW_TOPIC_DEAD_LETTERS": dead}
+        courseflow_command("dead-letters", "replay", "--all"),
+        {"COURSEFLOW_TOPIC_DEAD_LETTERS": dead},
     )
 
     assert code == 1, (out, err)
@@ -221,8 +248,8 @@ async def test_db_prune_deletes_only_rows_past_their_retention(suffix: str) -> N
         await add_delivery(conn, "pending", days_ago=None)
         env = {"COURSEFLOW_PRUNE_BATCH_SIZE": "2"}
 
-        code, out, err = await run_cli(courseflow("db", "prune", "--admin-url", url), env)
-        again = await run_cli(courseflow("db", "prune", "--admin-url", url), env)
+        code, out, err = await run_cli(courseflow_command("db", "prune", "--admin-url", url), env)
+        again = await run_cli(courseflow_command("db", "prune", "--admin-url", url), env)
 
         assert code == 0, err
         assert "eligibility.inbox: deleted 2 (2 so far)" in out  # bounded batches, progress
@@ -241,7 +268,7 @@ async def test_db_prune_deletes_only_rows_past_their_retention(suffix: str) -> N
         assert "deleted 1" not in again[1]
 
         shorter = await run_cli(
-            courseflow("db", "prune", "--admin-url", url, "--older-than", "1"), {}
+            courseflow_command("db", "prune", "--admin-url", url, "--older-than", "1"), {}
         )
         assert "notifier.deliveries: 1 rows older than 1 days deleted" in shorter[1]
     finally:

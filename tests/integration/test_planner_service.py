@@ -10,18 +10,19 @@ import pytest
 
 from schemas.codec import new_event, to_bytes
 from schemas.schedule import CourseScheduled
-from services.planner import repository
 from services.planner.app import reminder_loop
 from services.planner.cadence import Cadence, session_dates
 from services.planner.calendar import ClinicCalendar
 from services.planner.courses import project_courses
 from services.planner.policy import DEFAULT_POLICY
+from services.planner.repository import PlannerRepository
 from services.planner.state import PatientState
 from services.runtime import failpoints
+from services.runtime.launcher import ServiceProcess
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import wire
+from tests.integration.conftest import as_service
 from tests.integration.kafka_io import produce, read_until
-from tests.integration.processes import courseflow, exit_code, running
 from tests.integration.test_planner_support import (
     PARTITIONS,
     ZONE,
@@ -45,8 +46,8 @@ async def planner(bootstrap: str, suffix: str) -> AsyncIterator[Planner]:
 
 
 async def stored_state(planner: Planner, patient: str) -> PatientState:
-    async with planner.runtime.pool.acquire() as conn, conn.transaction():
-        return await repository.load_for_update(conn, patient)
+    async with planner.runtime.pool.acquire() as conn:
+        return (await PlannerRepository().load_many(conn, [patient]))[patient]
 
 
 async def story_2_in_clinical_order(
@@ -172,8 +173,8 @@ async def test_r_courses_per_year_reminder_timer_fires_once_only_without_a_new_c
     due_by = completed["next_course_due_by"]
     fire_on = D.fromisoformat(due_by) - timedelta(days=14)
 
-    runtime, handler = planner.runtime, planner.handler
-    timers = reminder_loop(runtime.pool, runtime.schema, handler, runtime.log)
+    runtime, service = planner.runtime, planner.service
+    timers = reminder_loop(runtime.pool, runtime.schema, service, runtime.log)
     planner.clock.today = fire_on - timedelta(days=1)
     assert await timers.tick() == 0
     planner.clock.today = fire_on
@@ -214,9 +215,9 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_schedule_eve
 
     await send(topics["patient_events"], feed.enrolled(D), feed.prescription(D))
     await send(topics["eligibility"], decisions.eligible(D))
-    argv = courseflow("run", "planner")
+    env = as_service("planner", env)
     crash = {**env, "COURSEFLOW_FAILPOINTS": "after_db_commit"}
-    assert await exit_code(argv, crash, timeout_s=40) == failpoints.EXIT_CODE
+    assert await ServiceProcess("planner", crash).exit_code(timeout_s=40) == failpoints.EXIT_CODE
 
     plan = session_dates(D, 15, Cadence.EVERY_OTHER_DAY, ClinicCalendar(ZONE))
     sessions = [{"session_id": f"C1-s{n:02d}", "on": day.isoformat()}
@@ -227,7 +228,7 @@ async def test_killed_mid_stream_and_restarted_loses_and_doubles_no_schedule_eve
     def cancelled(records: list[Any]) -> bool:
         return any(json.loads(r.value)["type"] == "courseflow.course.cancelled" for r in records)
 
-    async with running(argv, env):
+    async with ServiceProcess("planner", env).running():
         records = await read_until(bootstrap, topics["schedule"], cancelled, timeout_s=40)
     events = [json.loads(r.value) for r in records if r.key == feed.patient.encode()]
     distinct = {e["id"]: e for e in events}.values()

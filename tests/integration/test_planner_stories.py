@@ -10,8 +10,9 @@ from itertools import pairwise
 
 import pytest
 
-from services.planner.calendar import ClinicCalendar, add_months
+from services.planner.calendar import ClinicCalendar
 from services.planner.notes import CONCLUSION, KNEE_MAIN_PART, LOWER_BACK, NEARBY_MUSCLES, THIGH
+from services.runtime.months import add_months
 from tests.integration.test_planner_support import (
     D,
     Decisions,

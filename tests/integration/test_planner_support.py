@@ -20,8 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from schemas.codec import new_event, to_bytes
 from schemas.eligibility import EligibilityDecided
 from schemas.envelope import Envelope
-from services.planner.app import build_runtime
-from services.planner.handler import PlannerHandler
+from services.planner.app import PlannerService, build_runtime
 from services.planner.settings import PlannerSettings
 from services.runtime.service import ServiceRuntime
 from tests.clinic_events import ClinicFeed
@@ -164,7 +163,7 @@ async def consumed_to_end(bootstrap: str, group: str, topics: Sequence[str]) -> 
 @dataclass
 class Planner:
     runtime: ServiceRuntime
-    handler: PlannerHandler
+    service: PlannerService
     clock: MovableClock
     bootstrap: str
     suffix: str
@@ -214,10 +213,10 @@ class Planner:
 @asynccontextmanager
 async def started_planner(bootstrap: str, suffix: str) -> AsyncIterator[Planner]:
     clock = MovableClock(D)
-    runtime, handler = build_runtime(settings_for(suffix), clock, name=f"plan_{suffix}")
+    runtime, service = build_runtime(settings_for(suffix), clock, name=f"plan_{suffix}")
     await runtime.start()
     try:
-        yield Planner(runtime, handler, clock, bootstrap, suffix)
+        yield Planner(runtime, service, clock, bootstrap, suffix)
     finally:
         await runtime.stop()
 

@@ -12,16 +12,18 @@ from functools import partial
 
 import asyncpg
 import pytest
-import structlog
 from aiokafka import AIOKafkaProducer
 
-from services.runtime.db import Conn
+from services.runtime.decider import Rejected
 from services.runtime.incoming import Incoming
-from services.runtime.outbox import OutboxMessage
-from services.runtime.pipeline import Pipeline, Rejected
 from services.runtime.topics import ensure_topics
-from tests.integration.echo.service import EchoEvent, build
-from tests.integration.echo.service import decode as decode_echo
+from tests.integration.echo.service import (
+    EchoDecider,
+    EchoEvent,
+    EchoPipeline,
+    build,
+    echo_pipeline,
+)
 from tests.integration.kafka_io import eventually, read_until, uncommitted
 from tests.integration.runtime_pool import migrated_pool
 
@@ -120,16 +122,14 @@ async def pool(suffix: str) -> AsyncIterator[asyncpg.Pool]:
         yield pool
 
 
-def dead_letters_only(schema: str) -> Pipeline[EchoEvent]:
+class RejectAll(EchoDecider):
+    def translate(self, event: EchoEvent) -> Rejected:
+        return Rejected("rejected by the test")
+
+
+def dead_letters_only(schema: str) -> EchoPipeline:
     """A pipeline whose every event is rejected: each record becomes one dead letter."""
-
-    async def reject(_conn: Conn, _event: EchoEvent) -> list[OutboxMessage]:
-        raise Rejected("rejected by the test")
-
-    return Pipeline(
-        consumer="poison", schema=schema, decode=decode_echo, process=reject,
-        dead_letter_topic="dead", log=structlog.get_logger(),
-    )  # fmt: skip
+    return echo_pipeline("poison", schema, RejectAll("out"))
 
 
 async def dead_letter_rows(pool: asyncpg.Pool) -> list[bytes]:

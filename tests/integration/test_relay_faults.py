@@ -1,7 +1,6 @@
 """The outbox relay against faults of its own: rows that can never be published, a producer
 whose sender died, and a /health that says so. Real broker, real database."""
 
-import socket
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +12,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import OutOfOrderSequenceNumber
 
 from services.ops.outbox import parked_rows
+from services.runtime.launcher import courseflow_command, free_port
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.service import ServiceRuntime
 from services.runtime.topics import ensure_topics
@@ -20,7 +20,6 @@ from tests.integration import test_runtime_guarantees
 from tests.integration.conftest import DATABASE_URL
 from tests.integration.echo.service import build
 from tests.integration.kafka_io import eventually, read_until
-from tests.integration.processes import courseflow
 from tests.integration.test_operations import output_of
 
 ONE_MIB = 1024 * 1024
@@ -60,7 +59,7 @@ async def test_a_row_too_large_to_publish_is_parked_and_the_rows_after_it_go_out
     parked = await eventually(lambda: parked_rows(DATABASE_URL, [echo.schema]))
     assert [(p.service, p.topic, p.reason) for p in parked] == [(echo.schema, topic, "too_large")]
     assert parked[0].size > ONE_MIB
-    listed = await output_of(courseflow("outbox", "parked", "--service", echo.schema), {})
+    listed = await output_of(courseflow_command("outbox", "parked", "--service", echo.schema), {})
     assert f"{echo.schema} {parked[0].id} {topic} {parked[0].size} bytes too_large " in listed
     assert "1 parked outbox rows" in listed
     sample = echo.metrics.registry.get_sample_value
@@ -201,13 +200,8 @@ def has_no_producer(runtime: ServiceRuntime) -> bool:
 
 
 def unreachable_producer() -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=f"127.0.0.1:{closed_port()}", request_timeout_ms=2000)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    nobody_listens = f"127.0.0.1:{free_port()}"
+    return AIOKafkaProducer(bootstrap_servers=nobody_listens, request_timeout_ms=2000)
 
 
 async def test_health_says_503_once_a_consume_loop_has_ended(echo: ServiceRuntime) -> None:

@@ -10,13 +10,13 @@ import pytest
 
 from services.runtime import failpoints
 from services.runtime.db import create_pool
+from services.runtime.launcher import ServiceProcess
 from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.relay import fetch_pending, publish
 from services.runtime.service import ServiceRuntime
 from services.runtime.topics import ensure_topics
 from tests.integration.echo.service import build, settings_for
 from tests.integration.kafka_io import eventually, produce, read_until
-from tests.integration.processes import exit_code, running
 
 
 def echo_event(event_type: str = "echo.ping", patient: str = "P-1") -> tuple[str, bytes]:
@@ -49,12 +49,12 @@ async def test_consumer_killed_between_db_commit_and_offset_commit_keeps_one_eff
     await ensure_topics(bootstrap, [f"in-{suffix}", f"out-{suffix}"], partitions=2)
     await produce(bootstrap, f"in-{suffix}", first_value, key=b"P-1")
     crash = {"COURSEFLOW_FAILPOINTS": "after_db_commit"}
-    assert await exit_code(argv, crash) == failpoints.EXIT_CODE
+    assert await ServiceProcess(name, crash, argv=argv).exit_code() == failpoints.EXIT_CODE
     assert await effect_count(db, name, first) == 1
 
     second, second_value = echo_event()
     await produce(bootstrap, f"in-{suffix}", second_value, key=b"P-1")
-    async with running(argv, {}):
+    async with ServiceProcess(name, argv=argv).running():
         await eventually(lambda: effect_count(db, name, second), timeout_s=60)
     assert await effect_count(db, name, first) == 1  # redelivered, absorbed by the inbox
     inbox_rows = await db.fetchval(
@@ -147,10 +147,9 @@ async def inbox_count(db: asyncpg.Connection, schema: str, event_id: str) -> int
 async def test_a_handler_failing_after_a_write_rolls_back_only_its_own_event(
     bootstrap: str, suffix: str, db: asyncpg.Connection
 ) -> None:
-    """The batch's fast run is rolled back and run again with savepoints: the failing
-    event leaves nothing behind and is dead-lettered, every other event of the batch
-    takes effect once (a copy within the batch too), and a rejected event leaves no inbox
-    row (so it can be replayed)."""
+    """The batch is rolled back and run again in halves: the failing event leaves nothing
+    behind and is dead-lettered, every other event of the batch takes effect once (a copy
+    within the batch too), and a rejected event leaves no inbox row (so it can be replayed)."""
     in_topic = f"in-{suffix}"
     await ensure_topics(bootstrap, [in_topic, f"out-{suffix}", f"dead-{suffix}"], partitions=2)
     before, before_value = echo_event(patient="P-9")
@@ -167,7 +166,7 @@ async def test_a_handler_failing_after_a_write_rolls_back_only_its_own_event(
     finally:
         await runtime.stop()
     assert [d.value for d in dead] == [crash_value, rejected_value]
-    assert dict(dead[0].headers)["x-error"] == b"handler failed: RuntimeError"
+    assert dict(dead[0].headers)["x-error"] == b"could not be processed: RuntimeError"
     events = (before, crash, rejected, after)
     assert [await effect_count(db, runtime.schema, e) for e in events] == [1, 0, 0, 1]
     assert [await inbox_count(db, runtime.schema, e) for e in events] == [1, 0, 0, 1]

@@ -14,8 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.eligibility.app import timer_loop
-from services.eligibility.handler import EligibilityHandler
+from services.eligibility.app import EligibilityService, timer_loop
 from services.runtime.db import Conn
 from services.runtime.outbox import OutboxMessage
 from services.runtime.timers import TimerKey, TimerRetry
@@ -57,10 +56,10 @@ async def waiting_for_postop(
     return healthy, poisoned
 
 
-def failing_for(handler: EligibilityHandler, patient_id: str, calls: list[TimerKey]) -> Any:
-    async def fire(conn: Conn, key: TimerKey, today: date) -> Sequence[OutboxMessage]:
+def failing_for(service: EligibilityService, patient_id: str, calls: list[TimerKey]) -> Any:
+    async def fire(conn: Conn, key: TimerKey, due_on: date) -> Sequence[OutboxMessage]:
         calls.append(key)
-        outputs = await handler.on_timer(conn, key, today)
+        outputs = await service.fire(conn, key, due_on)
         if key == (patient_id,):  # after its writes, which the failure must undo
             raise RuntimeError("this timer's fire always fails")
         return outputs
@@ -73,9 +72,9 @@ async def test_a_failing_timer_does_not_stop_the_others_and_is_dead_lettered_at_
 ) -> None:
     healthy, poisoned = await waiting_for_postop(eligibility)
     calls: list[TimerKey] = []
-    runtime, handler = eligibility.runtime, eligibility.handler
-    timers = timer_loop(runtime.pool, runtime.schema, handler, runtime.log)
-    timers.fire = failing_for(handler, poisoned.patient, calls)
+    runtime, service = eligibility.runtime, eligibility.service
+    timers = timer_loop(runtime.pool, runtime.schema, service, runtime.log)
+    timers.fire = failing_for(service, poisoned.patient, calls)
     timers.retry = TimerRetry(max_attempts=3, first_delay_s=60, max_delay_s=600)
     clock = eligibility.clock
     clock.at = datetime.combine(DUE, datetime.min.time(), UTC) + timedelta(hours=8)
@@ -130,15 +129,15 @@ async def test_a_timer_failing_for_a_transient_reason_is_retried_and_never_set_a
     _, busy = await waiting_for_postop(eligibility)
     attempts = 0
 
-    async def deadlocked(conn: Conn, key: TimerKey, today: date) -> Sequence[OutboxMessage]:
+    async def deadlocked(conn: Conn, key: TimerKey, due_on: date) -> Sequence[OutboxMessage]:
         nonlocal attempts
         attempts += 1
         if key == (busy.patient,):
             raise asyncpg.DeadlockDetectedError("deadlock detected")
-        return await eligibility.handler.on_timer(conn, key, today)
+        return await eligibility.service.fire(conn, key, due_on)
 
     runtime = eligibility.runtime
-    timers = timer_loop(runtime.pool, runtime.schema, eligibility.handler, runtime.log)
+    timers = timer_loop(runtime.pool, runtime.schema, eligibility.service, runtime.log)
     timers.fire = deadlocked
     timers.retry = TimerRetry(max_attempts=1, first_delay_s=60, max_delay_s=60)
     eligibility.clock.at = datetime.combine(DUE, datetime.min.time(), UTC)
@@ -164,7 +163,7 @@ async def test_after_a_full_batch_the_next_one_follows_at_once(
 ) -> None:
     feeds = await waiting_for_postop(eligibility)
     runtime = eligibility.runtime
-    timers = timer_loop(runtime.pool, runtime.schema, eligibility.handler, runtime.log)
+    timers = timer_loop(runtime.pool, runtime.schema, eligibility.service, runtime.log)
     timers.batch_size = 1
     eligibility.clock.at = datetime.combine(DUE, datetime.min.time(), UTC)
 

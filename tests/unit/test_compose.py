@@ -169,12 +169,17 @@ def ha_variables() -> dict[str, str]:
     return {name.strip(): value.strip() for name, _, value in pairs}
 
 
-@pytest.mark.parametrize("env_file", [None, HA_ENV_FILE], ids=["single", "ha"])
-def test_docker_compose_accepts_the_file(env_file: Path | None) -> None:
+@pytest.mark.parametrize(
+    ("env_file", "profiles"),
+    [(None, []), (HA_ENV_FILE, []), (None, ["monitoring"]), (HA_ENV_FILE, ["monitoring", "demo"])],
+    ids=["single", "ha", "monitoring", "ha-monitoring-demo"],
+)
+def test_docker_compose_accepts_the_file(env_file: Path | None, profiles: list[str]) -> None:
     docker_compose = shutil.which("docker-compose")
     if docker_compose is None:
         pytest.skip("docker-compose is not on PATH (tools/ensure-docker-compose.sh installs it)")
     extra = ["--env-file", str(env_file)] if env_file else []
+    extra += [option for profile in profiles for option in ("--profile", profile)]
     result = subprocess.run(
         [docker_compose, "-f", str(COMPOSE_FILE), *extra, "config", "-q"],
         cwd=ROOT,
@@ -449,6 +454,8 @@ def test_demo_runs_only_in_its_profile(compose) -> None:
     assert {name: s["profiles"] for name, s in others.items() if "profiles" in s} == {
         "kafka-2": ["ha"],
         "kafka-3": ["ha"],
+        "prometheus": ["monitoring"],
+        "grafana": ["monitoring"],
     }
 
 

@@ -1,6 +1,7 @@
 """DOMAIN.md "Clinical time": facts that arrive before the enrolment are kept, not rejected."""
 
-from services.eligibility.decision import Block
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.eligibility.patient import admit, conclude
 from services.eligibility.policy import DEFAULT_POLICY
 from services.eligibility.timeline import Timeline
@@ -20,7 +21,7 @@ def test_r_flare_reported_before_the_enrolment_is_kept_and_publishes_nothing():
     outcome = conclude(waiting.record, enrolled, day(2), DEFAULT_POLICY)
     assert outcome.published is not None
     assert not outcome.published.eligible
-    assert outcome.published.blocks == (Block("R-FLARE", day(0), None),)
+    assert outcome.published.blocks == (Block(rule=RuleId.FLARE, since=day(0), until=None),)
     assert outcome.record.version == 1
 
 

@@ -4,16 +4,18 @@ from datetime import UTC, date, datetime
 
 from schemas.clinic import PatientEnrolled
 from schemas.codec import new_event
-from services.eligibility.dates import add_months, day_after
-from services.eligibility.decision import Block
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.eligibility.engine import evaluate
 from services.eligibility.policy import DEFAULT_POLICY
+from services.eligibility.rules import day_after
 from services.eligibility.translate import to_fact
+from services.runtime.months import add_months
 from tests.unit.test_eligibility_builders import day, flare, profile, remission, timeline_of
 
 
 def wait_after(ended_on: date) -> Block:
-    return Block("R-RHEUM-WAIT", day_after(ended_on), add_months(ended_on, 1))
+    return Block(rule=RuleId.RHEUM_WAIT, since=day_after(ended_on), until=add_months(ended_on, 1))
 
 
 def test_r_rheum_wait_is_not_lifted_by_a_profile_update():

@@ -2,7 +2,8 @@
 
 import pytest
 
-from services.eligibility.decision import Block
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.eligibility.engine import evaluate
 from services.eligibility.policy import DEFAULT_POLICY, Policy
 from tests.unit.test_eligibility_builders import (
@@ -35,13 +36,13 @@ def test_r_flare_blocks_until_a_further_clinical_event():
     decision = decide(flare(day(0)), today=day(30))
     assert not decision.eligible
     assert decision.eligible_from is None
-    assert decision.blocks == (Block("R-FLARE", day(0), None),)
+    assert decision.blocks == (Block(rule=RuleId.FLARE, since=day(0), until=None),)
 
 
 def test_r_flare_does_not_block_before_it_started_but_is_listed_as_known_future():
     decision = decide(flare(day(3)), today=day(1))
     assert decision.eligible
-    assert decision.blocks == (Block("R-FLARE", day(3), None),)
+    assert decision.blocks == (Block(rule=RuleId.FLARE, since=day(3), until=None),)
 
 
 def test_r_remission_ends_the_flare_the_day_after_the_exacerbation_ended():
@@ -53,12 +54,14 @@ def test_r_remission_ends_the_flare_the_day_after_the_exacerbation_ended():
 
 def test_r_remission_closes_the_earliest_flare_it_can_and_flares_during_it_share_it():
     facts = (flare(day(0)), flare(day(4)), remission(day(10)), remission(day(20)))
-    assert decide(*facts, today=day(5)).blocks == (Block("R-FLARE", day(0), day(11)),)
+    assert decide(*facts, today=day(5)).blocks == (
+        Block(rule=RuleId.FLARE, since=day(0), until=day(11)),
+    )
 
 
 def test_r_remission_dated_before_every_flare_closes_nothing():
     decision = decide(remission(day(1)), flare(day(5)), today=day(6))
-    assert decision.blocks == (Block("R-FLARE", day(5), None),)
+    assert decision.blocks == (Block(rule=RuleId.FLARE, since=day(5), until=None),)
 
 
 def test_r_remission_on_the_flare_day_blocks_that_day_only():
@@ -70,14 +73,16 @@ def test_r_remission_confirmed_after_the_day_it_names_resumes_after_the_confirma
     decision = decide(*facts, today=day(10))
     assert not decision.eligible
     assert decision.eligible_from == day(11)
-    assert decision.blocks == (Block("R-FLARE", day(0), day(11)),)
+    assert decision.blocks == (Block(rule=RuleId.FLARE, since=day(0), until=day(11)),)
 
 
 def test_r_rheum_wait_counts_from_the_real_end_not_from_a_late_confirmation():
     facts = (flare(day(0), rheumatic=True), remission(day(8), reported_on=day(10)))
     assert decide(*facts, today=day(10)).blocks == (
-        Block("R-FLARE", day(0), day(11)),
-        Block("R-RHEUM-WAIT", day(9), day(8 + 31)),  # 2026-03-10 + 1 month = 2026-04-10
+        Block(rule=RuleId.FLARE, since=day(0), until=day(11)),
+        Block(
+            rule=RuleId.RHEUM_WAIT, since=day(9), until=day(8 + 31)
+        ),  # 2026-03-10 + 1 month = 2026-04-10
     )
 
 
@@ -96,21 +101,23 @@ def test_a_late_flare_wholly_in_the_past_still_changes_the_decision_story_9():
     both = decide(remission(day(9), reported_on=day(10)), flare(day(2)), today=day(11))
     assert remission_first.eligible
     assert both.eligible
-    assert both.history == (Block("R-FLARE", day(2), day(11)),)
+    assert both.history == (Block(rule=RuleId.FLARE, since=day(2), until=day(11)),)
     assert both != remission_first
 
 
 def test_blocks_over_by_the_decision_day_move_to_history_in_block_order():
     facts = (reported("fever", day(0), 38.2), resolved("fever", day(2)), flare(day(1)))
     decision = decide(*facts, today=day(5))
-    assert decision.blocks == (Block("R-FLARE", day(1), None),)
-    assert decision.history == (Block("R-CONTRA-FEVER", day(0), day(3)),)
+    assert decision.blocks == (Block(rule=RuleId.FLARE, since=day(1), until=None),)
+    assert decision.history == (Block(rule=RuleId.CONTRA_FEVER, since=day(0), until=day(3)),)
 
 
 def test_r_rheum_wait_from_the_flare_flag_waits_a_calendar_month():
     facts = (flare(day(0), rheumatic=True), remission(day(10)))
     decision = decide(*facts, today=day(11))
-    assert decision.blocks == (Block("R-RHEUM-WAIT", day(11), day(41)),)  # 12 Mar -> 12 Apr
+    assert decision.blocks == (
+        Block(rule=RuleId.RHEUM_WAIT, since=day(11), until=day(41)),
+    )  # 12 Mar -> 12 Apr
     assert decision.eligible_from == day(41)
 
 
@@ -140,16 +147,22 @@ def test_r_rheum_wait_policy_months():
     ],
 )
 def test_r_contra_bleeding_inflammation_thrombosis_fever_hold_until_resolved(kind, rule):
-    assert decide(reported(kind, day(0)), today=day(1)).blocks == (Block(rule, day(0), None),)
+    assert decide(reported(kind, day(0)), today=day(1)).blocks == (
+        Block(rule=RuleId(rule), since=day(0), until=None),
+    )
     facts = (reported(kind, day(0)), resolved(kind, day(3)))
-    assert decide(*facts, today=day(1)).blocks == (Block(rule, day(0), day(4)),)
+    assert decide(*facts, today=day(1)).blocks == (
+        Block(rule=RuleId(rule), since=day(0), until=day(4)),
+    )
     assert decide(*facts, today=day(1)).eligible_from == day(4)
     assert decide(*facts, today=day(4)).eligible
 
 
 def test_r_contra_bleeding_is_not_resolved_by_another_kind():
     facts = (reported("bleeding", day(0)), resolved("fever", day(2)))
-    assert decide(*facts, today=day(5)).blocks == (Block("R-CONTRA-BLEEDING", day(0), None),)
+    assert decide(*facts, today=day(5)).blocks == (
+        Block(rule=RuleId.CONTRA_BLEEDING, since=day(0), until=None),
+    )
 
 
 def test_r_contra_thrombosis_resolution_before_the_report_closes_nothing():
@@ -159,7 +172,9 @@ def test_r_contra_thrombosis_resolution_before_the_report_closes_nothing():
 
 def test_r_contra_resolution_reported_late_holds_until_the_day_after_the_report():
     facts = (reported("bleeding", day(0)), resolved("bleeding", day(2), reported_on=day(6)))
-    assert decide(*facts, today=day(6)).blocks == (Block("R-CONTRA-BLEEDING", day(0), day(7)),)
+    assert decide(*facts, today=day(6)).blocks == (
+        Block(rule=RuleId.CONTRA_BLEEDING, since=day(0), until=day(7)),
+    )
     assert decide(*facts, today=day(7)).eligible
 
 
@@ -169,7 +184,9 @@ def test_r_contra_inflammation_second_episode_after_resolution():
         resolved("acute_inflammation", day(1)),
         reported("acute_inflammation", day(5)),
     )
-    assert decide(*facts, today=day(3)).blocks == (Block("R-CONTRA-INFLAMMATION", day(5), None),)
+    assert decide(*facts, today=day(3)).blocks == (
+        Block(rule=RuleId.CONTRA_INFLAMMATION, since=day(5), until=None),
+    )
 
 
 def test_r_contra_fever_threshold_policy():
@@ -185,7 +202,7 @@ def test_r_contra_fever_threshold_does_not_apply_to_other_kinds():
 
 def test_r_postop_without_clearance_blocks_until_a_further_clinical_event():
     decision = decide(surgery(day(0)), today=day(20))
-    assert decision.blocks == (Block("R-POSTOP", day(0), None),)
+    assert decision.blocks == (Block(rule=RuleId.POSTOP, since=day(0), until=None),)
     assert decision.eligible_from is None
 
 
@@ -213,8 +230,8 @@ def test_r_postop_and_r_flare_eligible_only_when_no_block_holds():
     facts = (surgery(day(0)), cleared(day(5)), flare(day(10)), remission(day(20)))
     decision = decide(*facts, today=day(1))
     assert decision.blocks == (
-        Block("R-POSTOP", day(0), day(14)),
-        Block("R-FLARE", day(10), day(21)),
+        Block(rule=RuleId.POSTOP, since=day(0), until=day(14)),
+        Block(rule=RuleId.FLARE, since=day(10), until=day(21)),
     )
     assert decision.eligible_from == day(21)
 
@@ -255,6 +272,6 @@ def test_restrictions_follow_the_latest_profile_whatever_the_order():
 def test_r_flare_touching_episodes_join_into_one_block():
     facts = (flare(day(0)), remission(day(4)), flare(day(5)), remission(day(9)), flare(day(20)))
     assert decide(*facts).blocks == (
-        Block("R-FLARE", day(0), day(10)),
-        Block("R-FLARE", day(20), None),
+        Block(rule=RuleId.FLARE, since=day(0), until=day(10)),
+        Block(rule=RuleId.FLARE, since=day(20), until=None),
     )

@@ -5,7 +5,8 @@ The course is on the planner's side; here: what eligibility decides on the way.
 
 from datetime import date
 
-from services.eligibility.decision import Block
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.eligibility.engine import evaluate, next_change_on
 from services.eligibility.policy import DEFAULT_POLICY
 from tests.unit.test_eligibility_builders import (
@@ -27,14 +28,14 @@ def test_story_2_r_flare_then_r_remission_ten_days_later():
     during = evaluate(timeline_of(profile(), flare(FLARE_DAY)), FLARE_DAY, DEFAULT_POLICY)
     assert not during.eligible
     assert during.eligible_from is None
-    assert during.blocks == (Block("R-FLARE", FLARE_DAY, None),)
+    assert during.blocks == (Block(rule=RuleId.FLARE, since=FLARE_DAY, until=None),)
 
     ended_on = day(21)
     after = timeline_of(profile(), flare(FLARE_DAY), remission(ended_on))
     confirmed = evaluate(after, ended_on, DEFAULT_POLICY)
     assert not confirmed.eligible
     assert confirmed.eligible_from == day(22)
-    assert confirmed.blocks == (Block("R-FLARE", FLARE_DAY, day(22)),)
+    assert confirmed.blocks == (Block(rule=RuleId.FLARE, since=FLARE_DAY, until=day(22)),)
     assert evaluate(after, day(22), DEFAULT_POLICY).eligible
 
 
@@ -44,8 +45,8 @@ def test_story_3_r_rheum_wait_resumes_no_earlier_than_a_month_after():
     timeline = timeline_of(*facts, remission(ended_on))
     decision = evaluate(timeline, ended_on, DEFAULT_POLICY)
     assert decision.blocks == (
-        Block("R-FLARE", date(2026, 1, 20), date(2026, 2, 1)),
-        Block("R-RHEUM-WAIT", date(2026, 2, 1), date(2026, 2, 28)),
+        Block(rule=RuleId.FLARE, since=date(2026, 1, 20), until=date(2026, 2, 1)),
+        Block(rule=RuleId.RHEUM_WAIT, since=date(2026, 2, 1), until=date(2026, 2, 28)),
     )
     assert decision.eligible_from == date(2026, 2, 28)
     assert not evaluate(timeline, date(2026, 2, 27), DEFAULT_POLICY).eligible
@@ -56,7 +57,7 @@ def test_story_4_r_contra_fever_suspends_and_resolution_resumes():
     fever = reported("fever", day(5), 38.2)
     during = evaluate(timeline_of(profile(), fever), day(5), DEFAULT_POLICY)
     assert not during.eligible
-    assert during.blocks == (Block("R-CONTRA-FEVER", day(5), None),)
+    assert during.blocks == (Block(rule=RuleId.CONTRA_FEVER, since=day(5), until=None),)
 
     timeline = timeline_of(profile(), fever, resolved("fever", day(8)))
     assert evaluate(timeline, day(8), DEFAULT_POLICY).eligible_from == day(9)
@@ -72,7 +73,7 @@ def test_story_5_r_postop_clearance_on_day_5_eligible_from_day_14():
     on_clearance = evaluate(timeline, day(12), DEFAULT_POLICY)
     assert not on_clearance.eligible
     assert on_clearance.eligible_from == day(21)
-    assert on_clearance.blocks == (Block("R-POSTOP", operated, day(21)),)
+    assert on_clearance.blocks == (Block(rule=RuleId.POSTOP, since=operated, until=day(21)),)
     assert next_change_on(timeline, day(12), DEFAULT_POLICY) == day(21)
     assert not evaluate(timeline, day(20), DEFAULT_POLICY).eligible
     assert evaluate(timeline, day(21), DEFAULT_POLICY).eligible

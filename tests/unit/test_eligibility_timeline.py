@@ -4,7 +4,9 @@ from typing import Any
 
 import pytest
 
-from services.eligibility.decision import Block, Decision
+from schemas.eligibility import Block
+from schemas.rules import RuleId
+from services.eligibility.decision import Decision
 from services.eligibility.engine import evaluate
 from services.eligibility.policy import DEFAULT_POLICY
 from services.eligibility.timeline import Timeline, record
@@ -96,7 +98,7 @@ def test_decision_json_round_trip():
     assert Decision.from_json(wire) == decision
     assert wire["restrictions"] == ["in_water", "surgical_evaluation_advised"]
     assert decision.rules == ("R-CONTRA-BLEEDING", "R-FLARE", "R-POSTOP", "R-RHEUM-WAIT")
-    assert decision.history == (Block("R-CONTRA-FEVER", day(2), day(6)),)
+    assert decision.history == (Block(rule=RuleId.CONTRA_FEVER, since=day(2), until=day(6)),)
 
 
 def test_profile_needs_an_offset_and_a_known_stage():
@@ -107,5 +109,5 @@ def test_profile_needs_an_offset_and_a_known_stage():
 
 
 def test_block_until_is_exclusive():
-    block = Block("R-FLARE", date(2026, 3, 1), date(2026, 3, 3))
+    block = Block(rule=RuleId.FLARE, since=date(2026, 3, 1), until=date(2026, 3, 3))
     assert [block.holds_on(date(2026, 3, d)) for d in (1, 2, 3)] == [True, True, False]

@@ -3,8 +3,10 @@ pending input and planned once the patient is enrolled, exactly as in clinical o
 
 from datetime import timedelta
 
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.planner.cadence import Cadence
-from services.planner.commands import Block, EligibilityChanged, PrescribeCourse, UpdateProfile
+from services.planner.commands import EligibilityChanged, PrescribeCourse, UpdateProfile
 from services.planner.outputs import CourseStatus, Scheduled
 from services.planner.state import PatientState
 from tests.unit.test_planner_support import MONDAY, Harness, at
@@ -23,7 +25,7 @@ def enrolment(on=MONDAY - timedelta(days=2)) -> UpdateProfile:
 
 
 def flare_decision() -> EligibilityChanged:
-    blocks = (Block("R-FLARE", FLARE_SINCE, None),)
+    blocks = (Block(rule=RuleId.FLARE, since=FLARE_SINCE, until=None),)
     return EligibilityChanged("el-1", at(MONDAY - timedelta(days=2), 12), False, None, blocks, 1)
 
 

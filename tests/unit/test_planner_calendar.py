@@ -1,11 +1,11 @@
-"""ClinicCalendar: open days, holidays, calendar months and wall-clock time across DST."""
+"""ClinicCalendar: open days, holidays and wall-clock time across DST."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.planner.calendar import ClinicCalendar, add_months
+from services.planner.calendar import ClinicCalendar
 from services.planner.notes import Profile
 from services.planner.plan import DatedSession
 from services.planner.sessions import planned_sessions
@@ -24,13 +24,6 @@ def test_monday_to_saturday_open_by_default_sunday_and_holidays_closed() -> None
     assert BERLIN.next_open_on_or_after(date(2026, 12, 25)) == date(2026, 12, 28)
     assert BERLIN.next_open_after(date(2026, 11, 7)) == date(2026, 11, 9)
     assert BERLIN.next_open_on_or_after(date(2026, 11, 7)) == date(2026, 11, 7)
-
-
-def test_calendar_month_is_added_the_calendar_way() -> None:
-    assert add_months(date(2027, 1, 31), 1) == date(2027, 2, 28)
-    assert add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
-    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 15)
-    assert add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
 
 
 @given(DAYS, st.sets(DAYS, max_size=20))

@@ -6,9 +6,9 @@ whatever ended it; the notifier needs that day to tell staff the truth after sur
 
 from datetime import timedelta
 
-from services.planner.calendar import add_months
 from services.planner.commands import SurgeryPerformed
 from services.planner.outputs import Cancelled
+from services.runtime.months import add_months
 from tests.unit.test_planner_support import BERLIN, Harness, at
 
 

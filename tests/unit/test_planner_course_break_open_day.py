@@ -8,9 +8,9 @@ on a closed day (a Sunday, a holiday) ends, for the planner, on the next open da
 from datetime import date
 
 from services.planner.cadence import Cadence
-from services.planner.calendar import add_months
 from services.planner.commands import SurgeryPerformed
 from services.planner.outputs import Cancelled, Completed, Scheduled
+from services.runtime.months import add_months
 from tests.unit.test_planner_support import BERLIN, Harness, at
 
 SUNDAY_BREAK_START = date(2026, 10, 21)  # 15 daily sessions, the last on Fri 6 Nov

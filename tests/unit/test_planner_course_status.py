@@ -9,9 +9,10 @@ prescription.
 from dataclasses import replace
 from datetime import time, timedelta
 
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.planner.cadence import Cadence
-from services.planner.calendar import add_months
-from services.planner.commands import Block, PrescribeCourse
+from services.planner.commands import PrescribeCourse
 from services.planner.outputs import (
     CourseEvent,
     CourseStatus,
@@ -21,6 +22,7 @@ from services.planner.outputs import (
     Suspended,
 )
 from services.planner.screening import screen
+from services.runtime.months import add_months
 from tests.unit.test_planner_support import BERLIN, MONDAY, ONE, Harness, at
 
 
@@ -35,7 +37,7 @@ def test_r_flare_starting_on_the_prescription_day_suspends_naming_every_cancelle
     patient = Harness()
     prescribed_on = MONDAY - timedelta(days=4)
     scheduled = only(patient.prescribe(prescribed_on=prescribed_on))
-    flare = (Block("R-FLARE", prescribed_on, None),)
+    flare = (Block(rule=RuleId.FLARE, since=prescribed_on, until=None),)
     suspended = only(patient.eligibility(prescribed_on, eligible=False, blocks=flare))
     assert isinstance(suspended, Suspended)
     assert suspended.status is CourseStatus.SUSPENDED
@@ -51,7 +53,7 @@ def test_r_flare_known_first_on_the_prescription_day_gives_the_same_status() -> 
     """Clinical dates decide, not arrival: the flare's decision before the prescription."""
     in_order, decision_first = Harness(), Harness()
     prescribed_on = MONDAY - timedelta(days=4)
-    flare = (Block("R-FLARE", prescribed_on, None),)
+    flare = (Block(rule=RuleId.FLARE, since=prescribed_on, until=None),)
     in_order.prescribe(prescribed_on=prescribed_on)
     in_order.eligibility(prescribed_on, eligible=False, blocks=flare)
     decision_first.eligibility(prescribed_on, eligible=False, blocks=flare)
@@ -67,7 +69,7 @@ def test_r_flare_known_first_on_the_prescription_day_gives_the_same_status() -> 
 def test_r_flare_before_the_prescription_day_leaves_the_course_pending() -> None:
     patient = Harness()
     prescribed_on = MONDAY - timedelta(days=4)
-    flare = (Block("R-FLARE", prescribed_on - ONE, None),)
+    flare = (Block(rule=RuleId.FLARE, since=prescribed_on - ONE, until=None),)
     patient.eligibility(prescribed_on - ONE, eligible=False, blocks=flare)
     scheduled = only(patient.prescribe(prescribed_on=prescribed_on))
     assert isinstance(scheduled, Scheduled)
@@ -77,7 +79,7 @@ def test_r_flare_before_the_prescription_day_leaves_the_course_pending() -> None
 def test_r_postop_a_dated_pending_course_says_it_is_active_on_its_known_day() -> None:
     patient = Harness()
     day_14 = MONDAY + timedelta(days=14)
-    blocks = (Block("R-POSTOP", MONDAY, day_14),)
+    blocks = (Block(rule=RuleId.POSTOP, since=MONDAY, until=day_14),)
     patient.eligibility(MONDAY, eligible=False, blocks=blocks, eligible_from=day_14)
     pending = only(patient.prescribe(prescribed_on=MONDAY + ONE))
     assert pending.status is CourseStatus.PENDING
@@ -97,10 +99,12 @@ def test_r_rheum_wait_a_suspended_course_not_yet_started_resumes_as_active() -> 
     prescribed_on = MONDAY - timedelta(days=4)
     patient.prescribe(prescribed_on=prescribed_on)
     flare_on = prescribed_on + ONE
-    patient.eligibility(flare_on, eligible=False, blocks=(Block("R-FLARE", flare_on, None),))
+    patient.eligibility(
+        flare_on, eligible=False, blocks=(Block(rule=RuleId.FLARE, since=flare_on, until=None),)
+    )
     ended_on = flare_on + timedelta(days=5)
     wait_until = add_months(ended_on, 1)
-    wait = (Block("R-RHEUM-WAIT", ended_on + ONE, wait_until),)
+    wait = (Block(rule=RuleId.RHEUM_WAIT, since=ended_on + ONE, until=wait_until),)
     resumed = only(
         patient.eligibility(ended_on + ONE, eligible=False, blocks=wait, eligible_from=wait_until)
     )
@@ -130,7 +134,9 @@ def test_r_cadence_a_start_on_in_the_past_prescribed_on_a_sunday_starts_the_next
 def test_r_remission_a_resumption_never_goes_before_the_day_the_course_was_prescribed() -> None:
     """A block over before the prescription (its history) moves nothing into the past."""
     patient = Harness()
-    flare = Block("R-FLARE", MONDAY - timedelta(days=30), MONDAY - timedelta(days=20))
+    flare = Block(
+        rule=RuleId.FLARE, since=MONDAY - timedelta(days=30), until=MONDAY - timedelta(days=20)
+    )
     patient.eligibility(MONDAY - timedelta(days=2), eligible=True, history=(flare,))
     scheduled = only(patient.prescribe(start=MONDAY - timedelta(days=28), prescribed_on=MONDAY))
     assert scheduled.sessions[0].on == MONDAY

@@ -7,10 +7,10 @@ from itertools import pairwise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.planner.cadence import Cadence
-from services.planner.calendar import add_months
 from services.planner.commands import (
-    Block,
     Command,
     EligibilityChanged,
     NotPerformedReason,
@@ -23,6 +23,7 @@ from services.planner.commands import (
 from services.planner.outputs import CourseStatus
 from services.planner.pain import pain_streaks
 from services.planner.state import PatientState
+from services.runtime.months import add_months
 from tests.unit.test_planner_support import BERLIN, Harness, at
 
 STARTS = st.sampled_from(
@@ -81,7 +82,9 @@ def clinical_history(data: st.DataObject) -> tuple[Harness, list[Command], int, 
         if flare_since is not None or not plan:
             confirmed = now + timedelta(days=data.draw(st.integers(1, 12)))
             if flare_since is not None:  # R-REMISSION: the flare ends the day after
-                past_flares.append(Block("R-FLARE", flare_since, confirmed + timedelta(days=1)))
+                past_flares.append(
+                    Block(rule=RuleId.FLARE, since=flare_since, until=confirmed + timedelta(days=1))
+                )
             version = patient.state.eligibility_version + 1
             history = tuple(past_flares)
             feed(
@@ -98,7 +101,7 @@ def clinical_history(data: st.DataObject) -> tuple[Harness, list[Command], int, 
         if action == "flare":
             flare_since = max(now, session.on - timedelta(days=data.draw(st.integers(0, 1))))
             version = patient.state.eligibility_version + 1
-            block = (Block("R-FLARE", flare_since, None),)
+            block = (Block(rule=RuleId.FLARE, since=flare_since, until=None),)
             history = tuple(past_flares)
             feed(
                 EligibilityChanged(

@@ -3,7 +3,9 @@
 import json
 from datetime import date, timedelta
 
-from services.planner.commands import Block, EligibilityChanged, NotPerformedReason, UpdateProfile
+from schemas.eligibility import Block
+from schemas.rules import RuleId
+from services.planner.commands import EligibilityChanged, NotPerformedReason, UpdateProfile
 from services.planner.notes import NEARBY_MUSCLES
 from services.planner.outputs import CourseStatus, Rescheduled, Scheduled, Suspended
 from services.planner.state import PatientState
@@ -13,7 +15,9 @@ from tests.unit.test_planner_support import BERLIN, MONDAY, Harness, at
 def test_prescription_while_not_eligible_waits_pending_without_dates() -> None:
     patient = Harness()
     flare_on = MONDAY - timedelta(days=1)  # a day before the prescription: it waits
-    patient.eligibility(flare_on, eligible=False, blocks=(Block("R-FLARE", flare_on, None),))
+    patient.eligibility(
+        flare_on, eligible=False, blocks=(Block(rule=RuleId.FLARE, since=flare_on, until=None),)
+    )
     (scheduled,) = patient.prescribe()
     assert isinstance(scheduled, Scheduled)
     assert scheduled.status is CourseStatus.PENDING
@@ -31,7 +35,7 @@ def test_prescription_while_not_eligible_waits_pending_without_dates() -> None:
 def test_r_postop_known_eligible_from_plans_at_once_and_turns_active_on_the_day() -> None:
     patient = Harness()
     day_14 = MONDAY + timedelta(days=14)
-    blocks = (Block("R-POSTOP", MONDAY, day_14),)
+    blocks = (Block(rule=RuleId.POSTOP, since=MONDAY, until=day_14),)
     patient.eligibility(MONDAY, eligible=False, blocks=blocks, eligible_from=day_14)
     (scheduled,) = patient.prescribe(prescribed_on=MONDAY + timedelta(days=1))
     assert isinstance(scheduled, Scheduled)
@@ -48,7 +52,9 @@ def test_stale_eligibility_version_is_ignored() -> None:
     patient.prescribe()
     patient.eligibility(MONDAY, eligible=True)
     state = patient.state
-    stale = EligibilityChanged("old", at(MONDAY), False, None, (Block("R-FLARE", MONDAY, None),), 1)
+    stale = EligibilityChanged(
+        "old", at(MONDAY), False, None, (Block(rule=RuleId.FLARE, since=MONDAY, until=None),), 1
+    )
     assert patient.feed(stale) == ()
     assert patient.state == state
 
@@ -104,7 +110,9 @@ def test_state_round_trips_through_json() -> None:
     patient.complete_next(2)
     patient.not_performed(patient.plan()[0], NotPerformedReason.SEVERE_PAIN)
     patient.eligibility(
-        MONDAY + timedelta(days=9), eligible=False, blocks=(Block("R-FLARE", MONDAY, None),)
+        MONDAY + timedelta(days=9),
+        eligible=False,
+        blocks=(Block(rule=RuleId.FLARE, since=MONDAY, until=None),),
     )
     stored = json.loads(json.dumps(patient.state.to_json()))
     assert PatientState.from_json(stored) == patient.state
@@ -120,7 +128,9 @@ def test_r_contra_bleeding_inflammation_thrombosis_fever_each_suspend_with_their
         patient.prescribe()
         patient.complete_next(2)
         day = patient.plan()[0].on
-        (suspended,) = patient.eligibility(day, eligible=False, blocks=(Block(rule, day, None),))
+        (suspended,) = patient.eligibility(
+            day, eligible=False, blocks=(Block(rule=RuleId(rule), since=day, until=None),)
+        )
         assert isinstance(suspended, Suspended)
         assert suspended.status is CourseStatus.SUSPENDED
         assert suspended.rules == (rule,)

@@ -3,9 +3,9 @@
 from datetime import date, time, timedelta
 from itertools import pairwise
 
-from services.planner.calendar import add_months
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.planner.commands import (
-    Block,
     NotPerformedReason,
     PatientWithdrawn,
     SessionNotPerformed,
@@ -25,6 +25,7 @@ from services.planner.outputs import (
     Scheduled,
     Suspended,
 )
+from services.runtime.months import add_months
 from tests.unit.test_planner_support import BERLIN, MONDAY, Harness, at
 
 
@@ -32,7 +33,9 @@ def flare_after_session_six(patient: Harness) -> date:
     patient.prescribe()
     patient.complete_next(6)
     flare_on = patient.plan()[0].on - timedelta(days=1)
-    patient.eligibility(flare_on, eligible=False, blocks=(Block("R-FLARE", flare_on, None),))
+    patient.eligibility(
+        flare_on, eligible=False, blocks=(Block(rule=RuleId.FLARE, since=flare_on, until=None),)
+    )
     return flare_on
 
 
@@ -107,7 +110,7 @@ def test_story_3_r_rheum_wait_resumes_a_month_after_the_exacerbation_ended() -> 
     flare_on = flare_after_session_six(patient)
     ended_on = flare_on + timedelta(days=8)
     wait_until = add_months(ended_on, 1)
-    blocks = (Block("R-RHEUM-WAIT", ended_on + timedelta(days=1), wait_until),)
+    blocks = (Block(rule=RuleId.RHEUM_WAIT, since=ended_on + timedelta(days=1), until=wait_until),)
     (resumed,) = patient.eligibility(
         ended_on + timedelta(days=2), eligible=False, blocks=blocks, eligible_from=wait_until
     )
@@ -124,7 +127,9 @@ def test_story_4_r_contra_fever_suspends_and_resolution_resumes() -> None:
     patient.complete_next(3)
     fever_on = patient.plan()[0].on
     (suspended,) = patient.eligibility(
-        fever_on, eligible=False, blocks=(Block("R-CONTRA-FEVER", fever_on, None),)
+        fever_on,
+        eligible=False,
+        blocks=(Block(rule=RuleId.CONTRA_FEVER, since=fever_on, until=None),),
     )
     assert isinstance(suspended, Suspended)
     assert suspended.rules == ("R-CONTRA-FEVER",)
@@ -146,13 +151,17 @@ def test_story_5_r_postop_surgery_cancels_and_rehab_waits_for_day_14() -> None:
     assert cancelled.rules == ("R-POSTOP",)
     assert "surgery" in cancelled.reason
     assert cancelled.sessions == ()
-    patient.eligibility(surgery_on, eligible=False, blocks=(Block("R-POSTOP", surgery_on, None),))
+    patient.eligibility(
+        surgery_on,
+        eligible=False,
+        blocks=(Block(rule=RuleId.POSTOP, since=surgery_on, until=None),),
+    )
     day_14 = surgery_on + timedelta(days=14)
     cleared_on = surgery_on + timedelta(days=5)
     patient.eligibility(
         cleared_on,
         eligible=False,
-        blocks=(Block("R-POSTOP", surgery_on, day_14),),
+        blocks=(Block(rule=RuleId.POSTOP, since=surgery_on, until=day_14),),
         eligible_from=day_14,
     )
     (rehab,) = patient.prescribe(start=cleared_on, course_id="REHAB", prescribed_on=cleared_on)
@@ -279,7 +288,7 @@ def test_story_9_like_late_completion_before_the_flare_counts_whatever_the_arriv
         patient.prescribe()
         patient.complete_next(5)
     sixth = in_order.plan()[0]
-    flare = (Block("R-FLARE", sixth.on + timedelta(days=1), None),)
+    flare = (Block(rule=RuleId.FLARE, since=sixth.on + timedelta(days=1), until=None),)
     in_order.complete(sixth)
     in_order.eligibility(sixth.on + timedelta(days=1), eligible=False, blocks=flare)
     late.eligibility(sixth.on + timedelta(days=1), eligible=False, blocks=flare)
@@ -300,7 +309,7 @@ def test_story_9_a_flare_known_only_from_a_later_decision_plans_as_in_clinical_o
     in_order.eligibility(confirmed_on, eligible=True)
     late.prescribe()
     late.complete_next(6)
-    flare = Block("R-FLARE", flare_on, confirmed_on + timedelta(days=1))
+    flare = Block(rule=RuleId.FLARE, since=flare_on, until=confirmed_on + timedelta(days=1))
     (moved,) = late.eligibility(confirmed_on + timedelta(days=1), eligible=True, history=(flare,))
     assert isinstance(moved, Rescheduled)
     assert "R-FLARE" in late.course().rules
@@ -315,8 +324,10 @@ def test_only_the_latest_decision_counts_whatever_came_before_it() -> None:
         patient.prescribe()
         patient.complete_next(3)
     first_day = fresh.plan()[0].on
-    fever = Block("R-CONTRA-FEVER", first_day, first_day + timedelta(days=4))
-    seasoned.eligibility(first_day, eligible=False, blocks=(Block("R-FLARE", first_day, None),))
+    fever = Block(rule=RuleId.CONTRA_FEVER, since=first_day, until=first_day + timedelta(days=4))
+    seasoned.eligibility(
+        first_day, eligible=False, blocks=(Block(rule=RuleId.FLARE, since=first_day, until=None),)
+    )
     seasoned.eligibility(first_day, eligible=False, blocks=(fever,), history=())
     fresh.eligibility(first_day, eligible=False, blocks=(fever,))
     assert seasoned.plan() == fresh.plan()
@@ -329,7 +340,7 @@ def test_r_flare_before_the_first_session_suspends_and_names_every_cancelled_ses
     assert isinstance(scheduled, Scheduled)
     flare_on = MONDAY - timedelta(days=2)
     (suspended,) = patient.eligibility(
-        flare_on, eligible=False, blocks=(Block("R-FLARE", flare_on, None),)
+        flare_on, eligible=False, blocks=(Block(rule=RuleId.FLARE, since=flare_on, until=None),)
     )
     assert isinstance(suspended, Suspended)
     assert suspended.status is CourseStatus.SUSPENDED

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from schemas.eligibility import Block
 from services.planner.cadence import Cadence
 from services.planner.calendar import ClinicCalendar
 from services.planner.commands import (
-    Block,
     Command,
     EligibilityChanged,
     NotPerformedReason,
@@ -128,7 +128,9 @@ class Harness:
         """
         if history is None:
             ended = [b for b in self.known_blocks if (b.rule, b.since) not in _keys(blocks)]
-            history = tuple(b if b.until else Block(b.rule, b.since, on + ONE) for b in ended)
+            history = tuple(
+                b if b.until else Block(rule=b.rule, since=b.since, until=on + ONE) for b in ended
+            )
         self.known_blocks = [*history, *blocks]
         version = self.state.eligibility_version + 1
         return self.feed(

@@ -7,14 +7,16 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from schemas.eligibility import Block
+from schemas.rules import RuleId
 from services.eligibility.engine import evaluate
 from services.eligibility.policy import DEFAULT_POLICY as ELIGIBILITY_DEFAULTS
 from services.eligibility.settings import EligibilitySettings
-from services.planner.calendar import add_months
-from services.planner.commands import Block, NotPerformedReason
+from services.planner.commands import NotPerformedReason
 from services.planner.outputs import ArmReminder, Completed, ReviewFlag
 from services.planner.policy import DEFAULT_POLICY as PLANNER_DEFAULTS
 from services.planner.settings import PlannerSettings
+from services.runtime.months import add_months
 from tests.unit import test_eligibility_builders as clinic
 from tests.unit.test_eligibility_builders import day
 from tests.unit.test_planner_support import MONDAY as PLANNER_MONDAY
@@ -93,7 +95,9 @@ def test_r_duration_ramp_follows_the_configured_start_step_and_cap() -> None:
     assert [s.duration_min for s in patient.plan()] == [5, 7, 9] + [10] * 12
     patient.complete_next(4)
     flare_on = patient.plan()[0].on
-    patient.eligibility(flare_on, eligible=False, blocks=(Block("R-FLARE", flare_on, None),))
+    patient.eligibility(
+        flare_on, eligible=False, blocks=(Block(rule=RuleId.FLARE, since=flare_on, until=None),)
+    )
     patient.eligibility(flare_on + timedelta(days=10), eligible=True)
     assert [s.duration_min for s in patient.plan()] == [5, 7, 9] + [10] * 8  # starts again
 

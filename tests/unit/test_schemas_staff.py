@@ -9,9 +9,9 @@ import pytest
 
 from schemas import codec, topics
 from schemas.codec import InvalidEvent
-from schemas.events import TOPIC_BY_TYPE
+from schemas.events import CLASSES_BY_TOPIC, TOPIC_BY_TYPE
 from schemas.examples import EXAMPLES
-from schemas.staff import STAFF_EVENT_CLASSES, TherapistAbsent, TherapistRostered
+from schemas.staff import TherapistAbsent, TherapistRostered
 
 ROSTERED = "clinic.therapist.rostered"
 ABSENT = "clinic.therapist.absent"
@@ -31,7 +31,9 @@ def rejection(raw: bytes) -> InvalidEvent:
     return caught.value
 
 
-@pytest.mark.parametrize("event_cls", STAFF_EVENT_CLASSES, ids=lambda c: c.event_type())
+@pytest.mark.parametrize(
+    "event_cls", CLASSES_BY_TOPIC[topics.STAFF_EVENTS], ids=lambda c: c.event_type()
+)
 def test_the_staff_topic_parser_accepts_each_roster_type(event_cls):
     raw = json.dumps(EXAMPLES[event_cls.event_type()]).encode()
 

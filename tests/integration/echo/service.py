@@ -2,22 +2,25 @@
 
 Each valid input adds one row to `effects` (no uniqueness: a doubled effect would show) and
 publishes one echo to the schedule topic with the same id, so duplicates are countable.
-`echo.reject` is rejected before any write; `echo.crash` fails after writing its effect.
-Run as a process with `python -m tests.integration.echo.service NAME SUFFIX`.
+`echo.reject` is rejected by the Decider; `echo.crash` makes the repository fail after
+writing its effect. Run as a process with `python -m tests.integration.echo.service NAME SUFFIX`.
 """
 
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import structlog
 
+from services.runtime.clock import SystemClock, clinic_context
 from services.runtime.db import Conn
+from services.runtime.decider import Context, Decided, Decider, Rejected
 from services.runtime.outbox import OutboxMessage
-from services.runtime.pipeline import Rejected
+from services.runtime.pipeline import Pipeline
 from services.runtime.service import ServiceRuntime
 from services.runtime.settings import ServiceSettings
 
@@ -29,14 +32,56 @@ class EchoEvent:
     type: str
     subject: str
     correlationid: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
-def decode(raw: bytes) -> EchoEvent:
+def decode(raw: bytes) -> EchoEvent | Rejected:
     try:
         body = json.loads(raw)
         return EchoEvent(body["id"], body["source"], body["type"], body["subject"])
     except (ValueError, KeyError, TypeError):
-        raise Rejected("not an echo event") from None
+        return Rejected("not an echo event")
+
+
+EchoDecided = Decided[EchoEvent, None, EchoEvent]
+
+
+@dataclass(frozen=True)
+class EchoDecider:
+    """Every event is its own command and output; the state is nothing."""
+
+    topic: str
+
+    def translate(self, event: EchoEvent) -> EchoEvent | Rejected:
+        return Rejected("rejected by the echo rules") if event.type == "echo.reject" else event
+
+    def decide(
+        self, state: None, command: EchoEvent, _context: Context
+    ) -> tuple[None, Sequence[EchoEvent]]:
+        return state, [command]
+
+    def encode(self, decided: EchoDecided) -> Sequence[OutboxMessage]:
+        return [echo_message(self.topic, event) for event in decided.outputs]
+
+
+def echo_message(topic: str, event: EchoEvent) -> OutboxMessage:
+    echo = json.dumps({"id": event.id, "type": "echo.done", "subject": event.subject})
+    return OutboxMessage(topic, event.subject.encode(), echo.encode())
+
+
+class EchoRepository:
+    async def load_many(self, _conn: Conn, keys: Sequence[str]) -> dict[str, None]:
+        return dict.fromkeys(keys)
+
+    async def save_many(
+        self, conn: Conn, _states: Mapping[str, None], decided: Sequence[EchoDecided]
+    ) -> None:
+        await conn.executemany(
+            "INSERT INTO effects (event_id) VALUES ($1)", [(d.command.id,) for d in decided]
+        )
+        if any(d.command.type == "echo.crash" for d in decided):  # a bug after a write
+            raise RuntimeError("the echo repository failed")
 
 
 def settings_for(suffix: str) -> ServiceSettings:
@@ -51,6 +96,21 @@ def settings_for(suffix: str) -> ServiceSettings:
     )
 
 
+EchoDeciding = Decider[EchoEvent, EchoEvent, None, EchoEvent]
+EchoPipeline = Pipeline[EchoEvent, EchoEvent, None, EchoEvent]
+
+
+def echo_pipeline(
+    consumer: str, schema: str, decider: EchoDeciding | None = None, **options: Any
+) -> EchoPipeline:
+    """The echo service's pipeline alone (no broker), dead-lettering to topic `dead`."""
+    return Pipeline(
+        consumer=consumer, schema=schema, decode=decode, decider=decider or EchoDecider("out"),
+        repository=EchoRepository(), context=clinic_context(SystemClock(), "UTC"),
+        dead_letter_topic="dead", log=structlog.get_logger(), **options,
+    )  # fmt: skip
+
+
 def build(name: str, suffix: str) -> ServiceRuntime:
     settings = settings_for(suffix)
     runtime = ServiceRuntime(
@@ -58,16 +118,10 @@ def build(name: str, suffix: str) -> ServiceRuntime:
         log=structlog.get_logger().bind(service=name),
     )  # fmt: skip
 
-    async def process(conn: Conn, event: EchoEvent) -> Sequence[OutboxMessage]:
-        if event.type == "echo.reject":
-            raise Rejected("rejected by the echo rules")
-        await conn.execute("INSERT INTO effects (event_id) VALUES ($1)", event.id)
-        if event.type == "echo.crash":  # a bug after a write: the write must not stay
-            raise RuntimeError("the echo handler failed")
-        echo = json.dumps({"id": event.id, "type": "echo.done", "subject": event.subject})
-        return [OutboxMessage(settings.topic_schedule, event.subject.encode(), echo.encode())]
-
-    runtime.consume(settings.topic_patient_events, decode, process)
+    runtime.consume(
+        settings.topic_patient_events, decode, EchoDecider(settings.topic_schedule),
+        EchoRepository(), clinic_context(SystemClock(), "UTC"),
+    )  # fmt: skip
     return runtime
 
 

@@ -1,7 +1,6 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps the mail it receives; it can be
 stopped and started again on the same port, to play a mail server that is down a while."""
 
-import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -9,12 +8,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from services.runtime.launcher import free_port
 
 
 @dataclass

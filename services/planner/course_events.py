@@ -12,8 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from services.planner import rule_ids
-from services.planner.calendar import add_months
+from schemas.rules import RuleId
 from services.planner.course import can_transition
 from services.planner.outputs import (
     ArmReminder,
@@ -28,6 +27,7 @@ from services.planner.outputs import (
     SessionChange,
     Suspended,
 )
+from services.runtime.months import add_months
 
 if TYPE_CHECKING:
     from datetime import date
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from services.planner.policy import PlannerPolicy
     from services.planner.state import PublishedCourse
 
-RESUME_RULES = (rule_ids.REMISSION, rule_ids.CADENCE, rule_ids.DURATION_RAMP)
+RESUME_RULES = (RuleId.REMISSION, RuleId.CADENCE, RuleId.DURATION_RAMP)
 
 
 def break_ends_on(last_session_on: date, policy: PlannerPolicy, calendar: ClinicCalendar) -> date:
@@ -118,7 +118,7 @@ def _terminal_event(
         earliest = None if last is None else break_ends_on(last, policy, calendar)
         return Cancelled(*_head(course, version, rules), course.cancel_reason or "", earliest)
     earliest, due_by = next_course_window(course, policy, calendar)
-    return Completed(*_head(course, version, (rule_ids.COURSES_PER_YEAR,)), earliest, due_by)
+    return Completed(*_head(course, version, (RuleId.COURSES_PER_YEAR,)), earliest, due_by)
 
 
 def _plan_event(
@@ -132,9 +132,9 @@ def _plan_event(
         rules = tuple(sorted({*RESUME_RULES, *course.deferred_by}))
         return Resumed(*_head(course, version, rules))
     changes = _changes(published, course)
-    derived = {rule_ids.CADENCE} if any(c.from_on != c.to_on for c in changes) else set()
+    derived = {RuleId.CADENCE} if any(c.from_on != c.to_on for c in changes) else set()
     if _durations_changed(published, course):
-        derived.add(rule_ids.DURATION_RAMP)
+        derived.add(RuleId.DURATION_RAMP)
     rules = tuple(sorted({*cause_rules, *derived}))
     return Rescheduled(*_head(course, version, rules), changes)
 

@@ -1,7 +1,7 @@
-"""Calendar arithmetic on clinic-local dates."""
+"""Calendar-month arithmetic on dates (R-RHEUM-WAIT, R-COURSE-BREAK, R-COURSES-PER-YEAR)."""
 
 import calendar
-from datetime import date, timedelta
+from datetime import date
 
 
 def add_months(day: date, months: int) -> date:
@@ -11,7 +11,3 @@ def add_months(day: date, months: int) -> date:
     month = month_zero_based + 1
     last_day = calendar.monthrange(year, month)[1]
     return date(year, month, min(day.day, last_day))
-
-
-def day_after(day: date) -> date:
-    return day + timedelta(days=1)

@@ -19,7 +19,7 @@ from services.planner.calendar import ONE_DAY
 if TYPE_CHECKING:
     from datetime import date
 
-    from services.planner.commands import Block
+    from schemas.eligibility import Block
     from services.planner.state import EligibilityFact
 
 

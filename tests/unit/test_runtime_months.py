@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.eligibility.dates import add_months
+from services.runtime.months import add_months
 
 
 @pytest.mark.parametrize(
@@ -20,6 +20,7 @@ from services.eligibility.dates import add_months
         (date(2026, 1, 10), -1, date(2025, 12, 10)),
         (date(2026, 5, 31), 0, date(2026, 5, 31)),
         (date(2026, 8, 31), 25, date(2028, 9, 30)),
+        (date(2026, 8, 31), 6, date(2027, 2, 28)),
     ],
 )
 def test_add_months_clamps_to_the_end_of_the_month(start, months, expected):

@@ -1,0 +1,106 @@
+"""The notifier Decider: schedule and eligibility events in, notices for recipients out (pure).
+
+The state is what the notifier remembers of a patient (`decision_notices.PatientMemory`).
+Nothing is published here: the notices are queued by the repository, and notice.issued
+goes out with each delivery's outcome (worker.py).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from schemas.causes import Cause
+from schemas.eligibility import EligibilityDecided, EligibilityDecidedData
+from schemas.events import AnyEvent
+from schemas.schedule import CourseData
+from services.notifier.coalesce import due_at
+from services.notifier.decision_notices import (
+    PatientMemory,
+    decision_notices,
+    remember_course_break,
+)
+from services.notifier.notice import Notice, notice_id
+from services.notifier.routing import RoutingConfig
+from services.notifier.schedule_notices import schedule_notice
+from services.runtime.clock import local_date
+from services.runtime.decider import Context, Decided
+from services.runtime.outbox import OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceCourse:
+    """A schedule event: one notice of the change; a course's break end is remembered."""
+
+    cause: Cause
+    patient_id: str
+    data: CourseData
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceDecision:
+    """An eligibility decision of the clinic-local day `on`: notices of what is new to staff."""
+
+    cause: Cause
+    patient_id: str
+    data: EligibilityDecidedData
+    on: date
+
+
+Command = AnnounceCourse | AnnounceDecision
+
+
+@dataclass(frozen=True, slots=True)
+class Addressed:
+    """A notice for one recipient, to be delivered from `due_at` on (coalescing)."""
+
+    notice: Notice
+    recipient: str
+    channel: str
+    cause: Cause  # its correlation and trace context go on to notice.issued
+    due_at: datetime
+
+    @property
+    def notice_id(self) -> str:
+        return notice_id(self.notice.cause_id, self.notice.kind, self.recipient)
+
+
+NEW_PATIENT = PatientMemory()
+
+
+@dataclass(frozen=True)
+class NotifierDecider:
+    routing: RoutingConfig
+    timezone: str  # the clinic's: a decision is about its clinic-local day
+    coalesce_window_s: float
+
+    def translate(self, event: AnyEvent) -> Command | None:
+        """Other event types on the schedule and eligibility topics are not ours to announce."""
+        if isinstance(event, EligibilityDecided):
+            day = local_date(event.time, self.timezone)
+            return AnnounceDecision(Cause.of(event), event.subject, event.data, day)
+        if isinstance(event.data, CourseData):
+            return AnnounceCourse(Cause.of(event), event.subject, event.data)
+        return None
+
+    def decide(
+        self, state: PatientMemory, command: Command, context: Context
+    ) -> tuple[PatientMemory, Sequence[Addressed]]:
+        cause = command.cause
+        if isinstance(command, AnnounceDecision):
+            memory, notices = decision_notices(
+                state, cause.id, command.patient_id, command.data, command.on
+            )
+        else:
+            memory = remember_course_break(state, command.data)
+            notices = [schedule_notice(cause.id, command.patient_id, command.data)]
+        due = due_at(context.now, self.coalesce_window_s)
+        return memory, [
+            Addressed(notice, name, recipient.channel, cause, due)
+            for notice in notices
+            for name, recipient in self.routing.recipients_for(notice.kind)
+        ]
+
+    def encode(
+        self, _decided: Decided[Command, PatientMemory, Addressed]
+    ) -> Sequence[OutboxMessage]:
+        return []

@@ -1,0 +1,100 @@
+"""What a service hands the runtime (DESIGN.md, "The shape of a service").
+
+A `Decider` is pure: `translate` turns a decoded event into a command (or a verdict),
+`decide` folds one command into one key's state, `encode` turns what was decided into
+outbox messages. Its `Repository` is the shell's only I/O: the states of a batch's keys
+are loaded in one go and the changed ones saved in one go, in the batch's transaction.
+The runtime (`services.runtime.pipeline`) does everything else: inbox, locks, dead
+letters, outbox, retries, isolation of a failing record.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Generic, Protocol, TypeVar
+
+from schemas.causes import Cause
+from services.runtime.db import Conn
+from services.runtime.incoming import Incoming
+from services.runtime.outbox import OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """The input cannot be used; `reason` is one line and never contains input values."""
+
+    reason: str
+
+
+class Envelope(Protocol):
+    """The attributes of a decoded event the runtime reads (CloudEvents' own names)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def correlationid(self) -> str | None: ...
+    @property
+    def traceparent(self) -> str | None: ...
+    @property
+    def tracestate(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What `decide` may know besides state and command: the clinic-local day and the time
+    the batch is decided at (the policy and calendar are the Decider's own)."""
+
+    today: date
+    now: datetime
+
+
+Ev = TypeVar("Ev", bound=Envelope)
+Ev_contra = TypeVar("Ev_contra", bound=Envelope, contravariant=True)
+C = TypeVar("C")
+S = TypeVar("S")
+O = TypeVar("O")  # noqa: E741 - the outputs' type, as in the Decider pattern's (S, C, O)
+
+
+@dataclass(frozen=True, slots=True)
+class Decided(Generic[C, S, O]):
+    """One command's result: the key's state after it, its outputs, and where it came from
+    (`incoming` is None for a timer)."""
+
+    key: str
+    command: C
+    state: S
+    outputs: tuple[O, ...]
+    cause: Cause
+    incoming: Incoming | None = None
+
+
+class Decider(Protocol[Ev_contra, C, S, O]):
+    def translate(self, event: Ev_contra, /) -> C | Rejected | None:
+        """The command an event asks for; None when the event does not concern the service
+        (it is recorded as handled, and nothing else happens)."""
+        ...
+
+    def decide(
+        self, state: S, command: C, context: Context, /
+    ) -> tuple[S, Sequence[O]] | Rejected: ...
+
+    def encode(self, decided: Decided[C, S, O], /) -> Sequence[OutboxMessage]: ...
+
+
+class Repository(Protocol[C, S, O]):
+    async def load_many(self, conn: Conn, keys: Sequence[str], /) -> dict[str, S]:
+        """Every key's state (a new key's initial state too), locked for the transaction."""
+        ...
+
+    async def save_many(
+        self, conn: Conn, states: Mapping[str, S], decided: Sequence[Decided[C, S, O]], /
+    ) -> None:
+        """Write the changed `states`, and whatever rows of its own the service keeps for
+        `decided` (its timers, its delivery queue), in the caller's transaction."""
+        ...

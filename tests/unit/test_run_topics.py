@@ -1,0 +1,24 @@
+"""A run's own topics: the settings they give point every service at exactly those topics."""
+
+import pytest
+
+from services import SERVICES
+from services.runtime.launcher import service_settings
+from services.runtime.topics import RunTopics
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_settings_of_a_run_name_its_topics(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    topics = RunTopics.under("run.7")
+    for variable, value in topics.env().items():
+        monkeypatch.setenv(variable, value)
+    settings = service_settings(service)
+    configured = [
+        settings.topic_patient_events, settings.topic_eligibility, settings.topic_schedule,
+        settings.topic_notices, settings.topic_dead_letters,
+    ]  # fmt: skip
+    assert configured == topics.every
+    assert set(topics.inputs(service)) <= set(topics.every)
+    assert len(set(topics.every)) == len(topics.every)
