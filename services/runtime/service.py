@@ -4,6 +4,7 @@ Nothing connects at import time: `start()` builds the connections, `stop()` clos
 the FastStream app made by `app()` calls both from its lifespan hooks.
 """
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -143,6 +144,8 @@ class ServiceRuntime:
                 dead_letters=result.dead_letters, seconds=time.perf_counter() - started,
             )  # fmt: skip
             self._record_lag(consumer, records)
+            if len(records) > 1 and self.settings.consumer_gather_ms:
+                await asyncio.sleep(self.settings.consumer_gather_ms / 1000)
             if result.dead_letters or result.duplicates:
                 self.log.info(
                     "batch done", batch_size=len(records), duplicates=result.duplicates,

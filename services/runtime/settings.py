@@ -63,6 +63,10 @@ class ServiceSettings(BaseSettings):
     # FastStream's batch loop waits this long for records and, when none came, sleeps as long
     # again before it asks: an idle consumer adds up to this much latency to its next record.
     consumer_batch_timeout_ms: int = 75
+    # After a batch of more than one record (traffic is flowing), wait this long before the
+    # next fetch, so records gather into fewer, larger transactions; a lone record at a low
+    # rate goes on at once.
+    consumer_gather_ms: int = 50
     # A replica that stops heartbeating (paused, partitioned) loses its partitions after this.
     consumer_session_timeout_ms: int = 10_000
     consumer_heartbeat_interval_ms: int = 3_000
