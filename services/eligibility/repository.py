@@ -10,7 +10,7 @@ from services.eligibility.decider import NEW_PATIENT, Command, Output, TimerSet
 from services.eligibility.decision import Decision
 from services.eligibility.patient import PatientRecord
 from services.eligibility.timeline import Timeline
-from services.runtime.db import Conn
+from services.runtime.db import Conn, states_by_key
 from services.runtime.decider import Decided
 from services.runtime.timers import TimerTable
 
@@ -21,14 +21,12 @@ class EligibilityRepository:
     """Rows of the patients a batch holds the locks of (`services.runtime.locks`)."""
 
     async def load_many(self, conn: Conn, keys: Sequence[str]) -> dict[str, PatientRecord]:
-        rows = await conn.fetch(
+        return await states_by_key(
+            conn,
             "SELECT patient_id, timeline::text, decision::text, version FROM patients "
             "WHERE patient_id = ANY($1::text[])",
-            list(keys),
-        )
-        records = dict.fromkeys(keys, NEW_PATIENT)
-        records |= {row["patient_id"]: _record(row) for row in rows}
-        return records
+            keys, NEW_PATIENT, _record,
+        )  # fmt: skip
 
     async def save_many(
         self,

@@ -19,7 +19,7 @@ from services.notifier.coalesce import Coalesced, Queued, coalesce
 from services.notifier.decider import NEW_PATIENT, Addressed, Command
 from services.notifier.decision_notices import PatientMemory
 from services.notifier.kinds import family
-from services.runtime.db import Conn
+from services.runtime.db import Conn, states_by_key
 from services.runtime.decider import Decided
 from services.runtime.incoming import Incoming
 
@@ -77,14 +77,12 @@ class NotifierRepository:
         self.coalesce = coalesce
 
     async def load_many(self, conn: Conn, keys: Sequence[str]) -> dict[str, PatientMemory]:
-        rows = await conn.fetch(
+        return await states_by_key(
+            conn,
             "SELECT patient_id, version, blocked_by_postop, surgical_evaluation_advised, "
             "advised_stages, next_course_from FROM patients WHERE patient_id = ANY($1::text[])",
-            list(keys),
-        )
-        memories = dict.fromkeys(keys, NEW_PATIENT)
-        memories |= {row["patient_id"]: _memory(row) for row in rows}
-        return memories
+            keys, NEW_PATIENT, _memory,
+        )  # fmt: skip
 
     async def save_many(
         self, conn: Conn, states: Mapping[str, PatientMemory], decided: Batch

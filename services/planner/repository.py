@@ -7,7 +7,7 @@ from services.planner.commands import Command
 from services.planner.decider import Timed
 from services.planner.outputs import ArmReminder
 from services.planner.state import PatientState
-from services.runtime.db import Conn
+from services.runtime.db import Conn, states_by_key
 from services.runtime.decider import Decided
 from services.runtime.timers import TimerTable
 
@@ -21,13 +21,11 @@ class PlannerRepository:
     """Rows of the patients a batch holds the locks of (`services.runtime.locks`)."""
 
     async def load_many(self, conn: Conn, keys: Sequence[str]) -> dict[str, PatientState]:
-        rows = await conn.fetch(
+        return await states_by_key(
+            conn,
             "SELECT patient_id, state::text FROM patients WHERE patient_id = ANY($1::text[])",
-            list(keys),
-        )
-        states = {key: PatientState() for key in keys}
-        states |= {row["patient_id"]: _state(row["state"]) for row in rows}
-        return states
+            keys, PatientState(), lambda row: _state(row["state"]),
+        )  # fmt: skip
 
     async def save_many(
         self,

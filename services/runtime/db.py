@@ -6,13 +6,15 @@ lock so that replicas starting together do not race.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 import asyncpg
 
 from services.runtime.locks import LockNamespace, lock_keys
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -83,3 +85,14 @@ async def migrate(conn: Conn, schema: str, folders: Sequence[Path] = ()) -> list
                 await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
                 applied.append(name)
     return applied
+
+
+async def states_by_key(
+    conn: Conn, sql: str, keys: Sequence[str], initial: T, parse: Callable[[asyncpg.Record], T]
+) -> dict[str, T]:
+    """Every key's state, `initial` for a key without a row: a repository's `load_many`.
+    `sql` selects the rows of the keys in `$1` (text[]), the key in their first column."""
+    rows = await conn.fetch(sql, list(keys))
+    states = dict.fromkeys(keys, initial)
+    states |= {row[0]: parse(row) for row in rows}
+    return states

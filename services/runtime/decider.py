@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
-from schemas.causes import Cause
+from schemas.causes import Cause, Causing
 from services.runtime.db import Conn
 from services.runtime.incoming import Incoming
 from services.runtime.outbox import OutboxMessage
@@ -26,23 +26,16 @@ class Rejected:
     reason: str
 
 
-class Envelope(Protocol):
-    """The attributes of a decoded event the runtime reads (CloudEvents' own names)."""
+class Envelope(Causing, Protocol):
+    """The attributes of a decoded event the runtime reads (CloudEvents' own names); those
+    that an output carries from its cause come from `Causing`."""
 
-    @property
-    def id(self) -> str: ...
     @property
     def source(self) -> str: ...
     @property
     def type(self) -> str: ...
     @property
     def subject(self) -> str: ...
-    @property
-    def correlationid(self) -> str | None: ...
-    @property
-    def traceparent(self) -> str | None: ...
-    @property
-    def tracestate(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
