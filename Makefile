@@ -77,7 +77,7 @@ bench-variants: $(STAMP) ## The capacity run with two replicas of each service, 
 	  $(COURSEFLOW) stack down; exit $$status
 
 .PHONY: soak
-soak: $(STAMP) ## Soak: 30 minutes at ~half capacity (370 events/s); lag and memory must stay flat
+soak: $(STAMP) ## Soak: 30 minutes at 370 events/s; lag and memory must stay flat
 	status=0; $(COURSEFLOW) stack up && $(BIN)/python -m bench.pipeline --soak-minutes 30 --rate 370 \
 	  || status=$$?; $(COURSEFLOW) stack down; exit $$status
 

@@ -25,7 +25,7 @@ from bench.processes import service_of
 from bench.workload import generate
 from services import SERVICES
 
-DEFAULT_RATE = 370.0  # about half the latest measured capacity (742 events/s)
+DEFAULT_RATE = 370.0  # half the capacity of issue 6 (742 events/s), for comparable soaks
 EVENTS_PER_PATIENT = 10  # as `make bench`: 10,000 events for 1,000 patients
 LAG_TOLERANCE = 0.25
 LAG_SLACK_S = 5.0
