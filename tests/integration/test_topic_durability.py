@@ -7,6 +7,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from services.runtime.topics import ensure_topics
+from tests.integration.kafka_io import eventually
 
 # DescribeConfigs' config source of a value set on the topic itself (not a broker default).
 TOPIC_CONFIG_SOURCE = 1
@@ -17,8 +18,14 @@ async def topic_durability(bootstrap: str, topic: str) -> tuple[int, str, int]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        described = await admin.describe_topics([topic])
-        replicas = len(described[0]["partitions"][0]["replicas"])
+
+        async def partitions() -> list[Any]:
+            # A topic just created may not be in every broker's metadata yet (three nodes).
+            described = await admin.describe_topics([topic])
+            return list(described[0]["partitions"]) if described else []
+
+        first, *_ = await eventually(partitions, timeout_s=30)
+        replicas = len(first["replicas"])
         resource = ConfigResource(ConfigResourceType.TOPIC, topic, {"min.insync.replicas": None})
         responses = await admin.describe_configs([resource])
     finally:
