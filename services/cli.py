@@ -176,6 +176,7 @@ def _patient(patient_id: str) -> int:
 
 def _calendar(action: str, patient_id: str, course_id: str) -> int:
     import asyncpg  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
 
     from services.ops import calendar  # noqa: PLC0415
     from services.planner.settings import PlannerSettings  # noqa: PLC0415
@@ -188,7 +189,13 @@ def _calendar(action: str, patient_id: str, course_id: str) -> int:
             revoked = asyncio.run(calendar.revoke_course_feed_url(database_url, feed))
             print("URL revoked" if revoked else "no live URL for that course: nothing to revoke")
             return 0
-        planner = PlannerSettings()
+        try:
+            planner = PlannerSettings()
+        except ValidationError as exc:  # names the setting, never its value
+            error = exc.errors()[0]
+            setting = "_".join(str(part) for part in error["loc"]).upper()
+            print(f"courseflow calendar url: PLANNER_{setting}: {error['msg']}", file=sys.stderr)
+            return 2
         if planner.calendar_url_key is None:
             print(f"courseflow calendar url: set {URL_KEY_VARIABLE} (at least 32 characters, "
                   "e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
