@@ -38,18 +38,19 @@ Status = Literal["CONFIRMED", "TENTATIVE", "CANCELLED"]
 
 @dataclass(frozen=True, slots=True)
 class SessionEvent:
-    """One session as calendars see it. `on` is None only for a cancellation of a session
-    whose last day is not known (RFC 5546 lets a CANCEL name the UID alone)."""
+    """One session as calendars see it. `on`, `number` and `duration_min` are None only
+    for a cancellation of a session never announced (RFC 5546 lets a CANCEL name the UID
+    alone)."""
 
     patient_id: str
     course_id: str
     session_id: str
     sequence: int
     status: Status
-    number: int
+    number: int | None
     on: date | None
     starts_at: datetime | None
-    duration_min: int
+    duration_min: int | None
     notes: tuple[str, ...] = ()
 
     @property
@@ -105,7 +106,7 @@ def _vevent(
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("sequence", session.sequence)
     event.add("status", session.status)
-    event.add("summary", f"Massage: patient {session.patient_id}, session {session.number}")
+    event.add("summary", _summary(session))
     if session.starts_at is not None:
         starts = session.starts_at.astimezone(zone)
         # The end in elapsed time: a session spanning a DST change still lasts its minutes.
@@ -125,16 +126,25 @@ def _vevent(
 
 
 def _minutes(session: SessionEvent) -> timedelta:
-    return timedelta(minutes=session.duration_min)
+    return timedelta(minutes=session.duration_min or 0)
+
+
+def _summary(session: SessionEvent) -> str:
+    number = "" if session.number is None else f", session {session.number}"
+    return f"Massage: patient {session.patient_id}{number}"
 
 
 def _description(session: SessionEvent) -> str:
-    length = (
-        f"{session.duration_min} min"
-        if session.starts_at is not None
-        else f"no fixed time: {session.duration_min} min on this day"
+    head = f"Course {session.course_id}" + (
+        "" if session.number is None else f", session {session.number}"
     )
-    lines = [f"Course {session.course_id}, session {session.number}: {length}"]
+    if session.duration_min is None:
+        length = "cancelled"
+    elif session.starts_at is not None:
+        length = f"{session.duration_min} min"
+    else:
+        length = f"no fixed time: {session.duration_min} min on this day"
+    lines = [f"{head}: {length}"]
     if session.notes:
         lines.append(f"Notes: {', '.join(session.notes)}")
     if session.status == "TENTATIVE":
