@@ -69,6 +69,7 @@ def _with_icalendar(text: str) -> ReadCalendar:
 
 
 def _with_vobject(text: str) -> ReadCalendar:
+    _forget_timezones(text)
     calendar = vobject.readOne(text)
     method = calendar.method.value if hasattr(calendar, "method") else None
     events = {}
@@ -81,3 +82,12 @@ def _with_vobject(text: str) -> ReadCalendar:
         )  # fmt: skip
         events[event.uid] = event
     return ReadCalendar(method, events, calendar)
+
+
+def _forget_timezones(text: str) -> None:
+    """vobject keeps the first VTIMEZONE it reads for a TZID for the rest of the process
+    (a registry of its module); each calendar must be read with its own."""
+    registry: dict[str, object] = vars(vobject.icalendar)["__tzidMap"]
+    for line in text.splitlines():
+        if line.startswith("TZID:"):
+            registry.pop(line.removeprefix("TZID:").strip(), None)
