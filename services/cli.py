@@ -5,9 +5,12 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from services import SERVICES
+
+URL_KEY_VARIABLE = "COURSEFLOW_PLANNER_CALENDAR_URL_KEY"
 
 
 def password_variable(service: str) -> str:
@@ -46,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 
     patient = commands.add_parser("patient", help="a patient's decision, courses, plan, notices")
     patient.add_argument("patient_id")
+
+    _calendar_parser(commands)
 
     dead = commands.add_parser("dead-letters", help="inspect and replay dead letters")
     dead.add_argument("action", choices=("list", "replay"))
@@ -89,12 +94,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _calendar_parser(commands: Any) -> None:
+    calendar = commands.add_parser(
+        "calendar",
+        help="a course's subscribable calendar feed: its secret URL, or revoke it",
+        description="url: print the feed's secret URL (made once; the same URL while it is "
+        "not revoked), under PLANNER_CALENDAR_BASE_URL, made with PLANNER_CALENDAR_URL_KEY. "
+        "revoke: the URL answers 404 from now on; the next `url` makes a new one.",
+    )
+    actions = calendar.add_subparsers(dest="calendar_action", required=True)
+    for action in ("url", "revoke"):
+        feeds = actions.add_parser(action).add_subparsers(dest="feed", required=True)
+        course = feeds.add_parser("course", help="one course of one patient")
+        course.add_argument("patient_id")
+        course.add_argument("course_id")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "stack": lambda a: _stack(a.action, a.brokers, monitoring=a.monitoring),
         "run": lambda a: _run(a.service),
         "patient": lambda a: _patient(a.patient_id),
+        "calendar": lambda a: _calendar(a.calendar_action, a.patient_id, a.course_id),
         "dead-letters": lambda a: _dead_letters(a.action, a.positions, replay_all=a.all),
         "demo": lambda a: _demo(traffic_only=a.traffic_only),
         "schemas": lambda _a: _schemas(),
@@ -149,6 +171,44 @@ def _patient(patient_id: str) -> int:
 
     for line in asyncio.run(patient_report(ServiceSettings().database_url, patient_id)):
         print(line)
+    return 0
+
+
+def _calendar(action: str, patient_id: str, course_id: str) -> int:
+    import asyncpg  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from services.ops import calendar  # noqa: PLC0415
+    from services.planner.settings import PlannerSettings  # noqa: PLC0415
+    from services.runtime.settings import ServiceSettings  # noqa: PLC0415
+
+    database_url = ServiceSettings().database_url
+    feed = calendar.CourseFeed(patient_id, course_id)
+    try:
+        if action == "revoke":
+            revoked = asyncio.run(calendar.revoke_course_feed_url(database_url, feed))
+            print("URL revoked" if revoked else "no live URL for that course: nothing to revoke")
+            return 0
+        try:
+            planner = PlannerSettings()
+        except ValidationError as exc:  # names the setting, never its value
+            error = exc.errors()[0]
+            setting = "_".join(str(part) for part in error["loc"]).upper()
+            print(f"courseflow calendar url: PLANNER_{setting}: {error['msg']}", file=sys.stderr)
+            return 2
+        if planner.calendar_url_key is None:
+            print(f"courseflow calendar url: set {URL_KEY_VARIABLE} (at least 32 characters, "
+                  "e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
+                  "and keep it: every URL is made with it", file=sys.stderr)  # fmt: skip
+            return 2
+        key = planner.calendar_url_key.get_secret_value()
+        print(asyncio.run(calendar.course_feed_url(database_url, feed, key, planner.calendar_base)))
+    except calendar.FeedRefusedError as exc:
+        print(f"courseflow calendar {action}: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        print(f"courseflow calendar {action}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

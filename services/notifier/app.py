@@ -69,7 +69,7 @@ def build_runtime(
         client = httpx.AsyncClient(timeout=settings.webhook_timeout_s)
         channels = Channels({
             "webhook": WebhookChannel(client),
-            "email": EmailChannel(routing.smtp, settings.smtp_timeout_s),
+            "email": EmailChannel(routing.smtp, settings.smtp_timeout_s, settings.clinic_timezone),
             "log": LogChannel(log),
         })  # fmt: skip
         retry = RetryPolicy(settings.delivery_max_attempts, settings.delivery_first_retry_s,

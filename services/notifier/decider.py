@@ -6,13 +6,14 @@ goes out with each delivery's outcome (worker.py).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from schemas.causes import Cause
 from schemas.eligibility import EligibilityDecided, EligibilityDecidedData
 from schemas.events import AnyEvent
 from schemas.schedule import CourseData
+from services.notifier.calendar_updates import calendar_update
 from services.notifier.coalesce import due_at
 from services.notifier.decision_notices import (
     PatientMemory,
@@ -29,11 +30,13 @@ from services.runtime.outbox import OutboxMessage
 
 @dataclass(frozen=True, slots=True)
 class AnnounceCourse:
-    """A schedule event: one notice of the change; a course's break end is remembered."""
+    """A schedule event (decided by the planner `at`): one notice of the change; a course's
+    break end and what calendars were told of its sessions are remembered."""
 
     cause: Cause
     patient_id: str
     data: CourseData
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +82,7 @@ class NotifierDecider:
             day = local_date(event.time, self.timezone)
             return AnnounceDecision(Cause.of(event), event.subject, event.data, day)
         if isinstance(event.data, CourseData):
-            return AnnounceCourse(Cause.of(event), event.subject, event.data)
+            return AnnounceCourse(Cause.of(event), event.subject, event.data, event.time)
         return None
 
     def decide(
@@ -91,8 +94,11 @@ class NotifierDecider:
                 state, cause.id, command.patient_id, command.data, command.on
             )
         else:
-            memory = remember_course_break(state, command.data)
-            notices = [schedule_notice(cause.id, command.patient_id, command.data)]
+            calendar, update = calendar_update(
+                state.calendar, command.patient_id, command.data, command.at, self.timezone
+            )
+            memory = replace(remember_course_break(state, command.data), calendar=calendar)
+            notices = [schedule_notice(cause.id, command.patient_id, command.data, update)]
         due = due_at(context.now, self.coalesce_window_s)
         return memory, [
             Addressed(notice, name, recipient.channel, cause, due)

@@ -25,6 +25,7 @@ from datetime import date
 from schemas import schedule as s
 from schemas.eligibility import EligibilityDecidedData
 from schemas.rules import RuleId
+from services.notifier.calendar_updates import Calendars
 from services.notifier.kinds import Kind
 from services.notifier.notice import Notice
 from services.notifier.wording import with_rules
@@ -39,6 +40,7 @@ class PatientMemory:
     surgical_evaluation_advised: bool = False  # the restriction held in the last decision
     advised_stages: frozenset[int] = frozenset()
     next_course_from: date | None = None  # R-COURSE-BREAK: the latest break end seen
+    calendar: Calendars = ()  # what calendars were last told of each open course
 
 
 def course_break_ends(data: s.CourseData) -> date | None:

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.notifier import calendar_updates
+from services.notifier.calendar_updates import CalendarUpdate
 from services.notifier.message import OutgoingNotice
 from services.runtime.db import Conn
 
 _COLUMNS = (
     "notice_id::text AS notice_id, cause_id, kind, recipient, channel, patient_id, "
     "correlation_id, summary, rules, source_topic, source_partition, source_offset, attempts, "
-    "traceparent, tracestate"
+    "traceparent, tracestate, calendar::text AS calendar"
 )
 
 
@@ -33,16 +35,23 @@ class DeliveryRow:
     attempts: int
     traceparent: str | None = None  # W3C Trace Context of the cause, for notice.issued
     tracestate: str | None = None
+    calendar: str | None = None  # CalendarUpdate as JSON (e-mail rows only)
 
     @classmethod
     def from_record(cls, record: Any) -> "DeliveryRow":
         return cls(**{**dict(record), "rules": tuple(record["rules"])})
 
     def outgoing(self, merged: list["DeliveryRow"]) -> OutgoingNotice:
+        """The notice as sent; its calendar part says what every notice it carries said."""
+        calendars = [row.calendar_update() for row in (*merged, self)]
         return OutgoingNotice(
             self.notice_id, self.kind, self.recipient, self.channel, self.patient_id,
             self.cause_id, self.summary, self.rules, tuple(m.notice_id for m in merged),
+            calendar_updates.merged(calendars),
         )  # fmt: skip
+
+    def calendar_update(self) -> CalendarUpdate | None:
+        return None if self.calendar is None else CalendarUpdate.from_json(self.calendar)
 
 
 async def claim_due(conn: Conn, now: datetime, limit: int) -> list[DeliveryRow]:

@@ -4,6 +4,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from services.notifier.calendar_updates import CalendarUpdate
+
 
 @dataclass(frozen=True, slots=True)
 class OutgoingNotice:
@@ -16,6 +18,9 @@ class OutgoingNotice:
     summary: str
     rules: tuple[str, ...]
     merged_notice_ids: tuple[str, ...] = ()
+    # Sessions to request or cancel in the recipient's calendar: e-mail only, never in the
+    # webhook's body (its shape is the contract's).
+    calendar: CalendarUpdate | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
+from services.notifier.calendar_updates import CalendarUpdate
 from services.notifier.kinds import Kind
 
 _NOTICE_NAMESPACE = uuid.UUID("6f1d3c52-8a0e-4f4b-9a57-1c0c3c1f7e21")
@@ -18,6 +19,7 @@ class Notice:
     cause_id: str
     rules: tuple[str, ...]
     summary: str
+    calendar: CalendarUpdate | None = None  # sessions to request or cancel (e-mail only)
 
 
 def notice_id(cause_id: str, kind: Kind, recipient: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from services.notifier.calendar_updates import CALENDARS
 from services.notifier.coalesce import Coalesced, Queued, coalesce
 from services.notifier.decider import NEW_PATIENT, Addressed, Command
 from services.notifier.decision_notices import PatientMemory
@@ -24,6 +25,7 @@ from services.runtime.decider import Decided
 from services.runtime.incoming import Incoming
 
 Batch = Sequence[Decided[Command, PatientMemory, Addressed]]
+EMAIL = "email"
 
 _KNOWN_AND_WAITING = """
 WITH waiting AS (
@@ -47,23 +49,25 @@ FROM deliveries WHERE notice_id = ANY($4::uuid[])
 _WRITE = """
 WITH remembered AS (
     INSERT INTO patients (patient_id, version, blocked_by_postop, surgical_evaluation_advised,
-                          advised_stages, next_course_from)
+                          advised_stages, next_course_from, calendar)
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(
         patient_id text, version integer, blocked_by_postop boolean,
-        surgical_evaluation_advised boolean, advised_stages smallint[], next_course_from date)
+        surgical_evaluation_advised boolean, advised_stages smallint[], next_course_from date,
+        calendar jsonb)
     ON CONFLICT (patient_id) DO UPDATE SET version = EXCLUDED.version,
         blocked_by_postop = EXCLUDED.blocked_by_postop,
         surgical_evaluation_advised = EXCLUDED.surgical_evaluation_advised,
-        advised_stages = EXCLUDED.advised_stages, next_course_from = EXCLUDED.next_course_from
+        advised_stages = EXCLUDED.advised_stages, next_course_from = EXCLUDED.next_course_from,
+        calendar = EXCLUDED.calendar
 ), queued AS (
     INSERT INTO deliveries (notice_id, cause_id, kind, recipient, channel, family, patient_id,
         correlation_id, summary, rules, source_topic, source_partition, source_offset, due_at,
-        traceparent, tracestate, status, carried_by, merged_kinds)
+        traceparent, tracestate, status, carried_by, merged_kinds, calendar)
     SELECT * FROM jsonb_to_recordset($2::jsonb) AS d(
         notice_id uuid, cause_id text, kind text, recipient text, channel text, family text,
         patient_id text, correlation_id text, summary text, rules text[], source_topic text,
         source_partition integer, source_offset bigint, due_at timestamptz, traceparent text,
-        tracestate text, status text, carried_by uuid, merged_kinds text[])
+        tracestate text, status text, carried_by uuid, merged_kinds text[], calendar jsonb)
     ON CONFLICT DO NOTHING
 )
 UPDATE deliveries AS d SET status = 'merged', carried_by = t.carrier
@@ -80,7 +84,8 @@ class NotifierRepository:
         return await states_by_key(
             conn,
             "SELECT patient_id, version, blocked_by_postop, surgical_evaluation_advised, "
-            "advised_stages, next_course_from FROM patients WHERE patient_id = ANY($1::text[])",
+            "advised_stages, next_course_from, calendar::text AS calendar FROM patients "
+            "WHERE patient_id = ANY($1::text[])",
             keys, NEW_PATIENT, _memory,
         )  # fmt: skip
 
@@ -155,6 +160,7 @@ def _memory(row: asyncpg.Record) -> PatientMemory:
         row["surgical_evaluation_advised"],
         frozenset(row["advised_stages"]),
         row["next_course_from"],
+        CALENDARS.validate_json(row["calendar"]),
     )
 
 
@@ -166,6 +172,7 @@ def _memory_json(patient_id: str, memory: PatientMemory) -> dict[str, Any]:
         "surgical_evaluation_advised": memory.surgical_evaluation_advised,
         "advised_stages": sorted(memory.advised_stages),
         "next_course_from": None if ends is None else ends.isoformat(),
+        "calendar": CALENDARS.dump_python(memory.calendar, mode="json"),
     }  # fmt: skip
 
 
@@ -185,4 +192,13 @@ def _delivery_json(
         "due_at": queued.due_at.isoformat(), "traceparent": cause.traceparent,
         "tracestate": cause.tracestate, "status": "merged" if carried_by else "pending",
         "carried_by": carried_by, "merged_kinds": list(queued.merged_kinds),
+        "calendar": _calendar_json(item),
     }  # fmt: skip
+
+
+def _calendar_json(item: Addressed) -> Any:
+    """The calendar part is for e-mail: the other channels' rows carry none."""
+    update = item.notice.calendar
+    if update is None or item.channel != EMAIL:
+        return None
+    return update.json_data()

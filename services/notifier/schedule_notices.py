@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 from schemas import schedule as s
 from schemas.rules import RuleId
+from services.notifier.calendar_updates import CalendarUpdate
 from services.notifier.kinds import Kind
 from services.notifier.notice import Notice
 from services.notifier.wording import listed, merged_rules, plural, span, with_rules
@@ -116,8 +117,10 @@ _COMPOSERS: dict[type[s.CourseData], Composer] = {
 }
 
 
-def schedule_notice(event_id: str, patient_id: str, data: s.CourseData) -> Notice:
+def schedule_notice(
+    event_id: str, patient_id: str, data: s.CourseData, calendar: CalendarUpdate | None = None
+) -> Notice:
     kind, extra_rules, text = _COMPOSERS[type(data)](data)
     rules = merged_rules(extra_rules, data.rules)
     summary = with_rules(f"Patient {patient_id}: {text}", rules)
-    return Notice(kind, patient_id, event_id, rules, summary)
+    return Notice(kind, patient_id, event_id, rules, summary, calendar)

@@ -13,6 +13,8 @@ from schemas.eligibility import EligibilityDecided
 from services.planner.calendar import ClinicCalendar
 from services.planner.commands import Command, Tick
 from services.planner.decider import PlannerDecider, Timed, decode_decision
+from services.planner.feeds.endpoint import course_feeds
+from services.planner.feeds.tokens import PATH_PREFIX
 from services.planner.repository import REMINDERS, PlannerRepository
 from services.planner.settings import PlannerSettings
 from services.planner.state import PatientState
@@ -84,6 +86,7 @@ def build_runtime(
         )
 
     runtime.run_in_background(reminders)
+    runtime.serve(PATH_PREFIX, course_feeds(lambda: runtime.pool, name, settings.clinic_timezone))
     return runtime, service
 
 

@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.planner.policy import PlannerPolicy
@@ -32,6 +32,11 @@ class PlannerSettings(ServiceSettings):
     timer_max_attempts: int = 5
     timer_first_retry_s: float = 60.0
     timer_max_retry_s: float = 3600.0
+    # Calendar feeds (services/planner/feeds/): the address calendar clients reach the
+    # planner at (default: http://HTTP_HOST:HTTP_PORT), and the operators' key that the
+    # feeds' URLs are made with (`courseflow calendar url`; the service never needs it).
+    calendar_base_url: str | None = None
+    calendar_url_key: SecretStr | None = Field(None, min_length=32)
 
     @model_validator(mode="after")
     def _ramp_grows_up_to_its_cap(self) -> Self:
@@ -41,6 +46,11 @@ class PlannerSettings(ServiceSettings):
                 f"({self.ramp_cap_min}): R-DURATION-RAMP grows from its start up to its cap"
             )
         return self
+
+    @property
+    def calendar_base(self) -> str:
+        base = self.calendar_base_url or f"http://{self.http_host}:{self.http_port}"
+        return base.rstrip("/")
 
     def policy(self) -> PlannerPolicy:
         return PlannerPolicy(

@@ -32,7 +32,7 @@ from services.runtime.settings import ServiceSettings
 from services.runtime.topics import ensure_topics
 
 if TYPE_CHECKING:
-    from faststream.asgi.types import ASGIApp
+    from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 
 
 async def _skip_decoding(_msg: Any) -> None:
@@ -40,6 +40,25 @@ async def _skip_decoding(_msg: Any) -> None:
 
 
 ServiceApp = FastStream | AsgiFastStream
+
+
+class _ServiceAsgi(AsgiFastStream):
+    """FastStream's ASGI application, whose routes match whole paths, plus routes that serve
+    every path below a prefix (a path ending in "/")."""
+
+    def __init__(
+        self, broker: KafkaBroker, below: Sequence[tuple[str, "ASGIApp"]], **options: Any
+    ) -> None:
+        super().__init__(broker, **options)
+        self._below = list(below)
+
+    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
+        if scope["type"] == "http":
+            for prefix, app in self._below:
+                if scope["path"].startswith(prefix):
+                    await app(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
 
 
 class Background(Protocol):
@@ -61,6 +80,7 @@ class ServiceRuntime:
     _relay: OutboxRelay | None = None
     _background_factories: list[Callable[[asyncpg.Pool], Background]] = field(default_factory=list)
     _background: list[Background] = field(default_factory=list)
+    _routes: list[tuple[str, "ASGIApp"]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.metrics = Metrics(self.name)
@@ -190,6 +210,11 @@ class ServiceRuntime:
         """Start `factory(pool)` once the database is ready; stop it before the pool closes."""
         self._background_factories.append(factory)
 
+    def serve(self, path: str, app: "ASGIApp") -> None:
+        """Serve `app` beside /health and /metrics when the service has an HTTP port: at
+        `path`, or at every path below it when `path` ends in "/"."""
+        self._routes.append((path, app))
+
     def topics(self) -> list[str]:
         s = self.settings
         return [s.topic_patient_events, s.topic_eligibility, s.topic_schedule,
@@ -260,7 +285,8 @@ class ServiceRuntime:
 
     def app(self) -> "ServiceApp":
         """The FastStream application (it starts the broker between our hooks); with an HTTP
-        port, an ASGI one that also serves /health and Prometheus /metrics."""
+        port, an ASGI one that also serves /health, Prometheus /metrics and what the service
+        added with `serve`."""
         hooks: dict[str, Any] = {
             "logger": self.log, "on_startup": [self.prepare],
             "after_startup": [self.announce], "after_shutdown": [self.release],
@@ -271,8 +297,10 @@ class ServiceRuntime:
         routes: list[tuple[str, ASGIApp]] = [
             ("/health", self.health_route()),
             ("/metrics", metrics),
+            *((path, app) for path, app in self._routes if not path.endswith("/")),
         ]
-        return AsgiFastStream(self.broker, asgi_routes=routes, **hooks)
+        below = [(path, app) for path, app in self._routes if path.endswith("/")]
+        return _ServiceAsgi(self.broker, below, asgi_routes=routes, **hooks)
 
     def health_route(self) -> "ASGIApp":
         """/health: 200 while the service can consume and publish, else 503."""

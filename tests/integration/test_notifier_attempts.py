@@ -67,7 +67,7 @@ class Rig:
         """The notice of a new schedule event of `event_type`, queued as the service does."""
         event = schedule_event(event_type, PATIENT)
         assert isinstance(event.data, CourseData)
-        command: Command = AnnounceCourse(Cause.of(event), PATIENT, event.data)
+        command: Command = AnnounceCourse(Cause.of(event), PATIENT, event.data, event.time)
         decider = NotifierDecider(self.routing, "UTC", coalesce_window_s=0)
         memory, [item] = decider.decide(NEW_PATIENT, command, clinic_context(self.clock, "UTC")())
         record = Incoming("sched", 0, 1, PATIENT.encode(), b"")

@@ -13,11 +13,12 @@ from services.notifier.routing import LogRecipient
 
 NOTIFIER = Path(__file__).parents[2] / "services" / "notifier"
 PURE_CORE = ("kinds", "notice", "wording", "schedule_notices", "decision_notices", "routing",
-             "backoff", "coalesce", "message", "decider")  # fmt: skip
+             "backoff", "coalesce", "message", "decider", "calendar_updates")  # fmt: skip
 IO_LIBRARIES = {"faststream", "asyncpg", "structlog", "aiokafka", "httpx", "aiosmtplib"}
-# The Decider's vocabulary (its protocol and output types, the clinic-local date): no I/O.
+# The Decider's vocabulary (its protocol and output types, the clinic-local date, sessions
+# as calendar events): no I/O.
 RUNTIME_VOCABULARY = {"services.runtime.decider", "services.runtime.outbox",
-                      "services.runtime.clock"}  # fmt: skip
+                      "services.runtime.clock", "services.runtime.session_calendar"}  # fmt: skip
 
 
 def imported_roots(path: Path) -> set[str]:

@@ -2,12 +2,14 @@
 routed recipients, due when the coalescing window says, and the patient's memory moves on."""
 
 from copy import deepcopy
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from schemas.codec import new_event
 from schemas.events import AnyEvent
 from schemas.examples import EXAMPLES
+from services.notifier.calendar_updates import AnnouncedCourse
 from services.notifier.decider import (
     NEW_PATIENT,
     Addressed,
@@ -74,7 +76,9 @@ def decided(
 
 def test_a_schedule_event_is_one_notice_for_each_routed_recipient() -> None:
     memory, outputs = decided(NEW_PATIENT, schedule("suspended"))
-    assert memory == NEW_PATIENT  # nothing to remember of a suspension
+    # Of a suspension only what calendars were told: the course has no planned session.
+    assert replace(memory, calendar=()) == NEW_PATIENT
+    assert memory.calendar == (AnnouncedCourse("C-2026-0042", 2, tentative=False, sessions=()),)
     assert [(item.recipient, item.notice.kind) for item in outputs] == [
         ("front-desk", Kind.COURSE_SUSPENDED), ("ops", Kind.COURSE_SUSPENDED),
     ]  # fmt: skip
