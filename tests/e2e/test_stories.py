@@ -428,6 +428,10 @@ async def test_r_flare_before_the_first_session_says_which_sessions_are_cancelle
     assert "0 sessions" not in told["summary"]
 
 
+def ended_cancelled(events: list[Event]) -> list[Event] | None:
+    return events if events and types(events)[-1] == "cancelled" else None
+
+
 async def test_story_5_r_postop_cancels_and_staff_are_told_on_day_14(system: System) -> None:
     """Last in the module: days pass by restarting eligibility with a clock offset."""
     clinic = Clinic()
@@ -439,9 +443,12 @@ async def test_story_5_r_postop_cancels_and_staff_are_told_on_day_14(system: Sys
     )
     await complete(system, clinic, plan[:3])
     await system.send(clinic.surgery(surgery_on))
-    events = await system.schedule_events(clinic.patient, 2)
-    assert types(events) == ["scheduled", "cancelled"]
-    cancelled = events[1]["data"]
+    events = await system.until(lambda: ended_cancelled(system.schedule(clinic.patient)))
+    # The planner hears of the surgery twice: the clinic event cancels the course, and
+    # eligibility's R-POSTOP decision may come first and suspend it for the moment. Known race
+    # (closing note of session 4); the course always ends cancelled, once.
+    assert types(events) in (["scheduled", "cancelled"], ["scheduled", "suspended", "cancelled"])
+    cancelled = events[-1]["data"]
     assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "surgery")
     assert (cancelled["rules"], cancelled["sessions"]) == (["R-POSTOP"], [])
     assert cancelled["completed_sessions"] == 3
