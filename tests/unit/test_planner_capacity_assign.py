@@ -7,15 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.planner.capacity.assign import SessionRequest, assign_session, free_at
-from services.planner.capacity.bookings import Booking, Bookings, OverlapError, conflict
-from services.planner.capacity.clock import MINUTES_PER_DAY
+from services.planner.capacity.bookings import Booking, Bookings
 from services.planner.capacity.policy import CapacityPolicy
 from services.planner.capacity.roster import Absent, Roster
 from tests.unit.test_planner_capacity_support import (
     MONDAY,
     THERAPISTS,
     assert_inside_hours,
+    held_bookings,
     hm,
+    oracle,
     owner,
     rostered,
     rosters,
@@ -121,73 +122,6 @@ def test_free_at_names_the_therapists_free_at_exactly_that_time() -> None:
     assert free_at(request(), hm(9), TWO, bookings) == ("t-ben",)
     assert free_at(request(), hm(10), TWO, bookings) == ("t-ben", "t-anna")
     assert free_at(request(), hm(11, 50), TWO, bookings) == ()
-
-
-# --- the oracle -------------------------------------------------------------------------
-
-
-def oracle(
-    req: SessionRequest, roster: Roster, bookings: Bookings, turnover: int
-) -> tuple[str, int, bool] | None:
-    """The rules read literally, by trying every therapist at every minute."""
-    held_list = list(bookings)
-
-    def fits(therapist: str, start: int) -> bool:
-        end = start + req.duration_min
-        if end > MINUTES_PER_DAY:
-            return False
-        if req.physical_therapy_min is not None and end > req.physical_therapy_min:
-            return False
-        if not any(
-            s.start_min <= start and end <= s.end_min
-            for s in roster.stretches_on(therapist, req.on)
-        ):
-            return False
-        candidate = Booking(therapist, req.on, start, end, req.owner)
-        return not any(conflict(b, candidate, turnover) for b in held_list)
-
-    free = {
-        t: starts
-        for t in roster.therapist_ids
-        if (starts := [m for m in range(MINUTES_PER_DAY) if fits(t, m)])
-    }
-    if not free:
-        return None
-    if req.therapist_id in free:
-        therapist, continued = req.therapist_id, True
-    else:
-        therapist = min(free, key=lambda t: (bookings.count_on(t, req.on), t))
-        continued = False
-    starts = free[therapist]
-    if req.physical_therapy_min is not None:
-        start = max(starts)
-    elif req.preferred_min is not None:
-        target = req.preferred_min
-        start = min(starts, key=lambda m: (abs(m - target), m))
-    else:
-        start = min(starts)
-    return therapist, start, continued
-
-
-@st.composite
-def held_bookings(draw: st.DrawFn, roster: Roster, turnover: int) -> Bookings:
-    """Random bookings that respect R-NO-OVERLAP, on the request day and its neighbours."""
-    bookings = Bookings()
-    days = [MONDAY + timedelta(days=n) for n in (-1, 0, 1)]
-    spans = st.tuples(
-        st.sampled_from(roster.therapist_ids),
-        st.sampled_from(days),
-        st.integers(0, MINUTES_PER_DAY - 15),
-        st.integers(7, 15),
-    )
-    for n, (therapist, day, start, length) in enumerate(draw(st.lists(spans, max_size=25))):
-        try:
-            bookings = bookings.book(
-                Booking(therapist, day, start, start + length, owner(n, "held")), turnover
-            )
-        except OverlapError:
-            continue
-    return bookings
 
 
 @st.composite

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from hypothesis import strategies as st
 
-from services.planner.capacity.bookings import Booking, Bookings, Owner, conflict
-from services.planner.capacity.clock import minute_of_day
+from services.planner.capacity.bookings import Booking, Bookings, OverlapError, Owner, conflict
+from services.planner.capacity.clock import MINUTES_PER_DAY, minute_of_day
 from services.planner.capacity.roster import (
     Absent,
     Left,
@@ -22,6 +22,7 @@ from services.planner.capacity.roster import (
 )
 
 if TYPE_CHECKING:
+    from services.planner.capacity.assign import SessionRequest
     from services.planner.capacity.policy import CapacityPolicy
 
 MONDAY = date(2026, 11, 2)
@@ -116,6 +117,28 @@ def rosters(draw: st.DrawFn) -> Roster:
     return Roster.from_facts(facts)
 
 
+@st.composite
+def held_bookings(
+    draw: st.DrawFn, roster: Roster, turnover: int, days: range = range(-1, 2), count: int = 25
+) -> Bookings:
+    """Random bookings of other patients that respect R-NO-OVERLAP, on MONDAY + `days`."""
+    bookings = Bookings()
+    spans = st.tuples(
+        st.sampled_from(roster.therapist_ids),
+        st.sampled_from(days).map(lambda n: MONDAY + timedelta(days=n)),
+        st.integers(hm(7), hm(18)) | st.integers(0, MINUTES_PER_DAY - 15),
+        st.integers(7, 15),
+    )
+    for n, (therapist, day, start, length) in enumerate(draw(st.lists(spans, max_size=count))):
+        try:
+            bookings = bookings.book(
+                Booking(therapist, day, start, start + length, owner(n, "held")), turnover
+            )
+        except OverlapError:
+            continue
+    return bookings
+
+
 # --- invariants -------------------------------------------------------------------------
 
 
@@ -131,3 +154,57 @@ def assert_inside_hours(booking: Booking, roster: Roster) -> None:
     assert any(
         s.start_min <= booking.start_min and booking.end_min <= s.end_min for s in stretches
     ), booking
+
+
+# --- the oracle ------------------------------------------------------------------------
+
+
+def oracle(
+    req: SessionRequest, roster: Roster, bookings: Bookings, turnover: int
+) -> tuple[str, int, bool] | None:
+    """The rules read literally, by trying every therapist at every minute."""
+
+    def fits(therapist: str, start: int) -> bool:
+        end = start + req.duration_min
+        if end > MINUTES_PER_DAY:
+            return False
+        if req.physical_therapy_min is not None and end > req.physical_therapy_min:
+            return False
+        if not any(s.start_min <= start and end <= s.end_min for s in hours[therapist]):
+            return False
+        candidate = Booking(therapist, req.on, start, end, req.owner)
+        return not any(conflict(b, candidate, turnover) for b in near[therapist])
+
+    hours = {t: roster.stretches_on(t, req.on) for t in roster.therapist_ids}
+    near = {
+        t: [
+            b
+            for b in bookings
+            if b.therapist_id == t
+            and abs((b.on - req.on).days) <= 1
+            and b.owner.session_id != req.owner.session_id
+        ]
+        for t in roster.therapist_ids
+    }
+
+    free = {
+        t: starts
+        for t in roster.therapist_ids
+        if (starts := [m for m in range(MINUTES_PER_DAY) if fits(t, m)])
+    }
+    if not free:
+        return None
+    if req.therapist_id in free:
+        therapist, continued = req.therapist_id, True
+    else:
+        therapist = min(free, key=lambda t: (bookings.count_on(t, req.on), t))
+        continued = False
+    starts = free[therapist]
+    if req.physical_therapy_min is not None:
+        start = max(starts)
+    elif req.preferred_min is not None:
+        target = req.preferred_min
+        start = min(starts, key=lambda m: (abs(m - target), m))
+    else:
+        start = min(starts)
+    return therapist, start, continued
