@@ -122,7 +122,9 @@ def test_r_roster_the_hours_in_force_are_the_latest_sent_effective_roster(facts,
         mine = [f for f in facts if f.therapist_id == therapist_id]
         rosters = [f for f in mine if isinstance(f, Rostered) and f.effective_from <= day]
         absent = any(isinstance(f, Absent) and f.covers(day) for f in mine)
-        lefts = sorted((f for f in mine if isinstance(f, Left)), key=lambda f: f.stamp)
+        lefts = sorted(
+            (f for f in mine if isinstance(f, Left)), key=lambda f: (f.stamp, f.last_day)
+        )
         gone = bool(lefts) and day > lefts[-1].last_day
         expected: set[tuple[int, int]] = set()
         if rosters and not absent and not gone:
