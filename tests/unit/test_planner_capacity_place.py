@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from services.planner.cadence import Cadence, next_session_date, session_dates
@@ -292,6 +292,11 @@ def replay(
             assert placement.shortage.session_id == session.session_id
             assert placement.shortage.days_tried == days_within_horizon(due, CALENDAR, policy)
             assert booked == []
+            waiting = course.sessions[course.sessions.index(session) :]
+            for later in waiting:  # the course waits: nothing after it keeps a booking
+                assert placement.bookings.of_session(later.session_id) is None
+                if (was := bookings.of_session(later.session_id)) is not None:
+                    assert was in placement.released
             return
         got = booked.pop(0)
         assert (got.on, got.therapist_id, got.start_min) == (day, *expected[:2])
@@ -314,6 +319,9 @@ def test_r_capacity_placing_a_course_follows_the_rules_step_by_step(clinic, each
     for session_id in dropped:
         start = start.without(session_id)
     placement = place_course(each, roster, start, CALENDAR, policy)
+    event("shortage" if placement.shortage else "placed")
+    event("moved" if placement.moved else "on the planned days")
+    event("released" if placement.released else "nothing released")
     replay(each, roster, start, policy, placement)
     assert place_course(each, roster, start, CALENDAR, policy) == placement  # deterministic
     after = placement.bookings

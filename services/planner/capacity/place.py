@@ -12,7 +12,8 @@ placed in turn with `assign_session`:
   day with a free slot, up to `horizon_days` after the due day (both ends included). When
   none is free in that horizon, placing stops there with a `Shortage` naming the days
   tried: the course waits. The sessions placed before it are returned; the ones after it
-  keep whatever bookings they hold.
+  wait with it, so the bookings they held are released (they could not keep the cadence
+  after a session that has no day).
 - R-CONTINUITY: the course's therapist is the one given, else the therapist of its first
   held booking, else the one its first placed session got. A substitute on one day does
   not become the course's therapist.
@@ -118,6 +119,10 @@ def place_course(
         assignment, tried = _first_free_day(requests, roster, bookings, policy)
         if assignment is None:
             shortage = Shortage(course.course_id, session.session_id, tried)
+            waiting = _held_after(course, session, bookings)
+            for held_later in waiting:
+                bookings = bookings.without(held_later.owner.session_id)
+            released += waiting
             return Placement(tuple(booked), tuple(released), tuple(moved), shortage, bookings)
         booking = assignment.booking
         bookings = bookings.book(booking, policy.turnover_min)
@@ -158,6 +163,12 @@ def _first_free_day(
         if (assignment := assign_session(request, roster, bookings, policy)) is not None:
             return assignment, tuple(tried)
     return None, tuple(tried)
+
+
+def _held_after(course: CourseToPlace, session: DatedSession, bookings: Bookings) -> list[Booking]:
+    later = course.sessions[course.sessions.index(session) + 1 :]
+    held = (bookings.of_session(s.session_id) for s in later)
+    return [booking for booking in held if booking is not None]
 
 
 def _first_held_therapist(course: CourseToPlace, bookings: Bookings) -> str | None:
