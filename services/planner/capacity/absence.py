@@ -1,0 +1,160 @@
+"""R-THERAPIST-ABSENT: moving the sessions an absence hits.
+
+The absent therapist's bookings from `today` on inside the absence are given up, then
+moved in three passes, each over all the hit sessions in order (day, start, session id):
+1. another therapist at the same time (the fewest bookings that day, then by id);
+2. another time that day (`assign_session` aiming at the old start);
+3. a later day: the course is placed again (`place_course`, R-CAPACITY), so the cadence
+   continues from the day the session falls on and the course's later sessions follow it
+   where they must; when nobody is free within the horizon the course waits (`Shortage`).
+Doing each pass for all sessions before the next one keeps same-time moves from being
+crowded out by other-time ones. Every move names R-THERAPIST-ABSENT first; a change of
+day adds R-CAPACITY, and a session moved only to keep its course's cadence adds R-CADENCE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from services.planner.capacity.assign import SessionRequest, assign_session, free_at
+from services.planner.capacity.place import Shortage, place_course
+from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
+from services.planner.capacity.rule_ids import CAPACITY, THERAPIST_ABSENT
+from services.planner.rule_ids import CADENCE
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import date
+
+    from services.planner.calendar import ClinicCalendar
+    from services.planner.capacity.bookings import Booking, Bookings, Owner
+    from services.planner.capacity.place import CourseToPlace
+    from services.planner.capacity.roster import Absent, Roster
+
+SAME_DAY = (THERAPIST_ABSENT,)
+LATER_DAY = (THERAPIST_ABSENT, CAPACITY)
+FOLLOWING = (THERAPIST_ABSENT, CAPACITY, CADENCE)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMove:
+    owner: Owner
+    from_booking: Booking | None  # None: the session held no booking (it was waiting)
+    to_booking: Booking | None  # None: nobody free within the horizon; the course waits
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceMoves:
+    moves: tuple[SessionMove, ...]
+    shortages: tuple[Shortage, ...]
+    roster: Roster  # with the absence
+    bookings: Bookings  # all bookings held afterwards
+
+
+def move_for_absence(  # noqa: PLR0913
+    absence: Absent,
+    roster: Roster,
+    bookings: Bookings,
+    courses: Mapping[str, CourseToPlace],
+    calendar: ClinicCalendar,
+    *,
+    today: date,
+    policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
+) -> AbsenceMoves:
+    """`courses`: every course the absence hits, by course id, with its sessions to come."""
+    roster = roster.apply(absence)
+    hit = _hit(absence, bookings, today)
+    for booking in hit:
+        bookings = bookings.without(booking.owner.session_id)
+    moves: list[SessionMove] = []
+    waiting: list[Booking] = []
+    for booking in hit:
+        request = _request(booking, courses, preferred=False)
+        therapists = free_at(request, booking.start_min, roster, bookings, policy)
+        if therapists:
+            moved = replace(booking, therapist_id=therapists[0])
+            bookings = bookings.book(moved, policy.turnover_min)
+            moves.append(SessionMove(booking.owner, booking, moved, SAME_DAY))
+        else:
+            waiting.append(booking)
+    later: list[Booking] = []
+    for booking in waiting:
+        request = _request(booking, courses, preferred=True)
+        assignment = assign_session(request, roster, bookings, policy)
+        if assignment is None:
+            later.append(booking)
+        else:
+            bookings = bookings.book(assignment.booking, policy.turnover_min)
+            moves.append(SessionMove(booking.owner, booking, assignment.booking, SAME_DAY))
+    shortages: list[Shortage] = []
+    for course_id in _in_order(b.owner.course_id for b in later):
+        course = courses[course_id]
+        placement = place_course(course, roster, bookings, calendar, policy)
+        bookings = placement.bookings
+        if placement.shortage is not None:
+            shortages.append(placement.shortage)
+        mine = {b.owner.session_id: b for b in later if b.owner.course_id == course_id}
+        moves += _course_moves(course, mine, placement.booked, placement.released)
+    return AbsenceMoves(_one_per_session(moves), tuple(shortages), roster, bookings)
+
+
+def _hit(absence: Absent, bookings: Bookings, today: date) -> tuple[Booking, ...]:
+    first = max(absence.from_on, today)
+    days = (first + timedelta(days=n) for n in range((absence.to_on - first).days + 1))
+    hit = (b for day in days for b in bookings.on(absence.therapist_id, day))
+    return tuple(sorted(hit, key=lambda b: (b.on, b.start_min, b.owner.session_id)))
+
+
+def _request(
+    booking: Booking, courses: Mapping[str, CourseToPlace], *, preferred: bool
+) -> SessionRequest:
+    course = courses[booking.owner.course_id]
+    return SessionRequest(
+        booking.owner,
+        booking.on,
+        booking.duration_min,
+        preferred_min=booking.start_min if preferred else None,
+        physical_therapy_min=course.physical_therapy.get(booking.on),
+    )
+
+
+def _course_moves(
+    course: CourseToPlace,
+    hit: Mapping[str, Booking],
+    booked: Iterable[Booking],
+    released: Iterable[Booking],
+) -> list[SessionMove]:
+    """One move per session the absence or the cadence moved, in course order."""
+    if missing := set(hit) - {session.session_id for session in course.sessions}:
+        raise ValueError(f"{course.course_id} does not list {sorted(missing)}")
+    to = {b.owner.session_id: b for b in booked}
+    was = {b.owner.session_id: b for b in released} | dict(hit)
+    moves: list[SessionMove] = []
+    for session in course.sessions:
+        session_id = session.session_id
+        if session_id not in to and session_id not in was:
+            continue
+        owner = course.owner(session)
+        rules = LATER_DAY if session_id in hit or session_id not in was else FOLLOWING
+        moves.append(SessionMove(owner, was.get(session_id), to.get(session_id), rules))
+    return moves
+
+
+def _one_per_session(moves: Iterable[SessionMove]) -> tuple[SessionMove, ...]:
+    """A session moved twice (same day, then on with its course's cadence) moves once."""
+    merged: dict[str, SessionMove] = {}
+    for move in moves:
+        first = merged.get(move.owner.session_id)
+        if first is None:
+            merged[move.owner.session_id] = move
+        else:
+            rules = tuple(dict.fromkeys(first.rules + move.rules))
+            merged[move.owner.session_id] = replace(first, to_booking=move.to_booking, rules=rules)
+    return tuple(merged.values())
+
+
+def _in_order(course_ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(course_ids))
