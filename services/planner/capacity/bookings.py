@@ -130,7 +130,8 @@ class Bookings:
         remaining = tuple(b for b in by_day.pop(key) if b.owner.session_id != session_id)
         if remaining:
             by_day[key] = remaining
-        by_session = {k: v for k, v in self.by_session.items() if k != session_id}
+        by_session = dict(self.by_session)
+        del by_session[session_id]
         return Bookings(by_day, by_session)
 
 

@@ -37,24 +37,28 @@ def free_starts(
     turnover_min: int,
 ) -> tuple[Starts, ...]:
     """Free starts of a day; `busy` holds [start, end) of each booking, minutes from midnight."""
-    free = [
-        Starts(stretch.start_min, stretch.end_min - duration_min)
-        for stretch in stretches
-        if stretch.end_min - stretch.start_min >= duration_min
-    ]
-    for start, end in busy:
-        free = _without(free, start - duration_min - turnover_min + 1, end + turnover_min - 1)
-    return tuple(sorted(free))
+    forbidden = sorted(
+        (start - duration_min - turnover_min + 1, end + turnover_min - 1) for start, end in busy
+    )
+    free: list[Starts] = []
+    for stretch in sorted(stretches):
+        free += _gaps(stretch.start_min, stretch.end_min - duration_min, forbidden)
+    return tuple(free)
 
 
-def _without(free: Sequence[Starts], first: int, last: int) -> list[Starts]:
-    kept: list[Starts] = []
-    for starts in free:
-        if starts.first < first:
-            kept.append(Starts(starts.first, min(starts.last, first - 1)))
-        if starts.last > last:
-            kept.append(Starts(max(starts.first, last + 1), starts.last))
-    return kept
+def _gaps(first: int, last: int, forbidden: Sequence[tuple[int, int]]) -> list[Starts]:
+    """The parts of [first, last] outside every forbidden range (sorted by their start)."""
+    gaps: list[Starts] = []
+    cursor = first
+    for forbidden_first, forbidden_last in forbidden:
+        if forbidden_first > last:
+            break
+        if forbidden_first > cursor:
+            gaps.append(Starts(cursor, forbidden_first - 1))
+        cursor = max(cursor, forbidden_last + 1)
+    if cursor <= last:
+        gaps.append(Starts(cursor, last))
+    return gaps
 
 
 def earliest(free: Sequence[Starts]) -> int | None:
