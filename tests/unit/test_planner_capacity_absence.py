@@ -7,13 +7,13 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from services.planner.cadence import Cadence, next_session_date
-from services.planner.capacity.absence import AbsenceMoves, SessionMove, move_for_absence
+from services.planner.capacity.absence import SessionMove, StaffMoves, move_for_staff_fact
 from services.planner.capacity.assign import SessionRequest
 from services.planner.capacity.bookings import Booking, Bookings, conflict
 from services.planner.capacity.place import CourseToPlace
 from services.planner.capacity.policy import CapacityPolicy
-from services.planner.capacity.roster import Absent, Roster
-from services.planner.capacity.rule_ids import CAPACITY, THERAPIST_ABSENT
+from services.planner.capacity.roster import Absent, Left, Roster, Rostered, StaffFact
+from services.planner.capacity.rule_ids import CAPACITY, ROSTER, THERAPIST_ABSENT
 from services.planner.rule_ids import CADENCE
 from tests.unit.test_planner_capacity_place import (
     CALENDAR,
@@ -32,7 +32,9 @@ from tests.unit.test_planner_capacity_support import (
     hm,
     oracle,
     rostered,
+    stamp,
     weekdays,
+    weekly_hours,
 )
 
 WEDNESDAY = MONDAY + timedelta(days=2)
@@ -40,23 +42,23 @@ FRIDAY = MONDAY + timedelta(days=4)
 ANNA_ONLY = Roster.from_facts([rostered("t-anna", weekdays(hm(8), hm(12)))])
 
 
-def absent(  # noqa: PLR0917
+def staff_fact(  # noqa: PLR0917
     courses: list[CourseToPlace],
     bookings: Bookings,
-    absence: Absent,
+    fact: StaffFact,
     roster: Roster = TWO,
     policy: CapacityPolicy = POLICY,
     today: date = MONDAY,
-) -> AbsenceMoves:
+) -> StaffMoves:
     by_id = {c.course_id: c for c in courses}
-    return move_for_absence(absence, roster, bookings, by_id, CALENDAR, today=today, policy=policy)
+    return move_for_staff_fact(fact, roster, bookings, by_id, CALENDAR, today=today, policy=policy)
 
 
 def test_r_therapist_absent_first_another_therapist_at_the_same_time() -> None:
     courses = [course(1, count=3, preferred_min=hm(9))]
     _, bookings = place_all(courses)
     assert course_bookings(courses[0], bookings)[0].therapist_id == "t-anna"
-    result = absent(courses, bookings, Absent("t-anna", MONDAY, MONDAY))
+    result = staff_fact(courses, bookings, Absent("t-anna", MONDAY, MONDAY))
     (move,) = result.moves
     assert move.to_booking is not None
     assert move.from_booking is not None
@@ -71,7 +73,7 @@ def test_r_therapist_absent_first_another_therapist_at_the_same_time() -> None:
 def test_r_therapist_absent_else_another_time_that_day() -> None:
     courses = [course(1, count=1, preferred_min=hm(9)), course(2, count=1, preferred_min=hm(9))]
     _, bookings = place_all(courses)  # anna 9:00, ben 9:00
-    result = absent(courses, bookings, Absent("t-anna", MONDAY, MONDAY))
+    result = staff_fact(courses, bookings, Absent("t-anna", MONDAY, MONDAY))
     (move,) = result.moves
     assert move.to_booking is not None
     assert (move.to_booking.therapist_id, move.to_booking.on) == ("t-ben", MONDAY)
@@ -82,7 +84,7 @@ def test_r_therapist_absent_else_another_time_that_day() -> None:
 def test_r_therapist_absent_else_a_later_day_and_the_cadence_follows() -> None:
     courses = [course(1, count=3, preferred_min=hm(9))]
     _, bookings = place_all(courses, ANNA_ONLY)
-    result = absent(courses, bookings, Absent("t-anna", MONDAY, MONDAY), roster=ANNA_ONLY)
+    result = staff_fact(courses, bookings, Absent("t-anna", MONDAY, MONDAY), roster=ANNA_ONLY)
     days = [(m.to_booking.on if m.to_booking else None) for m in result.moves]
     assert days == [MONDAY + timedelta(days=1), MONDAY + timedelta(days=3), FRIDAY + timedelta(1)]
     assert [m.rules for m in result.moves] == [
@@ -96,7 +98,7 @@ def test_r_therapist_absent_nobody_within_the_horizon_the_course_waits() -> None
     courses = [course(1, count=2)]
     _, bookings = place_all(courses, ANNA_ONLY)
     away = Absent("t-anna", MONDAY, MONDAY + timedelta(days=40))
-    result = absent(courses, bookings, away, ANNA_ONLY)
+    result = staff_fact(courses, bookings, away, ANNA_ONLY)
     assert [m.to_booking for m in result.moves] == [None, None]
     assert [m.rules[0] for m in result.moves] == [THERAPIST_ABSENT] * 2
     (shortage,) = result.shortages
@@ -107,9 +109,34 @@ def test_r_therapist_absent_nobody_within_the_horizon_the_course_waits() -> None
 def test_r_therapist_absent_sessions_before_today_are_not_moved() -> None:
     courses = [course(1, count=3, preferred_min=hm(9))]
     _, bookings = place_all(courses)
-    result = absent(courses, bookings, Absent("t-anna", MONDAY, FRIDAY), today=WEDNESDAY)
+    result = staff_fact(courses, bookings, Absent("t-anna", MONDAY, FRIDAY), today=WEDNESDAY)
     assert [m.owner.session_id for m in result.moves] == ["c1-s02", "c1-s03"]
     assert result.bookings.of_session("c1-s01") == bookings.of_session("c1-s01")
+
+
+def test_r_roster_new_hours_move_the_sessions_outside_them_naming_r_roster() -> None:
+    courses = [course(1, count=3, preferred_min=hm(11, 30), therapist_id="t-anna")]
+    _, bookings = place_all(courses)
+    shorter = rostered("t-anna", weekdays(hm(8), hm(11)), WEDNESDAY, stamp(60, "later"))
+    result = staff_fact(courses, bookings, shorter)
+    assert [m.owner.session_id for m in result.moves] == ["c1-s02", "c1-s03"]
+    assert all(m.rules == (ROSTER,) for m in result.moves)
+    assert [
+        (m.to_booking.therapist_id, m.to_booking.start_min) for m in result.moves if m.to_booking
+    ] == [
+        ("t-ben", hm(11, 30)),
+        ("t-ben", hm(11, 30)),
+    ]
+    assert result.bookings.of_session("c1-s01") == bookings.of_session("c1-s01")
+
+
+def test_r_roster_a_therapist_leaving_hands_their_later_sessions_on() -> None:
+    courses = [course(1, count=4, preferred_min=hm(9), therapist_id="t-anna")]
+    _, bookings = place_all(courses)
+    result = staff_fact(courses, bookings, Left("t-anna", WEDNESDAY, stamp(60, "left")))
+    assert [m.owner.session_id for m in result.moves] == ["c1-s03", "c1-s04"]
+    assert {m.to_booking.therapist_id for m in result.moves if m.to_booking} == {"t-ben"}
+    assert all(m.rules[0] == ROSTER for m in result.moves)
 
 
 # --- story 12 ---------------------------------------------------------------------------
@@ -124,7 +151,7 @@ def test_story_12_three_days_absence_moves_to_the_other_therapist_else_later() -
     _, bookings = place_all(courses)
     absence = Absent("t-anna", WEDNESDAY, FRIDAY)
     hit = [b for b in bookings if b.therapist_id == "t-anna" and absence.covers(b.on)]
-    result = absent(courses, bookings, absence)
+    result = staff_fact(courses, bookings, absence)
     after = result.bookings
     moves = {m.owner.session_id: m for m in result.moves}
     assert {b.owner.session_id for b in hit} <= moves.keys()  # every hit session moves
@@ -173,7 +200,7 @@ def nobody_free_at(booking: Booking, roster: Roster, bookings: Bookings, turnove
 
 @SETTINGS
 @given(clinics(), st.lists(st.integers(0, 1000), min_size=1, max_size=6), st.data())
-def test_r_therapist_absent_moves_keep_every_invariant(clinic, seeds, data) -> None:
+def test_r_therapist_absent_and_r_roster_moves_keep_every_invariant(clinic, seeds, data) -> None:
     roster, others, policy = clinic
     courses = [
         course(
@@ -187,7 +214,7 @@ def test_r_therapist_absent_moves_keep_every_invariant(clinic, seeds, data) -> N
         for n, seed in enumerate(seeds)
     ]
     _, before = place_all(courses, roster, others, policy)
-    # Mostly an absence that hits a course's booking, from up to two days before it.
+    # Mostly a fact that hits a course's booking, from up to two days before it.
     booked = [b for b in before if b.owner.course_id != "held"]
     today = MONDAY + timedelta(days=data.draw(st.integers(0, 6)))
     if booked and data.draw(st.integers(0, 3)):
@@ -198,32 +225,42 @@ def test_r_therapist_absent_moves_keep_every_invariant(clinic, seeds, data) -> N
     else:
         therapist = data.draw(st.sampled_from(roster.therapist_ids))
         start = MONDAY + timedelta(days=data.draw(st.integers(0, 20)))
-    absence = Absent(therapist, start, start + timedelta(days=data.draw(st.integers(2, 4))))
+    fact: StaffFact = data.draw(
+        st.one_of(
+            st.integers(2, 4).map(lambda n: Absent(therapist, start, start + timedelta(days=n))),
+            weekly_hours().map(lambda h: Rostered(therapist, h, start, stamp(99, "zz"))),
+            st.just(Left(therapist, start, stamp(99, "zz"))),
+        )
+    )
+    cause = THERAPIST_ABSENT if isinstance(fact, Absent) else ROSTER
 
-    def hit_by_absence(b: Booking) -> bool:
-        return b.therapist_id == therapist and absence.covers(b.on) and b.on >= today
+    with_fact = roster.apply(fact)
 
-    # Other patients' bookings belong to no course here: the absence hits only courses.
-    before = Bookings.of(b for b in before if b.owner.course_id != "held" or not hit_by_absence(b))
-    hit = [b for b in before if hit_by_absence(b)]
-    result = absent(courses, before, absence, roster, policy, today)
-    event("absence hits sessions" if hit else "absence hits nothing")
+    def hit_by_fact(b: Booking) -> bool:
+        fits = with_fact.allows(b.therapist_id, b.on, b.start_min, b.end_min)
+        return b.therapist_id == therapist and b.on >= today and not fits
+
+    # Other patients' bookings belong to no course here: the fact hits only courses.
+    before = Bookings.of(b for b in before if b.owner.course_id != "held" or not hit_by_fact(b))
+    hit = [b for b in before if hit_by_fact(b)]
+    result = staff_fact(courses, before, fact, roster, policy, today)
+    event("the fact hits sessions" if hit else "the fact hits nothing")
     event("some move a later day" if any(CAPACITY in m.rules for m in result.moves) else "-")
     after = result.bookings
-    assert absent(courses, before, absence, roster, policy, today) == result  # deterministic
+    assert staff_fact(courses, before, fact, roster, policy, today) == result  # deterministic
     assert_no_overlap(after, policy)
     moves = {m.owner.session_id: m for m in result.moves}
     assert len(moves) == len(result.moves)  # one move per session
     assert {b.owner.session_id for b in hit} <= moves.keys()  # every hit session moves
     for move in result.moves:
-        assert move.rules[0] == THERAPIST_ABSENT
+        assert move.rules[0] == cause
         assert after.of_session(move.owner.session_id) == move.to_booking
         if move.to_booking is not None:
-            assert_inside_hours(move.to_booking, result.roster)  # never on the absence
+            assert_inside_hours(move.to_booking, result.roster)  # never on an absence
             assert CALENDAR.is_open(move.to_booking.on)
         if move.to_booking is None:
             assert result.shortages
-    assert not [b for b in after if hit_by_absence(b)]
+    assert not [b for b in after if hit_by_fact(b)]
     for b in before:  # R-PLAN-STABLE: what no move names stays as it was
         if b.owner.session_id not in moves:
             assert after.of_session(b.owner.session_id) == b
@@ -238,7 +275,7 @@ def assert_passes_in_order(
     hit: list[Booking],
     moves: dict[str, SessionMove],
     before: Bookings,
-    result: AbsenceMoves,
+    result: StaffMoves,
     policy: CapacityPolicy,
 ) -> None:
     """Same time first, then the same day, then later: checked against a superset of what

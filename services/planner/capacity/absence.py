@@ -1,27 +1,29 @@
-"""R-THERAPIST-ABSENT: moving the sessions an absence hits.
+"""R-THERAPIST-ABSENT and R-ROSTER: moving the sessions a staff fact takes from a therapist.
 
-The absent therapist's bookings from `today` on inside the absence are given up, then
-moved in three passes, each over all the hit sessions in order (day, start, session id):
+An absence, hours re-sent without some times, or a therapist leaving leaves some of that
+therapist's bookings from `today` on outside their working hours (R-ROSTER). Those are
+given up, then moved in three passes, each over all of them in order (day, start, session):
 1. another therapist at the same time (the fewest bookings that day, then by id);
 2. another time that day (`assign_session` aiming at the old start);
 3. a later day: the course is placed again (`place_course`, R-CAPACITY), so the cadence
    continues from the day the session falls on and the course's later sessions follow it
    where they must; when nobody is free within the horizon the course waits (`Shortage`).
 Doing each pass for all sessions before the next one keeps same-time moves from being
-crowded out by other-time ones. Every move names R-THERAPIST-ABSENT first; a change of
-day adds R-CAPACITY, and a session moved only to keep its course's cadence adds R-CADENCE.
+crowded out by other-time ones. Every move names its cause first (R-THERAPIST-ABSENT for
+an absence, R-ROSTER for new hours or a leaving); a change of day adds R-CAPACITY, and a
+session moved only to keep its course's cadence adds R-CADENCE.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from services.planner.capacity.assign import SessionRequest, assign_session, free_at
 from services.planner.capacity.place import Shortage, place_course
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
-from services.planner.capacity.rule_ids import CAPACITY, THERAPIST_ABSENT
+from services.planner.capacity.roster import Absent
+from services.planner.capacity.rule_ids import CAPACITY, ROSTER, THERAPIST_ABSENT
 from services.planner.rule_ids import CADENCE
 
 if TYPE_CHECKING:
@@ -31,11 +33,7 @@ if TYPE_CHECKING:
     from services.planner.calendar import ClinicCalendar
     from services.planner.capacity.bookings import Booking, Bookings, Owner
     from services.planner.capacity.place import CourseToPlace
-    from services.planner.capacity.roster import Absent, Roster
-
-SAME_DAY = (THERAPIST_ABSENT,)
-LATER_DAY = (THERAPIST_ABSENT, CAPACITY)
-FOLLOWING = (THERAPIST_ABSENT, CAPACITY, CADENCE)
+    from services.planner.capacity.roster import Roster, StaffFact
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +45,15 @@ class SessionMove:
 
 
 @dataclass(frozen=True, slots=True)
-class AbsenceMoves:
+class StaffMoves:
     moves: tuple[SessionMove, ...]
     shortages: tuple[Shortage, ...]
-    roster: Roster  # with the absence
+    roster: Roster  # with the fact
     bookings: Bookings  # all bookings held afterwards
 
 
-def move_for_absence(  # noqa: PLR0913
-    absence: Absent,
+def move_for_staff_fact(  # noqa: PLR0913
+    fact: StaffFact,
     roster: Roster,
     bookings: Bookings,
     courses: Mapping[str, CourseToPlace],
@@ -63,10 +61,12 @@ def move_for_absence(  # noqa: PLR0913
     *,
     today: date,
     policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
-) -> AbsenceMoves:
-    """`courses`: every course the absence hits, by course id, with its sessions to come."""
-    roster = roster.apply(absence)
-    hit = _hit(absence, bookings, today)
+) -> StaffMoves:
+    """`courses`: every course the fact hits, by course id, with its sessions to come."""
+    roster = roster.apply(fact)
+    cause = THERAPIST_ABSENT if isinstance(fact, Absent) else ROSTER
+    same_day, later_day, following = (cause,), (cause, CAPACITY), (cause, CAPACITY, CADENCE)
+    hit = _no_longer_fitting(fact.therapist_id, roster, bookings, today)
     for booking in hit:
         bookings = bookings.without(booking.owner.session_id)
     moves: list[SessionMove] = []
@@ -77,7 +77,7 @@ def move_for_absence(  # noqa: PLR0913
         if therapists:
             moved = replace(booking, therapist_id=therapists[0])
             bookings = bookings.book(moved, policy.turnover_min)
-            moves.append(SessionMove(booking.owner, booking, moved, SAME_DAY))
+            moves.append(SessionMove(booking.owner, booking, moved, same_day))
         else:
             waiting.append(booking)
     later: list[Booking] = []
@@ -88,7 +88,7 @@ def move_for_absence(  # noqa: PLR0913
             later.append(booking)
         else:
             bookings = bookings.book(assignment.booking, policy.turnover_min)
-            moves.append(SessionMove(booking.owner, booking, assignment.booking, SAME_DAY))
+            moves.append(SessionMove(booking.owner, booking, assignment.booking, same_day))
     shortages: list[Shortage] = []
     for course_id in _in_order(b.owner.course_id for b in later):
         course = courses[course_id]
@@ -97,14 +97,19 @@ def move_for_absence(  # noqa: PLR0913
         if placement.shortage is not None:
             shortages.append(placement.shortage)
         mine = {b.owner.session_id: b for b in later if b.owner.course_id == course_id}
-        moves += _course_moves(course, mine, placement.booked, placement.released)
-    return AbsenceMoves(_one_per_session(moves), tuple(shortages), roster, bookings)
+        rules = (later_day, following)
+        moves += _course_moves(course, mine, placement.booked, placement.released, rules)
+    return StaffMoves(_one_per_session(moves), tuple(shortages), roster, bookings)
 
 
-def _hit(absence: Absent, bookings: Bookings, today: date) -> tuple[Booking, ...]:
-    first = max(absence.from_on, today)
-    days = (first + timedelta(days=n) for n in range((absence.to_on - first).days + 1))
-    hit = (b for day in days for b in bookings.on(absence.therapist_id, day))
+def _no_longer_fitting(
+    therapist_id: str, roster: Roster, bookings: Bookings, today: date
+) -> tuple[Booking, ...]:
+    hit = (
+        booking
+        for booking in bookings.of_therapist(therapist_id, today)
+        if not roster.allows(therapist_id, booking.on, booking.start_min, booking.end_min)
+    )
     return tuple(sorted(hit, key=lambda b: (b.on, b.start_min, b.owner.session_id)))
 
 
@@ -126,8 +131,9 @@ def _course_moves(
     hit: Mapping[str, Booking],
     booked: Iterable[Booking],
     released: Iterable[Booking],
+    rules: tuple[tuple[str, ...], tuple[str, ...]],
 ) -> list[SessionMove]:
-    """One move per session the absence or the cadence moved, in course order."""
+    """One move per session the fact or the cadence moved, in course order."""
     if missing := set(hit) - {session.session_id for session in course.sessions}:
         raise ValueError(f"{course.course_id} does not list {sorted(missing)}")
     to = {b.owner.session_id: b for b in booked}
@@ -138,8 +144,9 @@ def _course_moves(
         if session_id not in to and session_id not in was:
             continue
         owner = course.owner(session)
-        rules = LATER_DAY if session_id in hit or session_id not in was else FOLLOWING
-        moves.append(SessionMove(owner, was.get(session_id), to.get(session_id), rules))
+        moved_itself = session_id in hit or session_id not in was
+        why = rules[0] if moved_itself else rules[1]
+        moves.append(SessionMove(owner, was.get(session_id), to.get(session_id), why))
     return moves
 
 

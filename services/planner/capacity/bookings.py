@@ -4,7 +4,9 @@ Two bookings of one therapist conflict iff [s1, e1 + turnover) and [s2, e2 + tur
 overlap: the rule the database enforces with
 `EXCLUDE USING gist (therapist_id WITH =, tstzrange(starts_at, ends_at + turnover) WITH &&)`.
 Minutes are counted across midnight (a booking ending 23:58 keeps its therapist until
-00:03 the next day), as the database counts instants.
+00:03 the next day), as the database counts instants. Wall-clock minutes and instants
+differ only for a booking that spans a daylight-saving change, at night; there the
+database's constraint remains the guard.
 """
 
 from __future__ import annotations
@@ -93,6 +95,11 @@ class Bookings:
             for neighbour in (day - ONE_DAY, day, day + ONE_DAY)
             for booking in self.on(therapist_id, neighbour)
         )
+
+    def of_therapist(self, therapist_id: str, from_on: date) -> tuple[Booking, ...]:
+        """The therapist's bookings on `from_on` and later, by day and start."""
+        days = sorted(day for t, day in self.by_day if t == therapist_id and day >= from_on)
+        return tuple(booking for day in days for booking in self.on(therapist_id, day))
 
     def count_on(self, therapist_id: str, day: date) -> int:
         return len(self.on(therapist_id, day))

@@ -65,7 +65,7 @@ class CourseToPlace:
 
 @dataclass(frozen=True, slots=True)
 class Moved:
-    """A session placed on a later day than it was due or held (R-CAPACITY)."""
+    """A session placed on another day than planned or held (R-CAPACITY)."""
 
     session_id: str
     from_on: date
@@ -84,7 +84,7 @@ class Shortage:
 @dataclass(frozen=True, slots=True)
 class Placement:
     booked: tuple[Booking, ...]  # the new bookings, in course order
-    released: tuple[Booking, ...]  # held bookings given up to keep the cadence
+    released: tuple[Booking, ...]  # held bookings given up for the cadence or while waiting
     moved: tuple[Moved, ...]
     shortage: Shortage | None
     bookings: Bookings  # all bookings held afterwards

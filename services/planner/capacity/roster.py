@@ -165,6 +165,13 @@ class Roster:
         therapist = self.therapist(therapist_id)
         return () if therapist is None else therapist.stretches_on(day)
 
+    def allows(self, therapist_id: str, day: date, start_min: int, end_min: int) -> bool:
+        """R-ROSTER: [start_min, end_min) lies inside one stretch the therapist works that day."""
+        return any(
+            stretch.start_min <= start_min and end_min <= stretch.end_min
+            for stretch in self.stretches_on(therapist_id, day)
+        )
+
     def working_on(self, day: date) -> tuple[str, ...]:
         return tuple(t.therapist_id for t in self.therapists if t.stretches_on(day))
 
