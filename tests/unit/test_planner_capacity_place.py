@@ -161,23 +161,7 @@ def assert_courses_kept(courses: list[CourseToPlace], bookings: Bookings) -> Non
     for each in courses:
         booked = course_bookings(each, bookings)
         assert len(booked) == len(each.sessions)  # everybody has a therapist and a time
-        assert [b.duration_min for b in booked] == [
-            7,
-            8,
-            9,
-            10,
-            11,
-            12,
-            13,
-            14,
-            15,
-            15,
-            15,
-            15,
-            15,
-            15,
-            15,
-        ]
+        assert [b.duration_min for b in booked] == [*range(7, 16), *[15] * 6]  # the ramp
         for earlier, later in pairwise(booked):
             assert later.on >= next_session_date(earlier.on, each.cadence, CALENDAR)
         for booking in booked:
