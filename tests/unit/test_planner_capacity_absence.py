@@ -18,7 +18,6 @@ from services.planner.rule_ids import CADENCE
 from tests.unit.test_planner_capacity_place import (
     CALENDAR,
     POLICY,
-    SETTINGS,
     TWO,
     clinics,
     course,
@@ -27,6 +26,7 @@ from tests.unit.test_planner_capacity_place import (
 )
 from tests.unit.test_planner_capacity_support import (
     MONDAY,
+    SETTINGS,
     assert_inside_hours,
     assert_no_overlap,
     hm,

@@ -12,6 +12,7 @@ from services.planner.capacity.policy import CapacityPolicy
 from services.planner.capacity.roster import Absent, Roster
 from tests.unit.test_planner_capacity_support import (
     MONDAY,
+    SETTINGS,
     THERAPISTS,
     assert_inside_hours,
     held_bookings,
@@ -140,6 +141,7 @@ def situations(draw: st.DrawFn) -> tuple[SessionRequest, Roster, Bookings, Capac
     return req, roster, bookings, policy
 
 
+@SETTINGS
 @given(situations())
 def test_assignment_is_what_the_rules_read_literally_give(situation) -> None:
     req, roster, bookings, policy = situation

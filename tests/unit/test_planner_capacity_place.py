@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from services.planner.cadence import Cadence, next_session_date, session_dates
@@ -23,6 +23,7 @@ from services.planner.plan import DatedSession
 from services.planner.ramp import ramp_minutes
 from tests.unit.test_planner_capacity_support import (
     MONDAY,
+    SETTINGS,
     THERAPISTS,
     assert_inside_hours,
     assert_no_overlap,
@@ -40,7 +41,6 @@ POLICY = CapacityPolicy()
 TWO = Roster.from_facts(
     [rostered("t-anna", weekdays(hm(8), hm(12))), rostered("t-ben", weekdays(hm(8), hm(12)))]
 )
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def course(

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
 from typing import TYPE_CHECKING
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from services.planner.capacity.bookings import Booking, Bookings, OverlapError, Owner, conflict
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 MONDAY = date(2026, 11, 2)
 SENT = datetime(2026, 10, 1, 8, tzinfo=UTC)
 THERAPISTS = ("t-anna", "t-ben", "t-cora", "t-dan", "t-eva")
+# The properties that check against the minute-by-minute oracle take their time.
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def hm(hour: int, minute: int = 0) -> int:
