@@ -6,6 +6,7 @@ from itertools import pairwise
 from hypothesis import event, given
 from hypothesis import strategies as st
 
+from schemas.rules import RuleId
 from services.planner.cadence import Cadence, next_session_date
 from services.planner.capacity.absence import SessionMove, StaffMoves, move_for_staff_fact
 from services.planner.capacity.assign import SessionRequest
@@ -13,8 +14,6 @@ from services.planner.capacity.bookings import Booking, Bookings, conflict
 from services.planner.capacity.place import CourseToPlace
 from services.planner.capacity.policy import CapacityPolicy
 from services.planner.capacity.roster import Absent, Left, Roster, Rostered, StaffFact
-from services.planner.capacity.rule_ids import CAPACITY, ROSTER, THERAPIST_ABSENT
-from services.planner.rule_ids import CADENCE
 from tests.unit.test_planner_capacity_place import (
     CALENDAR,
     POLICY,
@@ -67,7 +66,7 @@ def test_r_therapist_absent_first_another_therapist_at_the_same_time() -> None:
         MONDAY,
         hm(9),
     )
-    assert move.rules == (THERAPIST_ABSENT,)
+    assert move.rules == (RuleId.THERAPIST_ABSENT,)
 
 
 def test_r_therapist_absent_else_another_time_that_day() -> None:
@@ -78,7 +77,7 @@ def test_r_therapist_absent_else_another_time_that_day() -> None:
     assert move.to_booking is not None
     assert (move.to_booking.therapist_id, move.to_booking.on) == ("t-ben", MONDAY)
     assert move.to_booking.start_min == hm(8, 48)  # ends 8:55, turnover to ben's 9:00
-    assert move.rules == (THERAPIST_ABSENT,)
+    assert move.rules == (RuleId.THERAPIST_ABSENT,)
 
 
 def test_r_therapist_absent_else_a_later_day_and_the_cadence_follows() -> None:
@@ -88,9 +87,9 @@ def test_r_therapist_absent_else_a_later_day_and_the_cadence_follows() -> None:
     days = [(m.to_booking.on if m.to_booking else None) for m in result.moves]
     assert days == [MONDAY + timedelta(days=1), MONDAY + timedelta(days=3), FRIDAY + timedelta(1)]
     assert [m.rules for m in result.moves] == [
-        (THERAPIST_ABSENT, CAPACITY),
-        (THERAPIST_ABSENT, CAPACITY, CADENCE),
-        (THERAPIST_ABSENT, CAPACITY, CADENCE),
+        (RuleId.THERAPIST_ABSENT, RuleId.CAPACITY),
+        (RuleId.THERAPIST_ABSENT, RuleId.CAPACITY, RuleId.CADENCE),
+        (RuleId.THERAPIST_ABSENT, RuleId.CAPACITY, RuleId.CADENCE),
     ]
 
 
@@ -100,7 +99,7 @@ def test_r_therapist_absent_nobody_within_the_horizon_the_course_waits() -> None
     away = Absent("t-anna", MONDAY, MONDAY + timedelta(days=40))
     result = staff_fact(courses, bookings, away, ANNA_ONLY)
     assert [m.to_booking for m in result.moves] == [None, None]
-    assert [m.rules[0] for m in result.moves] == [THERAPIST_ABSENT] * 2
+    assert [m.rules[0] for m in result.moves] == [RuleId.THERAPIST_ABSENT] * 2
     (shortage,) = result.shortages
     assert shortage.session_id == "c1-s01"
     assert len(result.bookings) == 0
@@ -120,7 +119,7 @@ def test_r_roster_new_hours_move_the_sessions_outside_them_naming_r_roster() -> 
     shorter = rostered("t-anna", weekdays(hm(8), hm(11)), WEDNESDAY, stamp(60, "later"))
     result = staff_fact(courses, bookings, shorter)
     assert [m.owner.session_id for m in result.moves] == ["c1-s02", "c1-s03"]
-    assert all(m.rules == (ROSTER,) for m in result.moves)
+    assert all(m.rules == (RuleId.ROSTER,) for m in result.moves)
     assert [
         (m.to_booking.therapist_id, m.to_booking.start_min) for m in result.moves if m.to_booking
     ] == [
@@ -136,7 +135,7 @@ def test_r_roster_a_therapist_leaving_hands_their_later_sessions_on() -> None:
     result = staff_fact(courses, bookings, Left("t-anna", WEDNESDAY, stamp(60, "left")))
     assert [m.owner.session_id for m in result.moves] == ["c1-s03", "c1-s04"]
     assert {m.to_booking.therapist_id for m in result.moves if m.to_booking} == {"t-ben"}
-    assert all(m.rules[0] == ROSTER for m in result.moves)
+    assert all(m.rules[0] == RuleId.ROSTER for m in result.moves)
 
 
 # --- story 12 ---------------------------------------------------------------------------
@@ -155,7 +154,7 @@ def test_story_12_three_days_absence_moves_to_the_other_therapist_else_later() -
     after = result.bookings
     moves = {m.owner.session_id: m for m in result.moves}
     assert {b.owner.session_id for b in hit} <= moves.keys()  # every hit session moves
-    assert all(m.rules[0] == THERAPIST_ABSENT for m in result.moves)
+    assert all(m.rules[0] == RuleId.THERAPIST_ABSENT for m in result.moves)
     assert not [b for b in after if b.therapist_id == "t-anna" and absence.covers(b.on)]
     assert_no_overlap(after, POLICY)
     same_time = [
@@ -232,7 +231,7 @@ def test_r_therapist_absent_and_r_roster_moves_keep_every_invariant(clinic, seed
             st.just(Left(therapist, start, stamp(99, "zz"))),
         )
     )
-    cause = THERAPIST_ABSENT if isinstance(fact, Absent) else ROSTER
+    cause = RuleId.THERAPIST_ABSENT if isinstance(fact, Absent) else RuleId.ROSTER
 
     with_fact = roster.apply(fact)
 
@@ -245,7 +244,7 @@ def test_r_therapist_absent_and_r_roster_moves_keep_every_invariant(clinic, seed
     hit = [b for b in before if hit_by_fact(b)]
     result = staff_fact(courses, before, fact, roster, policy, today)
     event("the fact hits sessions" if hit else "the fact hits nothing")
-    event("some move a later day" if any(CAPACITY in m.rules for m in result.moves) else "-")
+    event("some move a later day" if any(RuleId.CAPACITY in m.rules for m in result.moves) else "-")
     after = result.bookings
     assert staff_fact(courses, before, fact, roster, policy, today) == result  # deterministic
     assert_no_overlap(after, policy)
@@ -280,7 +279,7 @@ def assert_passes_in_order(
 ) -> None:
     """Same time first, then the same day, then later: checked against a superset of what
     was held when each was tried (every same-time move, then every same-day move)."""
-    if any(CADENCE in moves[b.owner.session_id].rules for b in hit):
+    if any(RuleId.CADENCE in moves[b.owner.session_id].rules for b in hit):
         return  # a same-day move given up again for the cadence: its booking is gone
     held = Bookings.of(b for b in before if b not in hit)
     was = {b.owner.session_id: b for b in hit}

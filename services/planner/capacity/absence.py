@@ -19,12 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from schemas.rules import RuleId
 from services.planner.capacity.assign import SessionRequest, assign_session, free_at
 from services.planner.capacity.place import Shortage, place_course
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 from services.planner.capacity.roster import Absent
-from services.planner.capacity.rule_ids import CAPACITY, ROSTER, THERAPIST_ABSENT
-from services.planner.rule_ids import CADENCE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -41,7 +40,7 @@ class SessionMove:
     owner: Owner
     from_booking: Booking | None  # None: the session held no booking (it was waiting)
     to_booking: Booking | None  # None: nobody free within the horizon; the course waits
-    rules: tuple[str, ...]
+    rules: tuple[RuleId, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +63,12 @@ def move_for_staff_fact(  # noqa: PLR0913
 ) -> StaffMoves:
     """`courses`: every course the fact hits, by course id, with its sessions to come."""
     roster = roster.apply(fact)
-    cause = THERAPIST_ABSENT if isinstance(fact, Absent) else ROSTER
-    same_day, later_day, following = (cause,), (cause, CAPACITY), (cause, CAPACITY, CADENCE)
+    cause = RuleId.THERAPIST_ABSENT if isinstance(fact, Absent) else RuleId.ROSTER
+    same_day, later_day, following = (
+        (cause,),
+        (cause, RuleId.CAPACITY),
+        (cause, RuleId.CAPACITY, RuleId.CADENCE),
+    )
     hit = _no_longer_fitting(fact.therapist_id, roster, bookings, today)
     for booking in hit:
         bookings = bookings.without(booking.owner.session_id)
@@ -131,7 +134,7 @@ def _course_moves(
     hit: Mapping[str, Booking],
     booked: Iterable[Booking],
     released: Iterable[Booking],
-    rules: tuple[tuple[str, ...], tuple[str, ...]],
+    rules: tuple[tuple[RuleId, ...], tuple[RuleId, ...]],
 ) -> list[SessionMove]:
     """One move per session the fact or the cadence moved, in course order."""
     if missing := set(hit) - {session.session_id for session in course.sessions}:
