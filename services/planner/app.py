@@ -10,7 +10,10 @@ import asyncpg
 from schemas.causes import Cause
 from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
+from schemas.staff import StaffEventUnion
 from services.planner.calendar import ClinicCalendar
+from services.planner.clinic import StaffDecider
+from services.planner.clinic_repository import ClinicRepository
 from services.planner.commands import Command, Tick
 from services.planner.decider import PlannerDecider, Timed, decode_decision
 from services.planner.repository import REMINDERS, PlannerRepository
@@ -19,16 +22,22 @@ from services.planner.state import PatientState
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock, clinic_context, local_today
 from services.runtime.db import Conn
+from services.runtime.locks import LockNamespace
 from services.runtime.metrics import Metrics
 from services.runtime.outbox import OutboxMessage
 from services.runtime.periodic import Periodic
 from services.runtime.pipeline import Pipeline
 from services.runtime.service import ServiceRuntime
 from services.runtime.timers import TimerKey, TimerLoop, TimerRetry
-from services.runtime.wire import decode_clinic_event
+from services.runtime.wire import decode_clinic_event, decode_staff_event
 
 NAME = "planner"
 PlannerPipeline = Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed]
+
+
+def clinic_of(event: StaffEventUnion) -> str:
+    """The record key of the staff topic (CONTRACT.md: key = data.clinic_id)."""
+    return event.data.clinic_id
 
 
 def calendar_from(settings: PlannerSettings) -> ClinicCalendar:
@@ -76,6 +85,10 @@ def build_runtime(
         )
     )
     runtime.consume(settings.topic_eligibility, decode_decision, decider, repository, context)
+    runtime.consume(
+        settings.topic_staff_events, decode_staff_event, StaffDecider(), ClinicRepository(),
+        context, key_of=clinic_of, key_name="clinic_id", lock_namespace=LockNamespace.CLINIC,
+    )  # fmt: skip
     service = PlannerService(settings, clock, pipeline)
 
     def reminders(pool: asyncpg.Pool) -> Periodic:

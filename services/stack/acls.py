@@ -18,7 +18,7 @@ from services.runtime.settings import ServiceSettings
 
 INPUTS = {
     "eligibility": ("topic_patient_events",),
-    "planner": ("topic_patient_events", "topic_eligibility"),
+    "planner": ("topic_patient_events", "topic_eligibility", "topic_staff_events"),
     "notifier": ("topic_eligibility", "topic_schedule"),
 }
 OUTPUTS = {
@@ -27,7 +27,7 @@ OUTPUTS = {
     "notifier": ("topic_notices",),
 }
 EVERY_TOPIC = ("topic_patient_events", "topic_eligibility", "topic_schedule", "topic_notices",
-               "topic_dead_letters")  # fmt: skip
+               "topic_dead_letters", "topic_staff_events")  # fmt: skip
 
 
 class Resource(IntEnum):  # the Kafka protocol's codes

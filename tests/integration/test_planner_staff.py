@@ -1,0 +1,50 @@
+"""The planner consumes the staff topic: each clinic's roster is stored under its clinic key,
+and bad staff events are dead-lettered like patient events."""
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import pytest
+
+from schemas.codec import to_bytes
+from services.planner.capacity.roster import Stretch
+from services.planner.clinic_repository import ClinicRepository
+from tests.integration.test_planner_support import D, Planner, started_planner
+from tests.staff_events import StaffFeed
+
+
+@pytest.fixture
+async def planner(bootstrap: str, suffix: str) -> AsyncIterator[Planner]:
+    async with started_planner(bootstrap, suffix) as running_planner:
+        yield running_planner
+
+
+def monday_on_or_after(day: date) -> date:
+    return day + timedelta(days=-day.weekday() % 7)
+
+
+async def test_a_clinics_roster_is_stored_once_however_often_it_is_sent(planner: Planner) -> None:
+    feed, monday = StaffFeed(), monday_on_or_after(D)
+    rostered = feed.rostered("T1", monday)
+    await planner.staff(rostered, feed.rostered("T2", monday), rostered)
+    await planner.staff(feed.absent("T2", monday, monday))
+    await planner.handled()
+    async with planner.runtime.pool.acquire() as conn:
+        state = (await ClinicRepository().load_many(conn, [feed.clinic]))[feed.clinic]
+    assert len(state.facts) == 3
+    assert state.roster.stretches_on("T1", monday) == (Stretch(480, 720), Stretch(780, 1020))
+    assert state.roster.stretches_on("T2", monday) == ()
+    assert await planner.dead_letters() == []
+
+
+async def test_bad_staff_events_are_dead_lettered(planner: Planner) -> None:
+    feed, monday = StaffFeed(), monday_on_or_after(D)
+    topic = f"staff-{planner.suffix}"
+    await planner.send_raw(topic, feed.clinic, b'{"not": "an event"}')
+    await planner.send_raw(topic, "another-clinic", to_bytes(feed.rostered("T1", monday)))
+    dead = await planner.dead_letters()
+    assert len(dead) == 2
+    reasons = {dict(record.headers).get("x-error", b"").decode() for record in dead}
+    assert any("clinic_id" in reason for reason in reasons), reasons
+    async with planner.runtime.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM clinics") == 0
