@@ -11,7 +11,7 @@ letters, outbox, retries, isolation of a failing record.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from schemas.causes import Cause
 from services.runtime.db import Conn
@@ -48,10 +48,13 @@ class Envelope(Protocol):
 @dataclass(frozen=True, slots=True)
 class Context:
     """What `decide` may know besides state and command: the clinic-local day and the time
-    the batch is decided at (the policy and calendar are the Decider's own)."""
+    the batch is decided at (the policy and calendar are the Decider's own), and `shared`:
+    state shared by many keys (a clinic's bookings), as the decisions before this one in the
+    batch left it; None for a service that shares nothing (see `SharingDecider`)."""
 
     today: date
     now: datetime
+    shared: Any = None
 
 
 Ev = TypeVar("Ev", bound=Envelope)
@@ -98,3 +101,21 @@ class Repository(Protocol[C, S, O]):
         """Write the changed `states`, and whatever rows of its own the service keeps for
         `decided` (its timers, its delivery queue), in the caller's transaction."""
         ...
+
+
+@runtime_checkable
+class SharingRepository(Protocol):
+    """A repository whose keys share state with other keys (optional): `load_shared` reads
+    it for a batch's keys, after their states, under whatever further locks it needs."""
+
+    async def load_shared(
+        self, conn: Conn, keys: Sequence[str], states: Mapping[str, Any], /
+    ) -> Any: ...
+
+
+@runtime_checkable
+class SharingDecider(Protocol):
+    """A Decider whose decisions change the shared state (optional): the fold hands each
+    decision `share(shared, decided)` of the decisions before it, never a stale copy."""
+
+    def share(self, shared: Any, decided: Decided[Any, Any, Any], /) -> Any: ...
