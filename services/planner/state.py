@@ -48,6 +48,7 @@ class ProfileFact:
     event_id: str
     occurred_at: datetime
     profile: Profile
+    clinic_id: str = ""  # a row stored before the clinic was kept has none until re-enrolled
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,11 @@ class PatientState:
     @property
     def current_profile(self) -> Profile:
         return Profile() if self.profile is None else self.profile.profile
+
+    @property
+    def clinic_id(self) -> str:
+        """The clinic of the latest enrolment ("" before any)."""
+        return "" if self.profile is None else self.profile.clinic_id
 
     @property
     def eligibility_version(self) -> int:
