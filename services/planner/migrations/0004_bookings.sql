@@ -12,15 +12,16 @@ CREATE OR REPLACE FUNCTION busy_until(ends_at timestamptz, turnover_min integer)
     RETURN ends_at + make_interval(mins => turnover_min);
 
 CREATE TABLE IF NOT EXISTS bookings (
-    session_id    text        PRIMARY KEY,
+    patient_id    text        NOT NULL,
+    session_id    text        NOT NULL,  -- unique within its patient only
     therapist_id  text        NOT NULL,
     clinic_id     text        NOT NULL,
-    patient_id    text        NOT NULL,
     course_id     text        NOT NULL,
     starts_at     timestamptz NOT NULL,
     ends_at       timestamptz NOT NULL,
     -- PLANNER_TURNOVER_MIN when the session was booked: a new setting applies to new bookings.
     turnover_min  integer     NOT NULL CHECK (turnover_min >= 0),
+    PRIMARY KEY (patient_id, session_id),
     CHECK (ends_at > starts_at),
     CONSTRAINT bookings_no_overlap EXCLUDE USING gist (
         therapist_id WITH =,
