@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -75,9 +76,11 @@ def build_runtime(
     clock = clock or SystemClock(settings.clock_offset_days)
     decider = PlannerDecider(
         calendar_from(settings), settings.policy(), f"{settings.event_source}/planner",
-        settings.topic_schedule,
+        settings.topic_schedule, settings.capacity_policy(),
     )  # fmt: skip
-    repository = PlannerRepository()
+    repository = PlannerRepository(
+        name, ZoneInfo(settings.clinic_timezone), settings.capacity_policy().turnover_min
+    )
     context = clinic_context(clock, settings.clinic_timezone)
     pipeline: Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed] = (
         runtime.consume(

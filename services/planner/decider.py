@@ -10,15 +10,18 @@ refuses (R-COURSE-LENGTH) is rejected too, so nothing of it is stored.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
 from services.planner.calendar import ClinicCalendar
+from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 from services.planner.commands import Command
 from services.planner.decide import decide
 from services.planner.outputs import CourseRejected, Output
 from services.planner.policy import PlannerPolicy
 from services.planner.screening import screen
+from services.planner.staffing import BookingsChanged, ClinicCapacity, Staffing
 from services.planner.state import PatientState
 from services.planner.translate import eligibility_changed, to_command
 from services.planner.wire_out import Envelopes, to_wire
@@ -41,7 +44,7 @@ def decode_decision(raw: bytes) -> EligibilityDecided | Rejected:
 class Timed:
     """A core output and the moment it was decided at (the `time` of its schedule event)."""
 
-    output: Output
+    output: Output | BookingsChanged
     at: datetime
 
 
@@ -51,6 +54,7 @@ class PlannerDecider:
     policy: PlannerPolicy
     source: str  # the CloudEvents source of published schedule events
     topic: str
+    capacity_policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY
 
     def translate(self, event: ClinicEvent | EligibilityDecided) -> Command | None:
         """A clinic event's command (None when it does not concern the planner), or an
@@ -72,13 +76,42 @@ class PlannerDecider:
         for output in outputs:
             if isinstance(output, CourseRejected):
                 return Rejected(f"{output.rules[0]}: {output.reason}")
-        return new_state, tuple(Timed(output, context.now) for output in outputs)
+        clinic = _capacity(context.shared, new_state.clinic_id)
+        if clinic is None:  # no roster: dates only, as the core planned them
+            return new_state, tuple(Timed(output, context.now) for output in outputs)
+        staffing = Staffing(context.key, clinic, self.calendar, self.capacity_policy)
+        new_state, shown, booked, freed = staffing.staffed(state, new_state, outputs)
+        timed = [Timed(output, context.now) for output in shown]
+        if booked or freed:
+            change = BookingsChanged(new_state.clinic_id, booked, freed)
+            timed.append(Timed(change, context.now))
+        return new_state, tuple(timed)
+
+    def share(self, shared: Any, decided: Decided[Any, Any, Any]) -> Any:
+        """The clinics' bookings after `decided`: the next decisions of the batch see them."""
+        changes = [t.output for t in decided.outputs if isinstance(t.output, BookingsChanged)]
+        if not changes:
+            return shared
+        capacity = dict(shared)
+        for change in changes:
+            capacity[change.clinic_id] = capacity[change.clinic_id].changed_by(change)
+        return capacity
 
     def encode(self, decided: Decided[Command, PatientState, Timed]) -> Sequence[OutboxMessage]:
         messages = []
         for timed in decided.outputs:
+            if isinstance(timed.output, BookingsChanged):
+                continue
             envelopes = Envelopes(self.source, decided.key, decided.cause, timed.at)
             event = to_wire(timed.output, decided.state, envelopes)
             if event is not None:
                 messages.append(outbox_message(self.topic, event))
         return messages
+
+
+def _capacity(shared: Any, clinic_id: str) -> ClinicCapacity | None:
+    """The patient's clinic's roster and bookings; None while it has no roster."""
+    if not shared or not clinic_id:
+        return None
+    clinic: ClinicCapacity | None = shared.get(clinic_id)
+    return clinic

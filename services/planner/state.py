@@ -87,6 +87,20 @@ class PublishedCourse:
 
 
 @dataclass(frozen=True, slots=True)
+class Placed:
+    """A session's therapist and time (R-CAPACITY), kept while the core plans the session on
+    `planned_on` (R-PLAN-STABLE); `on` may be later (nobody was free on the planned day)."""
+
+    course_id: str
+    session_id: str
+    planned_on: date
+    therapist_id: str
+    on: date
+    start_min: int  # local wall-clock minutes
+    end_min: int
+
+
+@dataclass(frozen=True, slots=True)
 class PatientState:
     profile: ProfileFact | None = None
     prescriptions: tuple[Prescription, ...] = ()
@@ -100,6 +114,8 @@ class PatientState:
     # The basis (`decide.planning_basis`) the published plans were made on; a row stored
     # before it was kept has none, and is planned again whole on its next command.
     planned_with: str = ""
+    # What `services.planner.staffing` placed; none while the clinic has no roster.
+    placements: tuple[Placed, ...] = ()
 
     @property
     def current_profile(self) -> Profile:

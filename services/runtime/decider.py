@@ -50,11 +50,13 @@ class Context:
     """What `decide` may know besides state and command: the clinic-local day and the time
     the batch is decided at (the policy and calendar are the Decider's own), and `shared`:
     state shared by many keys (a clinic's bookings), as the decisions before this one in the
-    batch left it; None for a service that shares nothing (see `SharingDecider`)."""
+    batch left it, and `key`, the key decided (which shared state names its owner by); None
+    and "" for a service that shares nothing (see `SharingDecider`)."""
 
     today: date
     now: datetime
     shared: Any = None
+    key: str = ""
 
 
 Ev = TypeVar("Ev", bound=Envelope)
@@ -109,8 +111,11 @@ class SharingRepository(Protocol):
     it for a batch's keys, after their states, under whatever further locks it needs."""
 
     async def load_shared(
-        self, conn: Conn, keys: Sequence[str], states: Mapping[str, Any], /
-    ) -> Any: ...
+        self, conn: Conn, keys: Sequence[str], states: Mapping[str, Any], events: Sequence[Any], /
+    ) -> Any:
+        """The shared state of `keys` (their `states` as loaded) and of the batch's admitted
+        `events` (which may name what a state does not know yet); None: nothing shared."""
+        ...
 
 
 @runtime_checkable

@@ -74,7 +74,7 @@ class Fold(Generic[Ev, C, S, O]):
         first.discard((event.source, event.id))
         key = self.key_of(event)
         if self.shared is not None:
-            context = replace(context, shared=self.shared)
+            context = replace(context, shared=self.shared, key=key)
         decision = self._decision(self.states[key], event, context)
         if isinstance(decision, Rejected):
             self.forgotten.append((event.source, event.id))

@@ -96,10 +96,10 @@ class Pipeline(Generic[Ev, C, S, O]):
             raise KeyBusyError
         states = await self.repository.load_many(conn, [key])
         # The lock order of `_batch`: the key's lock above, then the shared state's.
-        shared = await self._shared(conn, [key], states)
+        shared = await self._shared(conn, [key], states, ())
         context = self.context()
         if shared is not None:
-            context = replace(context, shared=shared)
+            context = replace(context, shared=shared, key=key)
         verdict = self.decider.decide(states[key], command, context)
         if isinstance(verdict, Rejected):
             raise RejectedError(verdict.reason)
@@ -109,9 +109,11 @@ class Pipeline(Generic[Ev, C, S, O]):
         await self.repository.save_many(conn, changed, [decided])
         return list(self.decider.encode(decided))
 
-    async def _shared(self, conn: Conn, keys: Sequence[str], states: Mapping[str, S]) -> Any:
+    async def _shared(
+        self, conn: Conn, keys: Sequence[str], states: Mapping[str, S], events: Sequence[Ev]
+    ) -> Any:
         if keys and isinstance(self.repository, SharingRepository):
-            return await self.repository.load_shared(conn, keys, states)
+            return await self.repository.load_shared(conn, keys, states, events)
         return None
 
     def _fold(self, states: dict[str, S]) -> Fold[Ev, C, S, O]:
@@ -183,7 +185,7 @@ class Pipeline(Generic[Ev, C, S, O]):
         await lock_keys(conn, self.lock_namespace, [self._lock_name(key) for key in keys])
         first = await first_deliveries(conn, self.consumer, [(e.source, e.id) for e in events])
         fold = self._fold(await self.repository.load_many(conn, keys) if keys else {})
-        fold.shared = await self._shared(conn, keys, fold.states)
+        fold.shared = await self._shared(conn, keys, fold.states, events)
         context = self.context()
         for incoming, event in zip(records, admitted, strict=True):
             fold.add(incoming, event, first, context)

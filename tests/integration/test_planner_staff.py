@@ -1,15 +1,16 @@
 """The planner consumes the staff topic: each clinic's roster is stored under its clinic key,
 and bad staff events are dead-lettered like patient events."""
 
+import itertools
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from schemas.codec import to_bytes
 from services.planner.capacity.roster import Stretch
 from services.planner.clinic_repository import ClinicRepository
-from tests.integration.test_planner_support import D, Planner, started_planner
+from tests.integration.test_planner_support import D, Planner, new_patient, started_planner
 from tests.staff_events import StaffFeed
 
 
@@ -48,3 +49,31 @@ async def test_bad_staff_events_are_dead_lettered(planner: Planner) -> None:
     assert any("clinic_id" in reason for reason in reasons), reasons
     async with planner.runtime.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM clinics") == 0
+
+
+async def test_with_a_roster_every_session_gets_a_therapist_and_no_two_overlap(
+    planner: Planner,
+) -> None:
+    staff, monday = StaffFeed("north"), monday_on_or_after(D)
+    hours = [(weekday, "08:00", "10:00") for weekday in range(6)]
+    await planner.staff(
+        *(staff.rostered(t, monday - timedelta(days=7), hours) for t in ("T1", "T2"))
+    )
+    await planner.handled()
+    feeds = [new_patient()[0] for _ in range(6)]
+    await planner.send(*(e for feed in feeds for e in (feed.enrolled(D), feed.prescription(D))))
+    await planner.handled()
+    sessions = []
+    for feed in feeds:
+        (scheduled,) = await planner.published(feed.patient)
+        sessions += [(feed.patient, s) for s in scheduled["data"]["sessions"]]
+    assert {s["therapist_id"] for _, s in sessions} == {"T1", "T2"}
+    spans = sorted(
+        (s["therapist_id"], datetime.fromisoformat(s["starts_at"]), s["duration_min"])
+        for _, s in sessions
+    )
+    for (t1, start1, minutes1), (t2, start2, _) in itertools.pairwise(spans):
+        if t1 == t2:
+            assert start1 + timedelta(minutes=minutes1 + 5) <= start2
+    async with planner.runtime.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM bookings") == len(sessions)
