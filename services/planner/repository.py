@@ -52,12 +52,18 @@ class PlannerRepository:
         clinic_ids = {state.clinic_id for state in states.values()}
         clinic_ids |= {e.data.clinic_id for e in events if isinstance(e, PatientEnrolled)}
         clinic_ids.discard("")
-        if not clinic_ids:
+        # Only clinics with a roster are locked: without one, batches of a clinic's patients
+        # run side by side as they always did. A roster that arrives just after this read is
+        # one that arrived after the batch.
+        rostered = await conn.fetch(
+            "SELECT clinic_id FROM clinics WHERE clinic_id = ANY($1::text[])", list(clinic_ids)
+        )
+        if not rostered:
             return None
+        ids = sorted(row["clinic_id"] for row in rostered)
         # After the batch's patient locks (`Pipeline._batch`), never before: see there.
-        names = [f"{self.schema}:{clinic_id}" for clinic_id in sorted(clinic_ids)]
-        await lock_keys(conn, LockNamespace.CLINIC, names)
-        clinics = await ClinicRepository().load_many(conn, sorted(clinic_ids))
+        await lock_keys(conn, LockNamespace.CLINIC, [f"{self.schema}:{c}" for c in ids])
+        clinics = await ClinicRepository().load_many(conn, ids)
         capacity = {
             clinic_id: ClinicCapacity(clinic.roster, await held(conn, clinic_id, self.zone))
             for clinic_id, clinic in clinics.items()
