@@ -15,10 +15,11 @@ from schemas.staff import StaffEventUnion
 from services.planner.calendar import ClinicCalendar
 from services.planner.clinic import StaffDecider
 from services.planner.clinic_repository import ClinicRepository
-from services.planner.commands import Command, Tick
-from services.planner.decider import PlannerDecider, Timed, decode_decision
+from services.planner.commands import Tick
+from services.planner.decider import PlannerCommand, PlannerDecider, Timed, decode_decision
 from services.planner.repository import REMINDERS, PlannerRepository
 from services.planner.settings import PlannerSettings
+from services.planner.staff_commands import SessionsUnstaffed, decode_planner_command
 from services.planner.state import PatientState
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock, clinic_context, local_today
@@ -33,7 +34,9 @@ from services.runtime.timers import TimerKey, TimerLoop, TimerRetry
 from services.runtime.wire import decode_clinic_event, decode_staff_event
 
 NAME = "planner"
-PlannerPipeline = Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed]
+PlannerPipeline = Pipeline[
+    ClinicEvent | EligibilityDecided | SessionsUnstaffed, PlannerCommand, PatientState, Timed
+]
 
 
 def clinic_of(event: StaffEventUnion) -> str:
@@ -82,14 +85,17 @@ def build_runtime(
         name, ZoneInfo(settings.clinic_timezone), settings.capacity_policy().turnover_min
     )
     context = clinic_context(clock, settings.clinic_timezone)
-    pipeline: Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed] = (
-        runtime.consume(
-            settings.topic_patient_events, decode_clinic_event, decider, repository, context
-        )
+    pipeline: PlannerPipeline = runtime.consume(
+        settings.topic_patient_events, decode_clinic_event, decider, repository, context
     )
     runtime.consume(settings.topic_eligibility, decode_decision, decider, repository, context)
+    _commands: PlannerPipeline = runtime.consume(
+        settings.topic_planner_commands, decode_planner_command, decider, repository, context
+    )
+    staff = StaffDecider(f"{settings.event_source}/planner", settings.topic_planner_commands)
     runtime.consume(
-        settings.topic_staff_events, decode_staff_event, StaffDecider(), ClinicRepository(),
+        settings.topic_staff_events, decode_staff_event, staff,
+        ClinicRepository(ZoneInfo(settings.clinic_timezone)),
         context, key_of=clinic_of, key_name="clinic_id", lock_namespace=LockNamespace.CLINIC,
     )  # fmt: skip
     service = PlannerService(settings, clock, pipeline)

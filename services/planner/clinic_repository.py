@@ -1,14 +1,34 @@
 """The planner's `clinics` rows: each clinic's staff facts, under its clinic lock."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from services.planner.booking_rows import held
+from services.planner.capacity.bookings import Bookings
 from services.planner.capacity.roster import StaffFact
-from services.planner.clinic import ClinicState, StaffFactReceived
+from services.planner.clinic import ClinicState, StaffOutput
 from services.runtime.db import Conn
 from services.runtime.decider import Decided
 
 
+@dataclass(frozen=True)
 class ClinicRepository:
+    """`load_shared`: the clinics' bookings, under the clinic locks the batch holds."""
+
+    zone: ZoneInfo = ZoneInfo("UTC")  # noqa: RUF009 - immutable, like a constant
+
+    async def load_shared(
+        self,
+        conn: Conn,
+        keys: Sequence[str],
+        _states: Mapping[str, ClinicState],
+        _events: Sequence[Any],
+        /,
+    ) -> dict[str, Bookings]:
+        return {clinic_id: await held(conn, clinic_id, self.zone) for clinic_id in keys}
+
     async def load_many(self, conn: Conn, keys: Sequence[str]) -> dict[str, ClinicState]:
         rows = await conn.fetch(
             "SELECT clinic_id, roster::text FROM clinics WHERE clinic_id = ANY($1::text[])",
@@ -22,7 +42,7 @@ class ClinicRepository:
         self,
         conn: Conn,
         states: Mapping[str, ClinicState],
-        _decided: Sequence[Decided[StaffFact, ClinicState, StaffFactReceived]],
+        _decided: Sequence[Decided[StaffFact, ClinicState, StaffOutput]],
         /,
     ) -> None:
         if states:

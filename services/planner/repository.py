@@ -10,7 +10,6 @@ from schemas.clinic import PatientEnrolled
 from services.planner.booking_rows import book, free, held
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
 from services.planner.clinic_repository import ClinicRepository
-from services.planner.commands import Command
 from services.planner.decider import Timed
 from services.planner.outputs import ArmReminder
 from services.planner.staffing import BookingsChanged, ClinicCapacity
@@ -84,7 +83,7 @@ class PlannerRepository:
         self,
         conn: Conn,
         states: Mapping[str, PatientState],
-        decided: Sequence[Decided[Command, PatientState, Timed]],
+        decided: Sequence[Decided[Any, PatientState, Timed]],
     ) -> None:
         reminders, reminded = _reminders(decided)
         # A reminder refers to its patient's row, which must exist even if the state did not
@@ -103,7 +102,7 @@ class PlannerRepository:
         await self._write_bookings(conn, decided)
 
     async def _write_bookings(
-        self, conn: Conn, decided: Sequence[Decided[Command, PatientState, Timed]]
+        self, conn: Conn, decided: Sequence[Decided[Any, PatientState, Timed]]
     ) -> None:
         """The batch's bookings as its last decision left them: all freed first, so a slot
         one patient gave up may be taken by another in the same batch."""
@@ -127,7 +126,7 @@ def _state(raw: str | None) -> PatientState:
 
 
 def _reminders(
-    decided: Sequence[Decided[Command, PatientState, Timed]],
+    decided: Sequence[Decided[Any, PatientState, Timed]],
 ) -> tuple[dict[ReminderKey, date], dict[str, PatientState]]:
     """The last day armed for each course, and the state of each patient that has one."""
     reminders: dict[ReminderKey, date] = {}

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from schemas.rules import RuleId
 from services.planner.booking_rows import instants, session_key
 from services.planner.calendar import ClinicCalendar
 from services.planner.capacity.bookings import Booking, Bookings, Owner
@@ -53,6 +54,16 @@ class ClinicCapacity:
 
 
 @dataclass(frozen=True, slots=True)
+class Unstaffed:
+    """The command of `staff_commands.SessionsUnstaffed`: place these courses again."""
+
+    event_id: str
+    occurred_at: datetime
+    rule: RuleId
+    course_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class BookingsChanged:
     """Not published: the bookings a decision took and freed, for the shell to write and
     for the next decisions of the batch to see."""
@@ -70,10 +81,19 @@ class Staffing:
     policy: CapacityPolicy
 
     def staffed(
-        self, before: PatientState, after: PatientState, outputs: Sequence[Output]
+        self,
+        before: PatientState,
+        after: PatientState,
+        outputs: Sequence[Output],
+        unstaffed: Unstaffed | None = None,
     ) -> tuple[PatientState, tuple[Output, ...], tuple[Booking, ...], tuple[str, ...]]:
-        """The state with its placements, the outputs showing them, what was booked and freed."""
+        """The state with its placements, the outputs showing them, what was booked and freed.
+
+        `unstaffed`: courses a staff change hit (R-THERAPIST-ABSENT, R-ROSTER); each whose
+        sessions then show otherwise is `rescheduled` naming the rule."""
         touched = {o.course_id for o in outputs if isinstance(o, CourseEvent)}
+        if unstaffed is not None:
+            touched |= set(unstaffed.course_ids)
         kept = [p for p in before.placements if p.course_id not in touched]
         placed: list[Placed] = []
         for course_id in sorted(touched):
@@ -84,7 +104,34 @@ class Staffing:
         freed = tuple(sorted(key for key in old if key not in new))
         state = replace(after, placements=tuple(sorted([*kept, *placed], key=_order)))
         shown = tuple(self._shown(output, before, state) for output in outputs)
+        if unstaffed is not None:
+            state, moved = self._rescheduled(before, state, unstaffed)
+            shown += moved
         return state, shown, booked, freed
+
+    def _rescheduled(
+        self, before: PatientState, after: PatientState, unstaffed: Unstaffed
+    ) -> tuple[PatientState, tuple[Output, ...]]:
+        """A `rescheduled` per hit course whose sessions now show otherwise; its version is
+        the course's next, kept in the core's record of what was published."""
+        outputs: list[Output] = []
+        published = list(after.published)
+        for index, course in enumerate(published):
+            if course.course_id not in unstaffed.course_ids or course.status not in UNDER_WAY:
+                continue
+            event = Rescheduled(
+                course.course_id, course.status, course.version + 1, (unstaffed.rule,),
+                course.sessions, course.completed_sessions, (),
+            )  # fmt: skip
+            shown = self._shown(event, before, after)
+            assert isinstance(shown, Rescheduled)
+            if not shown.changes:
+                continue
+            if any(c.from_on != c.to_on for c in shown.changes):
+                shown = replace(shown, rules=(unstaffed.rule, RuleId.CAPACITY))
+            outputs.append(shown)
+            published[index] = replace(course, version=course.version + 1)
+        return replace(after, published=tuple(published)), tuple(outputs)
 
     def _course(
         self, state: PatientState, course_id: str, placements: Iterable[Placed]
@@ -126,9 +173,12 @@ class Staffing:
         return placed
 
     def _still_held(self, placement: Placed) -> bool:
+        """Booked as placed, at a time the roster still gives the therapist (R-ROSTER)."""
         booking = self.clinic.bookings.of_session(_key(self.patient_id, placement))
-        return booking is not None and booking == self._booking(
-            _key(self.patient_id, placement), placement
+        if booking is None or booking != self._booking(_key(self.patient_id, placement), placement):
+            return False
+        return self.clinic.roster.allows(
+            placement.therapist_id, placement.on, placement.start_min, placement.end_min
         )
 
     def _booking(self, key: str, placement: Placed) -> Booking:

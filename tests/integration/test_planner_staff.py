@@ -77,3 +77,33 @@ async def test_with_a_roster_every_session_gets_a_therapist_and_no_two_overlap(
             assert start1 + timedelta(minutes=minutes1 + 5) <= start2
     async with planner.runtime.pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM bookings") == len(sessions)
+
+
+async def test_r_therapist_absent_moves_the_sessions_of_the_absent_day_to_another_therapist(
+    planner: Planner,
+) -> None:
+    staff, monday = StaffFeed("north"), monday_on_or_after(D)
+    hours = [(weekday, "08:00", "12:00") for weekday in range(6)]
+    await planner.staff(staff.rostered("T1", monday - timedelta(days=7), hours))
+    await planner.handled()
+    feed = new_patient()[0]
+    await planner.send(feed.enrolled(D), feed.prescription(D))
+    (scheduled,) = await planner.published(feed.patient)
+    first = scheduled["data"]["sessions"][0]
+    assert first["therapist_id"] == "T1"
+    absent_on = date.fromisoformat(first["on"])
+    await planner.staff(staff.rostered("T2", monday - timedelta(days=7), hours))
+    await planner.staff(staff.absent("T1", absent_on, absent_on))
+    events = await planner.published(feed.patient)
+    assert [e["type"] for e in events][-1] == "courseflow.course.rescheduled"
+    rescheduled = events[-1]["data"]
+    assert rescheduled["rules"][0] == "R-THERAPIST-ABSENT"
+    assert rescheduled["version"] == scheduled["data"]["version"] + 1
+    (change,) = [c for c in rescheduled["changes"] if c["session_id"] == first["session_id"]]
+    assert (change["from_therapist_id"], change["to_therapist_id"]) == ("T1", "T2")
+    assert change["to_on"] == first["on"]  # another therapist the same day (R-CAPACITY)
+    async with planner.runtime.pool.acquire() as conn:
+        on_absent_day = await conn.fetch(
+            "SELECT therapist_id FROM bookings WHERE starts_at::date = $1", absent_on
+        )
+    assert {row["therapist_id"] for row in on_absent_day} == {"T2"}

@@ -131,6 +131,7 @@ def settings_for(suffix: str) -> PlannerSettings:
         topic_patient_events=f"clinic-{suffix}", topic_eligibility=f"elig-{suffix}",
         topic_schedule=f"sched-{suffix}", topic_notices=f"notices-{suffix}",
         topic_dead_letters=f"dead-{suffix}", topic_staff_events=f"staff-{suffix}",
+        topic_planner_commands=f"cmds-{suffix}",
         topic_partitions=PARTITIONS,
         outbox_poll_interval_s=0.2, timer_interval_s=3600, log_format="json",
         clinic_timezone=ZONE,
@@ -193,7 +194,8 @@ class Planner:
     async def handled(self) -> None:
         """Everything sent so far is consumed (offsets committed after the database commit,
         dead letters included) and every output is published."""
-        topics = [f"clinic-{self.suffix}", f"elig-{self.suffix}", f"staff-{self.suffix}"]
+        topics = [f"clinic-{self.suffix}", f"elig-{self.suffix}", f"staff-{self.suffix}",
+                  f"cmds-{self.suffix}"]  # fmt: skip
 
         async def done() -> bool:
             if not await consumed_to_end(self.bootstrap, self.runtime.name, topics):

@@ -3,9 +3,14 @@
 from datetime import UTC, date, datetime, timedelta
 from itertools import permutations
 
+from schemas.causes import Cause
+from schemas.rules import RuleId
+from services.planner.booking_rows import session_key
+from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.capacity.roster import Roster, Stretch
-from services.planner.clinic import ClinicState, StaffDecider, StaffFactReceived
-from services.runtime.decider import Context, Rejected
+from services.planner.clinic import ClinicState, SessionsHit, StaffDecider, StaffFactReceived
+from services.planner.staff_commands import decode_planner_command
+from services.runtime.decider import Context, Decided, Rejected
 from tests.staff_events import StaffFeed
 
 MONDAY = date(2026, 11, 23)
@@ -65,3 +70,42 @@ def test_the_stored_text_gives_back_the_same_state_and_roster() -> None:
     again = ClinicState.from_json_text(state.to_json_text())
     assert again == state
     assert again.roster == Roster.from_facts(state.facts)
+
+
+def booking(patient: str, therapist: str, on: date, course: str = "C1") -> Booking:
+    return Booking(therapist, on, 540, 555, Owner(patient, course, session_key(patient, "s1")))
+
+
+def with_bookings(*bookings: Booking) -> Context:
+    return Context(MONDAY, CONTEXT.now, {"north": Bookings.of(bookings)}, "north")
+
+
+def test_an_absence_asks_each_patient_it_hits_to_have_the_courses_placed_again() -> None:
+    decider = StaffDecider(topic="cmds")
+    state = folded([NORTH.rostered("T1", MONDAY), NORTH.rostered("T2", MONDAY)])
+    ctx = with_bookings(
+        booking("P1", "T1", MONDAY), booking("P2", "T1", MONDAY + timedelta(days=7)),
+        booking("P3", "T2", MONDAY), booking("P4", "T1", MONDAY - timedelta(days=7)),
+    )  # fmt: skip
+    fact = decider.translate(NORTH.absent("T1", MONDAY, MONDAY))
+    verdict = decider.decide(state, fact, ctx)
+    assert not isinstance(verdict, Rejected)
+    hits = [o for o in verdict[1] if isinstance(o, SessionsHit)]
+    assert [(h.patient_id, h.rule, h.course_ids) for h in hits] == [
+        ("P1", RuleId.THERAPIST_ABSENT, ("C1",))
+    ]
+    decided = Decided("north", fact, verdict[0], tuple(verdict[1]), Cause("e-1", "c-1"))
+    (message,) = decider.encode(decided)
+    assert (message.topic, message.key) == ("cmds", b"P1")
+    command = decode_planner_command(message.value)
+    assert not isinstance(command, Rejected)
+    assert command.data.course_ids == ("C1",)
+
+
+def test_new_hours_hit_the_bookings_outside_them_naming_r_roster() -> None:
+    decider = StaffDecider()
+    state = folded([NORTH.rostered("T1", MONDAY)])
+    later = decider.translate(NORTH.rostered("T1", MONDAY, [(0, "13:00", "17:00")], later_min=5))
+    verdict = decider.decide(state, later, with_bookings(booking("P1", "T1", MONDAY)))
+    assert not isinstance(verdict, Rejected)
+    assert [o.rule for o in verdict[1] if isinstance(o, SessionsHit)] == [RuleId.ROSTER]
