@@ -84,3 +84,11 @@ async def test_patients_may_hold_sessions_of_the_same_id(pool: asyncpg.Pool) -> 
     await booked(pool, first, second)
     async with pool.acquire() as conn:
         assert set(await held(conn, "north", ZoneInfo(ZONE))) == {first, second}
+
+
+async def test_a_therapist_id_names_a_therapist_of_one_clinic(pool: asyncpg.Pool) -> None:
+    await booked(pool, session(1, "T1", 540, 550))
+    async with pool.acquire() as conn, conn.transaction():
+        await book(conn, "south", [session(2, "T1", 540, 550)], ZoneInfo(ZONE), TURNOVER)
+    async with pool.acquire() as conn:
+        assert len(await held(conn, "south", ZoneInfo(ZONE))) == 1

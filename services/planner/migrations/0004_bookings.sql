@@ -1,5 +1,6 @@
 -- R-NO-OVERLAP's last guard: one row per booked session; no two bookings of a therapist
--- come closer than the turnover in force when the later of them was booked.
+-- come closer than the turnover in force when the later of them was booked. A therapist id
+-- names a therapist of one clinic (the staff facts come per clinic), as in the planner's core.
 -- btree_gist gives gist indexes `=` on text. `courseflow db provision` creates it as a
 -- superuser (a service's least-privilege role may not); when it exists, as after
 -- provisioning, this statement does nothing and needs no rights.
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS bookings (
     PRIMARY KEY (patient_id, session_id),
     CHECK (ends_at > starts_at),
     CONSTRAINT bookings_no_overlap EXCLUDE USING gist (
+        clinic_id WITH =,
         therapist_id WITH =,
         tstzrange(starts_at, busy_until(ends_at, turnover_min)) WITH &&
     )
