@@ -15,6 +15,7 @@ class ClinicFeed:
 
     patient: str = field(default_factory=lambda: f"P-{uuid.uuid4().hex[:10]}")
     source: str = "/clinics/north/emr"
+    clinic_id: str = "north"  # whose roster, if it has one, gives the sessions
 
     def event(self, event_type: str, on: date, data: dict[str, Any], **extra: Any) -> Envelope:
         return new_event(
@@ -28,7 +29,7 @@ class ClinicFeed:
         )
 
     def enrolled(self, on: date, stage: int = 1, **flags: bool) -> Envelope:
-        data = {"clinic_id": "north", "arthrosis_stage": stage, "affected_knees": ["right"]}
+        data = {"clinic_id": self.clinic_id, "arthrosis_stage": stage, "affected_knees": ["right"]}
         return self.event("clinic.patient.enrolled", on, {**data, **flags})
 
     def flare(self, on: date, *, rheumatic: bool = False) -> Envelope:

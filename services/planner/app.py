@@ -4,33 +4,46 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from schemas.causes import Cause
 from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
+from schemas.staff import StaffEventUnion
 from services.planner.calendar import ClinicCalendar
-from services.planner.commands import Command, Tick
-from services.planner.decider import PlannerDecider, Timed, decode_decision
+from services.planner.clinic import StaffDecider
+from services.planner.clinic_repository import ClinicRepository
+from services.planner.commands import Tick
+from services.planner.decider import PlannerCommand, PlannerDecider, Timed, decode_decision
 from services.planner.feeds.endpoint import course_feeds
 from services.planner.feeds.tokens import PATH_PREFIX
 from services.planner.repository import REMINDERS, PlannerRepository
 from services.planner.settings import PlannerSettings
+from services.planner.staff_commands import SessionsUnstaffed, decode_planner_command
 from services.planner.state import PatientState
 from services.runtime import logs
 from services.runtime.clock import Clock, SystemClock, clinic_context, local_today
 from services.runtime.db import Conn
+from services.runtime.locks import LockNamespace
 from services.runtime.metrics import Metrics
 from services.runtime.outbox import OutboxMessage
 from services.runtime.periodic import Periodic
 from services.runtime.pipeline import Pipeline
 from services.runtime.service import ServiceRuntime
 from services.runtime.timers import TimerKey, TimerLoop, TimerRetry
-from services.runtime.wire import decode_clinic_event
+from services.runtime.wire import decode_clinic_event, decode_staff_event
 
 NAME = "planner"
-PlannerPipeline = Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed]
+PlannerPipeline = Pipeline[
+    ClinicEvent | EligibilityDecided | SessionsUnstaffed, PlannerCommand, PatientState, Timed
+]
+
+
+def clinic_of(event: StaffEventUnion) -> str:
+    """The record key of the staff topic (CONTRACT.md: key = data.clinic_id)."""
+    return event.data.clinic_id
 
 
 def calendar_from(settings: PlannerSettings) -> ClinicCalendar:
@@ -68,16 +81,25 @@ def build_runtime(
     clock = clock or SystemClock(settings.clock_offset_days)
     decider = PlannerDecider(
         calendar_from(settings), settings.policy(), f"{settings.event_source}/planner",
-        settings.topic_schedule,
+        settings.topic_schedule, settings.capacity_policy(),
     )  # fmt: skip
-    repository = PlannerRepository()
+    repository = PlannerRepository(
+        name, ZoneInfo(settings.clinic_timezone), settings.capacity_policy().turnover_min
+    )
     context = clinic_context(clock, settings.clinic_timezone)
-    pipeline: Pipeline[ClinicEvent | EligibilityDecided, Command, PatientState, Timed] = (
-        runtime.consume(
-            settings.topic_patient_events, decode_clinic_event, decider, repository, context
-        )
+    pipeline: PlannerPipeline = runtime.consume(
+        settings.topic_patient_events, decode_clinic_event, decider, repository, context
     )
     runtime.consume(settings.topic_eligibility, decode_decision, decider, repository, context)
+    _commands: PlannerPipeline = runtime.consume(
+        settings.topic_planner_commands, decode_planner_command, decider, repository, context
+    )
+    staff = StaffDecider(f"{settings.event_source}/planner", settings.topic_planner_commands)
+    runtime.consume(
+        settings.topic_staff_events, decode_staff_event, staff,
+        ClinicRepository(ZoneInfo(settings.clinic_timezone)),
+        context, key_of=clinic_of, key_name="clinic_id", lock_namespace=LockNamespace.CLINIC,
+    )  # fmt: skip
     service = PlannerService(settings, clock, pipeline)
 
     def reminders(pool: asyncpg.Pool) -> Periodic:

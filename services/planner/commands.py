@@ -42,6 +42,7 @@ class UpdateProfile:
     impaired_limb_blood_supply: bool = False
     knee_painful_on_palpation: bool = False
     severe_swelling: bool = False
+    clinic_id: str = ""  # whose therapists give the sessions (their roster, their bookings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,21 +10,29 @@ refuses (R-COURSE-LENGTH) is rejected too, so nothing of it is stored.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, overload
 
 from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
+from schemas.rules import RuleId
 from services.planner.calendar import ClinicCalendar
+from services.planner.capacity.bookings import Booking
+from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 from services.planner.commands import Command
 from services.planner.decide import decide
 from services.planner.outputs import CourseRejected, Output
 from services.planner.policy import PlannerPolicy
 from services.planner.screening import screen
+from services.planner.staff_commands import SessionsUnstaffed
+from services.planner.staffing import BookingsChanged, ClinicCapacity, Staffing, Unstaffed
 from services.planner.state import PatientState
 from services.planner.translate import eligibility_changed, to_command
 from services.planner.wire_out import Envelopes, to_wire
 from services.runtime.decider import Context, Decided, Rejected
 from services.runtime.outbox import OutboxMessage
 from services.runtime.wire import decode_any_event, outbox_message
+
+PlannerCommand = Command | Unstaffed
 
 NOT_A_DECISION = "unexpected event type: only courseflow.eligibility.decided is read here"
 
@@ -41,7 +49,7 @@ def decode_decision(raw: bytes) -> EligibilityDecided | Rejected:
 class Timed:
     """A core output and the moment it was decided at (the `time` of its schedule event)."""
 
-    output: Output
+    output: Output | BookingsChanged
     at: datetime
 
 
@@ -51,18 +59,35 @@ class PlannerDecider:
     policy: PlannerPolicy
     source: str  # the CloudEvents source of published schedule events
     topic: str
+    capacity_policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY
 
-    def translate(self, event: ClinicEvent | EligibilityDecided) -> Command | None:
+    @overload
+    def translate(self, event: ClinicEvent | EligibilityDecided) -> Command | None: ...
+    @overload
+    def translate(self, event: SessionsUnstaffed) -> Unstaffed: ...
+    @overload
+    def translate(
+        self, event: ClinicEvent | EligibilityDecided | SessionsUnstaffed
+    ) -> PlannerCommand | None: ...
+
+    def translate(
+        self, event: ClinicEvent | EligibilityDecided | SessionsUnstaffed
+    ) -> PlannerCommand | None:
         """A clinic event's command (None when it does not concern the planner), or an
         eligibility decision's. Each topic's decoder lets only its own types through
         (`decode_decision`), so a clinic event on the eligibility topic is a dead letter."""
         if isinstance(event, EligibilityDecided):
             return eligibility_changed(event)
+        if isinstance(event, SessionsUnstaffed):
+            data = event.data
+            return Unstaffed(event.id, event.time, RuleId(data.rule), tuple(data.course_ids))
         return to_command(event)
 
     def decide(
-        self, state: PatientState, command: Command, context: Context
+        self, state: PatientState, command: PlannerCommand, context: Context
     ) -> tuple[PatientState, Sequence[Timed]] | Rejected:
+        if isinstance(command, Unstaffed):
+            return self._unstaffed(state, command, context)
         verdict = screen(state, command)
         if verdict.rejection is not None:
             return Rejected(verdict.rejection)
@@ -72,13 +97,62 @@ class PlannerDecider:
         for output in outputs:
             if isinstance(output, CourseRejected):
                 return Rejected(f"{output.rules[0]}: {output.reason}")
-        return new_state, tuple(Timed(output, context.now) for output in outputs)
+        clinic = _capacity(context.shared, new_state.clinic_id)
+        if clinic is None:  # no roster: dates only, as the core planned them
+            return new_state, tuple(Timed(output, context.now) for output in outputs)
+        staffing = Staffing(context.key, clinic, self.calendar, self.capacity_policy)
+        new_state, shown, booked, freed = staffing.staffed(state, new_state, outputs)
+        return new_state, self._timed(new_state, shown, booked, freed, context)
 
-    def encode(self, decided: Decided[Command, PatientState, Timed]) -> Sequence[OutboxMessage]:
+    def _timed(
+        self,
+        state: PatientState,
+        outputs: Sequence[Output],
+        booked: tuple[Booking, ...],
+        freed: tuple[str, ...],
+        context: Context,
+    ) -> tuple[Timed, ...]:
+        timed = [Timed(output, context.now) for output in outputs]
+        if booked or freed:
+            timed.append(Timed(BookingsChanged(state.clinic_id, booked, freed), context.now))
+        return tuple(timed)
+
+    def _unstaffed(
+        self, state: PatientState, command: Unstaffed, context: Context
+    ) -> tuple[PatientState, Sequence[Timed]]:
+        """R-THERAPIST-ABSENT / R-ROSTER: the hit courses placed again around the change."""
+        clinic = _capacity(context.shared, state.clinic_id)
+        if clinic is None:  # the roster is gone, or the patient moved to another clinic
+            return state, ()
+        staffing = Staffing(context.key, clinic, self.calendar, self.capacity_policy)
+        new_state, shown, booked, freed = staffing.staffed(state, state, (), command)
+        return new_state, self._timed(new_state, shown, booked, freed, context)
+
+    def share(self, shared: Any, decided: Decided[Any, Any, Any]) -> Any:
+        """The clinics' bookings after `decided`: the next decisions of the batch see them."""
+        changes = [t.output for t in decided.outputs if isinstance(t.output, BookingsChanged)]
+        if not changes:
+            return shared
+        capacity = dict(shared)
+        for change in changes:
+            capacity[change.clinic_id] = capacity[change.clinic_id].changed_by(change)
+        return capacity
+
+    def encode(self, decided: Decided[Any, PatientState, Timed]) -> Sequence[OutboxMessage]:
         messages = []
         for timed in decided.outputs:
+            if isinstance(timed.output, BookingsChanged):
+                continue
             envelopes = Envelopes(self.source, decided.key, decided.cause, timed.at)
             event = to_wire(timed.output, decided.state, envelopes)
             if event is not None:
                 messages.append(outbox_message(self.topic, event))
         return messages
+
+
+def _capacity(shared: Any, clinic_id: str) -> ClinicCapacity | None:
+    """The patient's clinic's roster and bookings; None while it has no roster."""
+    if not shared or not clinic_id:
+        return None
+    clinic: ClinicCapacity | None = shared.get(clinic_id)
+    return clinic

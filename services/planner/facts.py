@@ -98,7 +98,7 @@ def _record_profile(state: PatientState, command: UpdateProfile) -> PatientState
         command.knee_painful_on_palpation,
         command.severe_swelling,
     )
-    fact = ProfileFact(command.event_id, command.occurred_at, profile)
+    fact = ProfileFact(command.event_id, command.occurred_at, profile, command.clinic_id)
     current = state.profile
     if current is not None and (current.occurred_at, current.event_id) >= (
         fact.occurred_at,

@@ -22,6 +22,7 @@ class PlannedSession:
     duration_min: int
     notes: tuple[str, ...]
     sequence: tuple[str, ...]
+    therapist_id: str | None = None  # None while the clinic has no roster
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class SessionChange:
     to_on: date | None
     from_starts_at: datetime | None
     to_starts_at: datetime | None
+    from_therapist_id: str | None = None
+    to_therapist_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

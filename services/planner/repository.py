@@ -1,24 +1,74 @@
 """The planner schema: one row per patient (the core's state as jsonb), next-course reminders."""
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from services.planner.commands import Command
+from schemas.clinic import PatientEnrolled
+from services.planner.booking_rows import book, free, held
+from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
+from services.planner.clinic_repository import ClinicRepository
 from services.planner.decider import Timed
 from services.planner.outputs import ArmReminder
+from services.planner.staffing import BookingsChanged, ClinicCapacity
 from services.planner.state import PatientState
 from services.runtime.db import Conn, states_by_key
 from services.runtime.decider import Decided
+from services.runtime.locks import LockNamespace, lock_keys
 from services.runtime.timers import TimerTable
 
+if TYPE_CHECKING:
+    from services.planner.capacity.bookings import Booking
+
+UTC_ZONE = ZoneInfo("UTC")
 ReminderKey = tuple[str, str]  # (patient_id, course_id)
 REMINDERS = TimerTable(
     "planner.next-course-reminder", "reminders", ("patient_id", "course_id"), "fire_on"
 )
 
 
+@dataclass(frozen=True)
 class PlannerRepository:
-    """Rows of the patients a batch holds the locks of (`services.runtime.locks`)."""
+    """Rows of the patients a batch holds the locks of (`services.runtime.locks`), and the
+    rosters and bookings of their clinics under the clinics' locks."""
+
+    schema: str = "planner"  # the clinic locks' names are the staff pipeline's: schema:clinic
+    zone: ZoneInfo = UTC_ZONE
+    turnover_min: int = DEFAULT_CAPACITY_POLICY.turnover_min
+
+    async def load_shared(
+        self,
+        conn: Conn,
+        _keys: Sequence[str],
+        states: Mapping[str, PatientState],
+        events: Sequence[Any],
+        /,
+    ) -> dict[str, ClinicCapacity] | None:
+        """The clinics with a roster among the patients' (an enrolment in the batch names a
+        new patient's); None when there is none, and the patients keep date-only plans."""
+        clinic_ids = {state.clinic_id for state in states.values()}
+        clinic_ids |= {e.data.clinic_id for e in events if isinstance(e, PatientEnrolled)}
+        clinic_ids.discard("")
+        # Only clinics with a roster are locked: without one, batches of a clinic's patients
+        # run side by side as they always did. A roster that arrives just after this read is
+        # one that arrived after the batch.
+        rostered = await conn.fetch(
+            "SELECT clinic_id FROM clinics WHERE clinic_id = ANY($1::text[])", list(clinic_ids)
+        )
+        if not rostered:
+            return None
+        ids = sorted(row["clinic_id"] for row in rostered)
+        # After the batch's patient locks (`Pipeline._batch`), never before: see there.
+        await lock_keys(conn, LockNamespace.CLINIC, [f"{self.schema}:{c}" for c in ids])
+        clinics = await ClinicRepository().load_many(conn, ids)
+        capacity = {
+            clinic_id: ClinicCapacity(clinic.roster, await held(conn, clinic_id, self.zone))
+            for clinic_id, clinic in clinics.items()
+            if not clinic.roster.is_empty
+        }
+        return capacity or None
 
     async def load_many(self, conn: Conn, keys: Sequence[str]) -> dict[str, PatientState]:
         return await states_by_key(
@@ -31,7 +81,7 @@ class PlannerRepository:
         self,
         conn: Conn,
         states: Mapping[str, PatientState],
-        decided: Sequence[Decided[Command, PatientState, Timed]],
+        decided: Sequence[Decided[Any, PatientState, Timed]],
     ) -> None:
         reminders, reminded = _reminders(decided)
         # A reminder refers to its patient's row, which must exist even if the state did not
@@ -47,6 +97,26 @@ class PlannerRepository:
             )
         if reminders:
             await _arm(conn, reminders)
+        await self._write_bookings(conn, decided)
+
+    async def _write_bookings(
+        self, conn: Conn, decided: Sequence[Decided[Any, PatientState, Timed]]
+    ) -> None:
+        """The batch's bookings as its last decision left them: all freed first, so a slot
+        one patient gave up may be taken by another in the same batch."""
+        latest: dict[str, tuple[str, Booking | None]] = {}
+        for one in decided:
+            for timed in one.outputs:
+                if isinstance(timed.output, BookingsChanged):
+                    clinic_id = timed.output.clinic_id
+                    latest |= dict.fromkeys(timed.output.freed, (clinic_id, None))
+                    latest |= {b.owner.session_id: (clinic_id, b) for b in timed.output.booked}
+        if not latest:
+            return
+        await free(conn, list(latest))
+        for clinic_id in sorted({clinic_id for clinic_id, _ in latest.values()}):
+            booked = [b for c, b in latest.values() if c == clinic_id and b is not None]
+            await book(conn, clinic_id, booked, self.zone, self.turnover_min)
 
 
 def _state(raw: str | None) -> PatientState:
@@ -54,7 +124,7 @@ def _state(raw: str | None) -> PatientState:
 
 
 def _reminders(
-    decided: Sequence[Decided[Command, PatientState, Timed]],
+    decided: Sequence[Decided[Any, PatientState, Timed]],
 ) -> tuple[dict[ReminderKey, date], dict[str, PatientState]]:
     """The last day armed for each course, and the state of each patient that has one."""
     reminders: dict[ReminderKey, date] = {}

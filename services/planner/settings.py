@@ -4,6 +4,7 @@ from typing import Annotated, Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.planner.capacity.policy import CapacityPolicy
 from services.planner.policy import PlannerPolicy
 from services.runtime.settings import ServiceSettings
 
@@ -28,6 +29,8 @@ class PlannerSettings(ServiceSettings):
     next_course_due_months: int = Field(6, ge=1)
     next_course_reminder_days: int = Field(14, ge=0)
     pain_streak_to_flag: int = Field(2, ge=2)  # R-SESSION-PAIN: sessions *in a row*
+    turnover_min: int = Field(5, ge=0)  # R-NO-OVERLAP: a therapist's gap between sessions
+    capacity_horizon_days: int = Field(14, ge=1)  # R-CAPACITY: how far a session may move
     timer_interval_s: float = 30.0
     timer_max_attempts: int = 5
     timer_first_retry_s: float = 60.0
@@ -60,4 +63,9 @@ class PlannerSettings(ServiceSettings):
             next_course_due_months=self.next_course_due_months,
             reminder_days_before_due=self.next_course_reminder_days,
             pain_streak_to_flag=self.pain_streak_to_flag,
+        )
+
+    def capacity_policy(self) -> CapacityPolicy:
+        return CapacityPolicy(
+            turnover_min=self.turnover_min, horizon_days=self.capacity_horizon_days
         )

@@ -48,6 +48,7 @@ class ProfileFact:
     event_id: str
     occurred_at: datetime
     profile: Profile
+    clinic_id: str = ""  # a row stored before the clinic was kept has none until re-enrolled
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,20 @@ class PublishedCourse:
 
 
 @dataclass(frozen=True, slots=True)
+class Placed:
+    """A session's therapist and time (R-CAPACITY), kept while the core plans the session on
+    `planned_on` (R-PLAN-STABLE); `on` may be later (nobody was free on the planned day)."""
+
+    course_id: str
+    session_id: str
+    planned_on: date
+    therapist_id: str
+    on: date
+    start_min: int  # local wall-clock minutes
+    end_min: int
+
+
+@dataclass(frozen=True, slots=True)
 class PatientState:
     profile: ProfileFact | None = None
     prescriptions: tuple[Prescription, ...] = ()
@@ -99,10 +114,17 @@ class PatientState:
     # The basis (`decide.planning_basis`) the published plans were made on; a row stored
     # before it was kept has none, and is planned again whole on its next command.
     planned_with: str = ""
+    # What `services.planner.staffing` placed; none while the clinic has no roster.
+    placements: tuple[Placed, ...] = ()
 
     @property
     def current_profile(self) -> Profile:
         return Profile() if self.profile is None else self.profile.profile
+
+    @property
+    def clinic_id(self) -> str:
+        """The clinic of the latest enrolment ("" before any)."""
+        return "" if self.profile is None else self.profile.clinic_id
 
     @property
     def eligibility_version(self) -> int:

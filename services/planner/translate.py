@@ -31,7 +31,7 @@ def to_command(event: ClinicEvent) -> Command | None:  # noqa: PLR0911 - one bra
             return UpdateProfile(
                 event.id, event.time, data.rheumatic_inflammation,
                 data.impaired_limb_blood_supply, data.knee_painful_on_palpation,
-                data.severe_swelling,
+                data.severe_swelling, data.clinic_id,
             )  # fmt: skip
         case clinic.CoursePrescribed(data=data):
             preferred = (

@@ -190,7 +190,7 @@ def _session(session: PlannedSession) -> schedule.PlannedSession:
             "duration_min": session.duration_min,
             "notes": _rule_ids(session.notes),
             "sequence": session.sequence,
-            "therapist_id": None,
+            "therapist_id": session.therapist_id,
         },
     )
 
@@ -206,8 +206,8 @@ def _dated_changes(changes: tuple[SessionChange, ...]) -> tuple[schedule.Session
                 "to_on": c.to_on,
                 "from_starts_at": c.from_starts_at,
                 "to_starts_at": c.to_starts_at,
-                "from_therapist_id": None,
-                "to_therapist_id": None,
+                "from_therapist_id": c.from_therapist_id,
+                "to_therapist_id": c.to_therapist_id,
             },
         )
         for c in changes

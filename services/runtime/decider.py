@@ -11,7 +11,7 @@ letters, outbox, retries, isolation of a failing record.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from schemas.causes import Cause, Causing
 from services.runtime.db import Conn
@@ -41,10 +41,15 @@ class Envelope(Causing, Protocol):
 @dataclass(frozen=True, slots=True)
 class Context:
     """What `decide` may know besides state and command: the clinic-local day and the time
-    the batch is decided at (the policy and calendar are the Decider's own)."""
+    the batch is decided at (the policy and calendar are the Decider's own), and `shared`:
+    state shared by many keys (a clinic's bookings), as the decisions before this one in the
+    batch left it, and `key`, the key decided (which shared state names its owner by); None
+    and "" for a service that shares nothing (see `SharingDecider`)."""
 
     today: date
     now: datetime
+    shared: Any = None
+    key: str = ""
 
 
 Ev = TypeVar("Ev", bound=Envelope)
@@ -91,3 +96,24 @@ class Repository(Protocol[C, S, O]):
         """Write the changed `states`, and whatever rows of its own the service keeps for
         `decided` (its timers, its delivery queue), in the caller's transaction."""
         ...
+
+
+@runtime_checkable
+class SharingRepository(Protocol):
+    """A repository whose keys share state with other keys (optional): `load_shared` reads
+    it for a batch's keys, after their states, under whatever further locks it needs."""
+
+    async def load_shared(
+        self, conn: Conn, keys: Sequence[str], states: Mapping[str, Any], events: Sequence[Any], /
+    ) -> Any:
+        """The shared state of `keys` (their `states` as loaded) and of the batch's admitted
+        `events` (which may name what a state does not know yet); None: nothing shared."""
+        ...
+
+
+@runtime_checkable
+class SharingDecider(Protocol):
+    """A Decider whose decisions change the shared state (optional): the fold hands each
+    decision `share(shared, decided)` of the decisions before it, never a stale copy."""
+
+    def share(self, shared: Any, decided: Decided[Any, Any, Any], /) -> Any: ...

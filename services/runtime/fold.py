@@ -3,11 +3,21 @@ in-memory shell the services' tests use (`services.runtime.memory`)."""
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic
 
 from schemas.causes import Cause
-from services.runtime.decider import C, Context, Decided, Decider, Ev, O, Rejected, S
+from services.runtime.decider import (
+    C,
+    Context,
+    Decided,
+    Decider,
+    Ev,
+    O,
+    Rejected,
+    S,
+    SharingDecider,
+)
 from services.runtime.incoming import Incoming
 
 
@@ -37,6 +47,8 @@ class Fold(Generic[Ev, C, S, O]):
     # Inbox rows to take back: their events were rejected, and a replay must not find them.
     forgotten: list[tuple[str, str]] = field(default_factory=list)
     result: BatchResult = field(default_factory=BatchResult)
+    # State shared by the batch's keys (`SharingRepository`), as its decisions so far left it.
+    shared: Any = None
 
     def add(
         self,
@@ -61,6 +73,8 @@ class Fold(Generic[Ev, C, S, O]):
             return
         first.discard((event.source, event.id))
         key = self.key_of(event)
+        if self.shared is not None:
+            context = replace(context, shared=self.shared, key=key)
         decision = self._decision(self.states[key], event, context)
         if isinstance(decision, Rejected):
             self.forgotten.append((event.source, event.id))
@@ -77,6 +91,8 @@ class Fold(Generic[Ev, C, S, O]):
             )
             self.decided.append(decided)
             outputs = len(decided.outputs)
+            if self.shared is not None and isinstance(self.decider, SharingDecider):
+                self.shared = self.decider.share(self.shared, decided)
         self.result.handled += 1
         log.info("handled", outputs=outputs, latency_ms=_ms_since(started))
 

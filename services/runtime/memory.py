@@ -30,6 +30,8 @@ class InMemoryShell(Generic[Ev, C, S, O]):
     outbox: list[OutboxMessage] = field(default_factory=list)
     dead_letters: list[str] = field(default_factory=list)  # their reasons
     log: Any = field(default_factory=structlog.get_logger)
+    # The shared state (`SharingDecider`), carried from batch to batch as a repository would.
+    shared: Any = None
 
     def handle(self, *events: Ev) -> BatchResult:
         """One batch, as the pipeline folds it: duplicates skipped, rejections dropped."""
@@ -38,10 +40,12 @@ class InMemoryShell(Generic[Ev, C, S, O]):
         self.inbox |= first
         fold = Fold(self.decider, self.key_of, self.log,
                     {key: self.states.get(key, self.initial) for key in keys})  # fmt: skip
+        fold.shared = self.shared
         context = self.context()
         for offset, event in enumerate(events):
             record = Incoming("memory", 0, offset, self.key_of(event).encode(), b"")
             fold.add(record, event, first, context)
+        self.shared = fold.shared
         self.inbox -= set(fold.forgotten)
         self.states |= fold.changed_states()
         self.decided += fold.decided

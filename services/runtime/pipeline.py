@@ -17,8 +17,8 @@ retried and, if they last, re-raised so that the consumer rewinds and tries agai
 Timers are commands through the same fold (`fire`), one key at a time.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 import asyncpg
@@ -26,7 +26,18 @@ import asyncpg
 from schemas.causes import Cause
 from services.runtime.db import Conn
 from services.runtime.deadletters import dead_letter, dead_letter_id
-from services.runtime.decider import C, Context, Decided, Decider, Ev, O, Rejected, Repository, S
+from services.runtime.decider import (
+    C,
+    Context,
+    Decided,
+    Decider,
+    Ev,
+    O,
+    Rejected,
+    Repository,
+    S,
+    SharingRepository,
+)
 from services.runtime.fold import BatchResult, Fold
 from services.runtime.inbox import first_deliveries, forget_deliveries
 from services.runtime.incoming import Incoming, input_problem
@@ -84,7 +95,12 @@ class Pipeline(Generic[Ev, C, S, O]):
         if not await try_lock_keys(conn, self.lock_namespace, [self._lock_name(key)]):
             raise KeyBusyError
         states = await self.repository.load_many(conn, [key])
-        verdict = self.decider.decide(states[key], command, self.context())
+        # The lock order of `_batch`: the key's lock above, then the shared state's.
+        shared = await self._shared(conn, [key], states, ())
+        context = self.context()
+        if shared is not None:
+            context = replace(context, shared=shared, key=key)
+        verdict = self.decider.decide(states[key], command, context)
         if isinstance(verdict, Rejected):
             raise RejectedError(verdict.reason)
         state, outputs = verdict
@@ -92,6 +108,13 @@ class Pipeline(Generic[Ev, C, S, O]):
         changed = {} if state == states[key] else {key: state}
         await self.repository.save_many(conn, changed, [decided])
         return list(self.decider.encode(decided))
+
+    async def _shared(
+        self, conn: Conn, keys: Sequence[str], states: Mapping[str, S], events: Sequence[Ev]
+    ) -> Any:
+        if keys and isinstance(self.repository, SharingRepository):
+            return await self.repository.load_shared(conn, keys, states, events)
+        return None
 
     def _fold(self, states: dict[str, S]) -> Fold[Ev, C, S, O]:
         return Fold(self.decider, self.key_of, self.log, states)
@@ -155,9 +178,14 @@ class Pipeline(Generic[Ev, C, S, O]):
         admitted = [self._admitted(incoming) for incoming in records]
         events = [event for event in admitted if not isinstance(event, Rejected)]
         keys = sorted({self.key_of(event) for event in events})
+        # Lock order, for every transaction of every service: first the batch's own keys in
+        # its namespace (all at once, sorted), then whatever `load_shared` locks (a clinic's
+        # bookings, LockNamespace.CLINIC, sorted); never the other way round. A transaction
+        # that holds a clinic lock never waits for a key's lock, so none can deadlock.
         await lock_keys(conn, self.lock_namespace, [self._lock_name(key) for key in keys])
         first = await first_deliveries(conn, self.consumer, [(e.source, e.id) for e in events])
         fold = self._fold(await self.repository.load_many(conn, keys) if keys else {})
+        fold.shared = await self._shared(conn, keys, fold.states, events)
         context = self.context()
         for incoming, event in zip(records, admitted, strict=True):
             fold.add(incoming, event, first, context)

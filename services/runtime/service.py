@@ -218,7 +218,8 @@ class ServiceRuntime:
     def topics(self) -> list[str]:
         s = self.settings
         return [s.topic_patient_events, s.topic_eligibility, s.topic_schedule,
-                s.topic_notices, s.topic_dead_letters]  # fmt: skip
+                s.topic_notices, s.topic_dead_letters, s.topic_staff_events,
+                s.topic_planner_commands]  # fmt: skip
 
     async def start(self) -> None:
         """Connect the database and the producer, prepare schema and topics, then consume."""

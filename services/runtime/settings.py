@@ -49,6 +49,8 @@ class ServiceSettings(BaseSettings):
     topic_replication_factor: int | None = None
     topic_min_insync_replicas: int | None = None
     topic_patient_events: str = topics.PATIENT_EVENTS
+    topic_staff_events: str = topics.STAFF_EVENTS
+    topic_planner_commands: str = topics.PLANNER_COMMANDS
     topic_eligibility: str = topics.ELIGIBILITY
     topic_schedule: str = topics.SCHEDULE
     topic_notices: str = topics.NOTICES

@@ -89,14 +89,16 @@ async def ensure_topics(  # noqa: PLR0913 (keyword-only, each with its default)
 
 @dataclass(frozen=True, slots=True)
 class RunTopics:
-    """The contract's five topics under names of one run's own (a test's, a benchmark's),
-    and the settings that point the services at them."""
+    """The contract's six topics and the planner's own, under names of one run's own (a
+    test's, a benchmark's), and the settings that point the services at them."""
 
     patient_events: str
     eligibility: str
     schedule: str
     notices: str
     dead_letters: str
+    staff_events: str
+    planner_commands: str
 
     @classmethod
     def under(cls, prefix: str) -> "RunTopics":
@@ -115,7 +117,12 @@ class RunTopics:
         """The topics a service consumes."""
         return {
             "eligibility": [self.patient_events],
-            "planner": [self.patient_events, self.eligibility],
+            "planner": [
+                self.patient_events,
+                self.eligibility,
+                self.staff_events,
+                self.planner_commands,
+            ],
             "notifier": [self.eligibility, self.schedule],
         }[service]
 

@@ -18,16 +18,21 @@ from services.runtime.settings import ServiceSettings
 
 INPUTS = {
     "eligibility": ("topic_patient_events",),
-    "planner": ("topic_patient_events", "topic_eligibility"),
+    "planner": (
+        "topic_patient_events",
+        "topic_eligibility",
+        "topic_staff_events",
+        "topic_planner_commands",
+    ),
     "notifier": ("topic_eligibility", "topic_schedule"),
 }
 OUTPUTS = {
     "eligibility": ("topic_eligibility",),
-    "planner": ("topic_schedule",),
+    "planner": ("topic_schedule", "topic_planner_commands"),
     "notifier": ("topic_notices",),
 }
 EVERY_TOPIC = ("topic_patient_events", "topic_eligibility", "topic_schedule", "topic_notices",
-               "topic_dead_letters")  # fmt: skip
+               "topic_dead_letters", "topic_staff_events", "topic_planner_commands")  # fmt: skip
 
 
 class Resource(IntEnum):  # the Kafka protocol's codes

@@ -17,6 +17,9 @@ async def provision(admin_url: str, database: str, passwords: dict[str, str] | N
     try:
         await conn.execute(f'REVOKE ALL ON DATABASE "{database}" FROM PUBLIC')
         await conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        # The planner's bookings table needs it (R-NO-OVERLAP's exclusion constraint), and
+        # only a superuser may create it: the planner's migration then finds it there.
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
         for service in SERVICES:
             role = role_for(service)
             exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)

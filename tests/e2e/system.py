@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from schemas.codec import to_bytes
 from schemas.envelope import Envelope
+from schemas.staff import StaffEventUnion
 from services import SERVICES
 from services.runtime.launcher import ServiceProcess, free_port, terminate_all
 from services.runtime.topics import RunTopics, ensure_topics
@@ -139,6 +140,12 @@ class System:
         for event in events:
             key = event.subject.encode()
             await self.producer.send_and_wait(self.topics.patient_events, to_bytes(event), key=key)
+
+    async def staff(self, *events: StaffEventUnion) -> None:
+        """Staff events, keyed by their clinic, each acknowledged before the next."""
+        for event in events:
+            key = event.data.clinic_id.encode()
+            await self.producer.send_and_wait(self.topics.staff_events, to_bytes(event), key=key)
 
     # -- what the system published ----------------------------------------------------------
     def decisions(self, patient: str) -> list[Event]:

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from schemas.codec import new_event, to_bytes
 from schemas.eligibility import EligibilityDecided
 from schemas.envelope import Envelope
+from schemas.staff import StaffEventUnion
 from services.planner.app import PlannerService, build_runtime
 from services.planner.settings import PlannerSettings
 from services.runtime.service import ServiceRuntime
@@ -129,7 +130,9 @@ def settings_for(suffix: str) -> PlannerSettings:
     return PlannerSettings(
         topic_patient_events=f"clinic-{suffix}", topic_eligibility=f"elig-{suffix}",
         topic_schedule=f"sched-{suffix}", topic_notices=f"notices-{suffix}",
-        topic_dead_letters=f"dead-{suffix}", topic_partitions=PARTITIONS,
+        topic_dead_letters=f"dead-{suffix}", topic_staff_events=f"staff-{suffix}",
+        topic_planner_commands=f"cmds-{suffix}",
+        topic_partitions=PARTITIONS,
         outbox_poll_interval_s=0.2, timer_interval_s=3600, log_format="json",
         clinic_timezone=ZONE,
     )  # fmt: skip
@@ -179,13 +182,20 @@ class Planner:
             await self.send_raw(f"elig-{self.suffix}", event.subject, to_bytes(event))
             self.sent.append(event.id)
 
+    async def staff(self, *events: StaffEventUnion) -> None:
+        """Staff events, keyed by their clinic (CONTRACT.md)."""
+        for event in events:
+            await self.send_raw(f"staff-{self.suffix}", event.data.clinic_id, to_bytes(event))
+            self.sent.append(event.id)
+
     async def send_raw(self, topic: str, patient: str, value: bytes) -> None:
         await produce(self.bootstrap, topic, value, key=patient.encode())
 
     async def handled(self) -> None:
         """Everything sent so far is consumed (offsets committed after the database commit,
         dead letters included) and every output is published."""
-        topics = [f"clinic-{self.suffix}", f"elig-{self.suffix}"]
+        topics = [f"clinic-{self.suffix}", f"elig-{self.suffix}", f"staff-{self.suffix}",
+                  f"cmds-{self.suffix}"]  # fmt: skip
 
         async def done() -> bool:
             if not await consumed_to_end(self.bootstrap, self.runtime.name, topics):

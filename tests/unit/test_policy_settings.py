@@ -12,6 +12,7 @@ from schemas.rules import RuleId
 from services.eligibility.engine import evaluate
 from services.eligibility.policy import DEFAULT_POLICY as ELIGIBILITY_DEFAULTS
 from services.eligibility.settings import EligibilitySettings
+from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 from services.planner.commands import NotPerformedReason
 from services.planner.outputs import ArmReminder, Completed, ReviewFlag
 from services.planner.policy import DEFAULT_POLICY as PLANNER_DEFAULTS
@@ -162,3 +163,12 @@ def test_r_cadence_open_weekdays_are_at_least_one_of_monday_0_to_sunday_6(
 ) -> None:
     with pytest.raises(ValidationError, match="open_weekdays"):
         PlannerSettings(open_weekdays=weekdays)
+
+
+def test_capacity_settings_default_to_the_numbers_of_domain_md() -> None:
+    assert PlannerSettings().capacity_policy() == DEFAULT_CAPACITY_POLICY
+
+
+def test_capacity_settings_reach_the_capacity_policy() -> None:
+    settings = PlannerSettings(turnover_min=10, capacity_horizon_days=7)
+    assert settings.capacity_policy() == CapacityPolicy(turnover_min=10, horizon_days=7)

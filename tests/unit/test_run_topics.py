@@ -17,7 +17,8 @@ def test_the_settings_of_a_run_name_its_topics(
     settings = service_settings(service)
     configured = [
         settings.topic_patient_events, settings.topic_eligibility, settings.topic_schedule,
-        settings.topic_notices, settings.topic_dead_letters,
+        settings.topic_notices, settings.topic_dead_letters, settings.topic_staff_events,
+        settings.topic_planner_commands,
     ]  # fmt: skip
     assert configured == topics.every
     assert set(topics.inputs(service)) <= set(topics.every)

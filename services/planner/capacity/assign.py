@@ -1,0 +1,134 @@
+"""Assigning one session on one day a therapist and a start.
+
+Hard rules, never bent:
+- R-ROSTER: inside one working stretch of the therapist that day (start >= from and
+  start + duration <= to); nobody absent, gone or not yet rostered that day.
+- R-NO-OVERLAP: clear of every booking held, turnover included (`bookings.conflict`).
+- R-PT-BEFORE: with physical therapy that day the session ends no later than it starts.
+
+A therapist is *free* that day when at least one start satisfies all three. Then, in this
+order:
+1. Therapist, R-CONTINUITY: the course's therapist when free; otherwise the free therapist
+   with the fewest bookings that day, ties to the smallest therapist id.
+2. Start, for the chosen therapist:
+   - R-PT-BEFORE: the latest free start at or before (therapy start - duration), so the
+     massage ends at the therapy or as close before it as possible; the preferred time
+     does not count that day.
+   - R-PREFERRED-TIME: the preferred time if free, else the free start nearest to it, the
+     earlier of two equally near.
+   - otherwise the earliest free start.
+Continuity outranks the preferred time: the course's therapist at 9:20 beats another at
+9:00. First come, first served: which request gets a contested slot depends on the order
+of the calls; each call is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from services.planner.capacity.bookings import Booking, Owner
+from services.planner.capacity.free import Starts, earliest, free_starts, latest_until, nearest
+from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from services.planner.capacity.bookings import Bookings
+    from services.planner.capacity.roster import Roster
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRequest:
+    owner: Owner
+    on: date
+    duration_min: int
+    preferred_min: int | None = None  # R-PREFERRED-TIME, local minutes since midnight
+    physical_therapy_min: int | None = None  # R-PT-BEFORE: the day's first therapy start
+    therapist_id: str | None = None  # R-CONTINUITY: the course's therapist
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    booking: Booking
+    continued: bool  # R-CONTINUITY: the course's therapist gives it
+
+
+def assign_session(
+    request: SessionRequest,
+    roster: Roster,
+    bookings: Bookings,
+    policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
+) -> Assignment | None:
+    """A therapist and start for `request`, or None when nobody is free that day."""
+    free = {
+        therapist_id: starts
+        for therapist_id in roster.working_on(request.on)
+        if (starts := _allowed_starts(request, therapist_id, roster, bookings, policy))
+    }
+    if not free:
+        return None
+    continued = request.therapist_id in free
+    therapist_id = (
+        request.therapist_id
+        if request.therapist_id is not None and continued
+        else min(free, key=lambda t: (bookings.count_on(t, request.on), t))
+    )
+    start = _start(request, free[therapist_id])
+    booking = Booking(therapist_id, request.on, start, start + request.duration_min, request.owner)
+    return Assignment(booking, continued=continued)
+
+
+def free_at(
+    request: SessionRequest,
+    start_min: int,
+    roster: Roster,
+    bookings: Bookings,
+    policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
+) -> tuple[str, ...]:
+    """Therapists free at exactly `start_min` that day: fewest bookings first, then by id."""
+    free = [
+        therapist_id
+        for therapist_id in roster.working_on(request.on)
+        if any(
+            s.first <= start_min <= s.last
+            for s in _allowed_starts(request, therapist_id, roster, bookings, policy)
+        )
+    ]
+    return tuple(sorted(free, key=lambda t: (bookings.count_on(t, request.on), t)))
+
+
+def _allowed_starts(
+    request: SessionRequest,
+    therapist_id: str,
+    roster: Roster,
+    bookings: Bookings,
+    policy: CapacityPolicy,
+) -> tuple[Starts, ...]:
+    busy = (
+        booking.span_from(request.on)
+        for booking in bookings.near(therapist_id, request.on)
+        if booking.owner.session_id != request.owner.session_id
+    )
+    starts = free_starts(
+        roster.stretches_on(therapist_id, request.on),
+        busy,
+        request.duration_min,
+        policy.turnover_min,
+    )
+    if request.physical_therapy_min is None:
+        return starts
+    bound = request.physical_therapy_min - request.duration_min
+    return tuple(Starts(s.first, min(s.last, bound)) for s in starts if s.first <= bound)
+
+
+def _start(request: SessionRequest, free: tuple[Starts, ...]) -> int:
+    if request.physical_therapy_min is not None:
+        start = latest_until(free, request.physical_therapy_min - request.duration_min)
+    elif request.preferred_min is not None:
+        start = nearest(free, request.preferred_min)
+    else:
+        start = earliest(free)
+    if start is None:
+        raise AssertionError("a free therapist has a free start")
+    return start

@@ -1,0 +1,119 @@
+"""The planner's second Decider: a clinic's staff facts, keyed by `clinic_id` (pure).
+
+Its state is the set of the clinic's staff facts, kept sorted so that equal sets are equal
+states whatever the arrival order (R-ROSTER); a fact already held changes nothing.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas.codec import new_event
+from schemas.rules import RuleId
+from schemas.staff import StaffEventUnion
+from services.planner.capacity.bookings import Bookings
+from services.planner.capacity.roster import Absent, Roster, StaffFact
+from services.planner.staff_commands import SessionsUnstaffed
+from services.planner.staff_facts import fact_from_json, fact_to_json, staff_fact
+from services.runtime.decider import Context, Decided, Rejected
+from services.runtime.outbox import OutboxMessage
+from services.runtime.wire import outbox_message
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicState:
+    facts: tuple[StaffFact, ...] = ()
+
+    @property
+    def roster(self) -> Roster:
+        return Roster.from_facts(self.facts)
+
+    def with_fact(self, fact: StaffFact) -> "ClinicState":
+        if fact in self.facts:
+            return self
+        return ClinicState(tuple(sorted((*self.facts, fact), key=_order)))
+
+    def to_json_text(self) -> str:
+        return json.dumps([fact_to_json(fact) for fact in self.facts], sort_keys=True)
+
+    @classmethod
+    def from_json_text(cls, text: str) -> "ClinicState":
+        return cls(tuple(fact_from_json(raw) for raw in json.loads(text)))
+
+
+@dataclass(frozen=True, slots=True)
+class StaffFactReceived:
+    """A staff fact the clinic did not hold yet: what the roster changed by."""
+
+    fact: StaffFact
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsHit:
+    """R-THERAPIST-ABSENT / R-ROSTER: courses of a patient with sessions the therapist can no
+    longer give; the patient's own batch places them again (`staff_commands`)."""
+
+    patient_id: str
+    therapist_id: str
+    rule: RuleId
+    course_ids: tuple[str, ...]
+    at: datetime  # when it was decided: the command's `time`
+
+
+StaffOutput = StaffFactReceived | SessionsHit
+
+
+@dataclass(frozen=True)
+class StaffDecider:
+    source: str = "/courseflow/planner"
+    topic: str = "courseflow.planner-commands"
+
+    def translate(self, event: StaffEventUnion) -> StaffFact:
+        return staff_fact(event)
+
+    def decide(
+        self, state: ClinicState, command: StaffFact, context: Context, /
+    ) -> tuple[ClinicState, Sequence[StaffOutput]] | Rejected:
+        new_state = state.with_fact(command)
+        if new_state is state:
+            return state, ()
+        bookings = (context.shared or {}).get(context.key)
+        hit = () if bookings is None else _hit(command, new_state.roster, bookings, context)
+        return new_state, (StaffFactReceived(command), *hit)
+
+    def encode(
+        self, decided: Decided[StaffFact, ClinicState, StaffOutput], /
+    ) -> Sequence[OutboxMessage]:
+        hits = [output for output in decided.outputs if isinstance(output, SessionsHit)]
+        return [self._command(decided, hit) for hit in hits]
+
+    def _command(
+        self, decided: Decided[StaffFact, ClinicState, StaffOutput], hit: SessionsHit
+    ) -> OutboxMessage:
+        data = {"clinic_id": decided.key, "therapist_id": hit.therapist_id,
+                "rule": hit.rule.value, "course_ids": hit.course_ids}  # fmt: skip
+        event = new_event(
+            SessionsUnstaffed, source=self.source, subject=hit.patient_id, time=hit.at,
+            data=data, **decided.cause.attributes(),
+        )  # fmt: skip
+        return outbox_message(self.topic, event)
+
+
+def _hit(
+    fact: StaffFact, roster: Roster, bookings: Bookings, context: Context
+) -> tuple[SessionsHit, ...]:
+    """The therapist's bookings from today on that the roster no longer allows, by patient."""
+    rule = RuleId.THERAPIST_ABSENT if isinstance(fact, Absent) else RuleId.ROSTER
+    courses: dict[str, set[str]] = {}
+    for booking in bookings.of_therapist(fact.therapist_id, context.today):
+        if not roster.allows(fact.therapist_id, booking.on, booking.start_min, booking.end_min):
+            courses.setdefault(booking.owner.patient_id, set()).add(booking.owner.course_id)
+    return tuple(
+        SessionsHit(patient_id, fact.therapist_id, rule, tuple(sorted(course_ids)), context.now)
+        for patient_id, course_ids in sorted(courses.items())
+    )
+
+
+def _order(fact: StaffFact) -> str:
+    return json.dumps(fact_to_json(fact), sort_keys=True)

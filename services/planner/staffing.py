@@ -1,0 +1,257 @@
+"""R-CAPACITY in the patient path: the core's dated sessions get a therapist and a start.
+
+It runs after the core, for a patient whose clinic has a roster, on the courses the core
+published something about in this decision. The core's own state (`published`) keeps its
+date-only plan, so the core diffs and decides exactly as it does without a roster; what is
+placed is kept beside it (`PatientState.placements`) and shown in the outputs.
+
+- R-PLAN-STABLE: a placement stays while the core plans its session on the same day and the
+  clinic still holds its booking; the other sessions are placed by `place_course`.
+- A course no longer under way (suspended, cancelled, completed) frees its bookings, and so
+  does a session the core no longer plans.
+- A session after an R-CAPACITY shortage waits: it is shown as the core dated it, without
+  therapist or time.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from schemas.rules import RuleId
+from services.planner.booking_rows import instants, session_key
+from services.planner.calendar import ClinicCalendar
+from services.planner.capacity.bookings import Booking, Bookings, Owner
+from services.planner.capacity.clock import minute_of_day
+from services.planner.capacity.place import CourseToPlace, place_course
+from services.planner.capacity.policy import CapacityPolicy
+from services.planner.capacity.roster import Roster
+from services.planner.outputs import (
+    CourseEvent,
+    CourseStatus,
+    Output,
+    PlannedSession,
+    Rescheduled,
+    SessionChange,
+)
+from services.planner.plan import DatedSession
+from services.planner.state import PatientState, Placed
+
+UNDER_WAY = (CourseStatus.PENDING, CourseStatus.ACTIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicCapacity:
+    roster: Roster
+    bookings: Bookings
+
+    def changed_by(self, change: "BookingsChanged") -> "ClinicCapacity":
+        bookings = self.bookings
+        for key in (*change.freed, *(b.owner.session_id for b in change.booked)):
+            bookings = bookings.without(key)
+        for booking in change.booked:
+            bookings = bookings.adding(booking)
+        return replace(self, bookings=bookings)
+
+
+@dataclass(frozen=True, slots=True)
+class Unstaffed:
+    """The command of `staff_commands.SessionsUnstaffed`: place these courses again."""
+
+    event_id: str
+    occurred_at: datetime
+    rule: RuleId
+    course_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingsChanged:
+    """Not published: the bookings a decision took and freed, for the shell to write and
+    for the next decisions of the batch to see."""
+
+    clinic_id: str
+    booked: tuple[Booking, ...]
+    freed: tuple[str, ...]  # session keys (`booking_rows.session_key`)
+
+
+@dataclass(frozen=True)
+class Staffing:
+    patient_id: str
+    clinic: ClinicCapacity
+    calendar: ClinicCalendar
+    policy: CapacityPolicy
+
+    def staffed(
+        self,
+        before: PatientState,
+        after: PatientState,
+        outputs: Sequence[Output],
+        unstaffed: Unstaffed | None = None,
+    ) -> tuple[PatientState, tuple[Output, ...], tuple[Booking, ...], tuple[str, ...]]:
+        """The state with its placements, the outputs showing them, what was booked and freed.
+
+        `unstaffed`: courses a staff change hit (R-THERAPIST-ABSENT, R-ROSTER); each whose
+        sessions then show otherwise is `rescheduled` naming the rule."""
+        touched = {o.course_id for o in outputs if isinstance(o, CourseEvent)}
+        if unstaffed is not None:
+            touched |= set(unstaffed.course_ids)
+        kept = [p for p in before.placements if p.course_id not in touched]
+        placed: list[Placed] = []
+        for course_id in sorted(touched):
+            placed += self._course(after, course_id, before.placements)
+        old = {_key(self.patient_id, p): p for p in before.placements if p.course_id in touched}
+        new = {_key(self.patient_id, p): p for p in placed}
+        booked = tuple(self._booking(key, p) for key, p in new.items() if old.get(key) != p)
+        freed = tuple(sorted(key for key in old if key not in new))
+        state = replace(after, placements=tuple(sorted([*kept, *placed], key=_order)))
+        shown = tuple(self._shown(output, before, state) for output in outputs)
+        if unstaffed is not None:
+            state, moved = self._rescheduled(before, state, unstaffed)
+            shown += moved
+        return state, shown, booked, freed
+
+    def _rescheduled(
+        self, before: PatientState, after: PatientState, unstaffed: Unstaffed
+    ) -> tuple[PatientState, tuple[Output, ...]]:
+        """A `rescheduled` per hit course whose sessions now show otherwise; its version is
+        the course's next, kept in the core's record of what was published."""
+        outputs: list[Output] = []
+        published = list(after.published)
+        for index, course in enumerate(published):
+            if course.course_id not in unstaffed.course_ids or course.status not in UNDER_WAY:
+                continue
+            event = Rescheduled(
+                course.course_id, course.status, course.version + 1, (unstaffed.rule,),
+                course.sessions, course.completed_sessions, (),
+            )  # fmt: skip
+            shown = self._shown(event, before, after)
+            assert isinstance(shown, Rescheduled)
+            if not shown.changes:
+                continue
+            if any(c.from_on != c.to_on for c in shown.changes):
+                shown = replace(shown, rules=(unstaffed.rule, RuleId.CAPACITY))
+            outputs.append(shown)
+            published[index] = replace(course, version=course.version + 1)
+        return replace(after, published=tuple(published)), tuple(outputs)
+
+    def _course(
+        self, state: PatientState, course_id: str, placements: Iterable[Placed]
+    ) -> list[Placed]:
+        published = state.published_course(course_id)
+        prescription = next((p for p in state.prescriptions if p.course_id == course_id), None)
+        if published is None or prescription is None or published.status not in UNDER_WAY:
+            return []
+        sessions = published.sessions
+        held = {p.session_id: p for p in placements if p.course_id == course_id}
+        stable = {
+            s.session_id: held[s.session_id] for s in sessions
+            if s.session_id in held and held[s.session_id].planned_on == s.on
+            and self._still_held(held[s.session_id])
+        }  # fmt: skip
+        bookings = self.clinic.bookings
+        for placement in held.values():
+            if placement.session_id not in stable:
+                bookings = bookings.without(_key(self.patient_id, placement))
+        preferred = prescription.preferred_time
+        course = CourseToPlace(
+            self.patient_id, course_id, prescription.cadence,
+            tuple(DatedSession(session_key(self.patient_id, s.session_id), s.on, s.duration_min)
+                  for s in sessions),
+            preferred_min=None if preferred is None else minute_of_day(preferred),
+            physical_therapy=self._physical_therapy(state),
+            therapist_id=next((p.therapist_id for p in stable.values()), None),
+        )  # fmt: skip
+        result = place_course(course, self.clinic.roster, bookings, self.calendar, self.policy)
+        planned_on = {s.session_id: s.on for s in sessions}
+        placed = []
+        for session in sessions:
+            booking = result.bookings.of_session(session_key(self.patient_id, session.session_id))
+            if booking is not None:
+                placed.append(Placed(
+                    course_id, session.session_id, planned_on[session.session_id],
+                    booking.therapist_id, booking.on, booking.start_min, booking.end_min,
+                ))  # fmt: skip
+        return placed
+
+    def _still_held(self, placement: Placed) -> bool:
+        """Booked as placed, at a time the roster still gives the therapist (R-ROSTER)."""
+        booking = self.clinic.bookings.of_session(_key(self.patient_id, placement))
+        if booking is None or booking != self._booking(_key(self.patient_id, placement), placement):
+            return False
+        return self.clinic.roster.allows(
+            placement.therapist_id, placement.on, placement.start_min, placement.end_min
+        )
+
+    def _booking(self, key: str, placement: Placed) -> Booking:
+        owner = Owner(self.patient_id, placement.course_id, key)
+        return Booking(
+            placement.therapist_id, placement.on, placement.start_min, placement.end_min, owner
+        )
+
+    def _physical_therapy(self, state: PatientState) -> Mapping[date, int]:
+        earliest: dict[date, int] = {}
+        for therapy in state.physical_therapy:
+            local = self.calendar.local_wall_clock(therapy.starts_at)
+            minute = minute_of_day(local.time())
+            earliest[local.date()] = min(minute, earliest.get(local.date(), minute))
+        return earliest
+
+    def _shown(self, output: Output, before: PatientState, after: PatientState) -> Output:
+        if not isinstance(output, CourseEvent):
+            return output
+        sessions = tuple(self._session(s, output.course_id, after) for s in output.sessions)
+        shown = replace(output, sessions=sessions)
+        if isinstance(shown, Rescheduled):
+            return replace(shown, changes=self._changes(shown, before))
+        return shown
+
+    def _session(
+        self, session: PlannedSession, course_id: str, state: PatientState
+    ) -> PlannedSession:
+        placement = _placement(state, course_id, session.session_id)
+        if placement is None:
+            return session
+        return replace(
+            session, on=placement.on, starts_at=self._starts_at(placement),
+            therapist_id=placement.therapist_id,
+        )  # fmt: skip
+
+    def _starts_at(self, placement: Placed) -> datetime:
+        key = session_key(self.patient_id, placement.session_id)
+        return instants(self._booking(key, placement), self.calendar.zone)[0]
+
+    def _changes(self, output: Rescheduled, before: PatientState) -> tuple[SessionChange, ...]:
+        """Every session shown elsewhere or at another time or by another therapist than
+        before; sessions added or dropped as the core found them."""
+        published = before.published_course(output.course_id)
+        was = {} if published is None else {
+            s.session_id: self._session(s, output.course_id, before) for s in published.sessions
+        }  # fmt: skip
+        now = {s.session_id: s for s in output.sessions}
+        changes = [c for c in output.changes if c.session_id not in was or c.session_id not in now]
+        for session_id, session in now.items():
+            old = was.get(session_id)
+            if old is None:
+                continue
+            if (old.on, old.starts_at, old.therapist_id) != (
+                session.on, session.starts_at, session.therapist_id
+            ):  # fmt: skip
+                changes.append(SessionChange(
+                    session_id, old.on, session.on, old.starts_at, session.starts_at,
+                    old.therapist_id, session.therapist_id,
+                ))  # fmt: skip
+        return tuple(changes)
+
+
+def _placement(state: PatientState, course_id: str, session_id: str) -> Placed | None:
+    return next(
+        (p for p in state.placements if p.course_id == course_id and p.session_id == session_id),
+        None,
+    )
+
+
+def _key(patient_id: str, placement: Placed) -> str:
+    return session_key(patient_id, placement.session_id)
+
+
+def _order(placement: Placed) -> tuple[str, date, int, str]:
+    return (placement.course_id, placement.on, placement.start_min, placement.session_id)

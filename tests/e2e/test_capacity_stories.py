@@ -1,0 +1,110 @@
+"""DOMAIN.md's stories 11 and 12 end to end: therapists and time (R-CAPACITY,
+R-NO-OVERLAP, R-CONTINUITY, R-THERAPIST-ABSENT). Each story has a clinic of its own, so the
+other stories' clinic keeps no roster and date-only plans."""
+
+import itertools
+import uuid
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from functools import partial
+
+import pytest
+
+from tests.e2e.clinic import CLINIC_TZ, Clinic, Session, next_monday, today
+from tests.e2e.system import Event, System
+from tests.staff_events import StaffFeed
+
+pytestmark = pytest.mark.e2e
+
+TURNOVER_MIN = 5
+MORNINGS = [(weekday, "08:00", "12:00") for weekday in range(6)]
+
+
+def starts(session: Session) -> datetime:
+    return datetime.fromisoformat(session["starts_at"]).astimezone(CLINIC_TZ)
+
+
+def no_overlap_inside_hours(sessions: list[Session]) -> None:
+    by_therapist: dict[str, list[Session]] = defaultdict(list)
+    for session in sessions:
+        assert session["therapist_id"] is not None, session
+        start = starts(session)
+        assert start.date().isoformat() == session["on"]
+        end = start + timedelta(minutes=session["duration_min"])
+        assert (start.hour, start.minute) >= (8, 0)
+        assert (end.hour, end.minute) <= (12, 0)
+        by_therapist[session["therapist_id"]].append(session)
+    for own in by_therapist.values():
+        ordered = sorted(own, key=starts)
+        for first, second in itertools.pairwise(ordered):
+            gap = timedelta(minutes=first["duration_min"] + TURNOVER_MIN)
+            assert starts(first) + gap <= starts(second), (first, second)
+
+
+def first_rescheduled(system: System, patient: str) -> Event | None:
+    events = system.schedule(patient)
+    return next((e for e in events if e["type"] == "courseflow.course.rescheduled"), None)
+
+
+async def rostered_clinic(system: System, monday: date) -> StaffFeed:
+    staff = StaffFeed(f"story-{uuid.uuid4().hex[:8]}")
+    week_before = monday - timedelta(days=7)
+    await system.staff(*(staff.rostered(t, week_before, MORNINGS) for t in ("T1", "T2")))
+    await system.consumed()
+    return staff
+
+
+async def prescribed(system: System, staff: StaffFeed, monday: date, count: int) -> list[Event]:
+    patients = [Clinic(clinic_id=staff.clinic) for _ in range(count)]
+    sent_on = today()
+    for clinic in patients:
+        await system.send(clinic.enrolled(sent_on), clinic.prescription(monday, sent_on=sent_on))
+    return [(await system.schedule_events(c.patient, 1))[0] for c in patients]
+
+
+async def test_story_11_twenty_patients_the_same_monday_get_therapists_and_times(
+    system: System,
+) -> None:
+    monday = next_monday(today())
+    staff = await rostered_clinic(system, monday)
+    scheduled = await prescribed(system, staff, monday, 20)
+    sessions = [s for event in scheduled for s in event["data"]["sessions"]]
+    no_overlap_inside_hours(sessions)
+    for event in scheduled:
+        course = event["data"]["sessions"]
+        assert len({s["therapist_id"] for s in course}) == 1  # R-CONTINUITY
+        assert course[0]["on"] >= monday.isoformat()
+    assert {s["therapist_id"] for s in sessions} == {"T1", "T2"}
+    assert any(starts(s).hour == 9 and starts(s).minute == 0 for s in sessions)  # preferred
+
+
+async def test_story_12_an_absence_moves_the_therapists_sessions_naming_the_rule(
+    system: System,
+) -> None:
+    monday = next_monday(today())
+    staff = await rostered_clinic(system, monday)
+    scheduled = await prescribed(system, staff, monday, 6)
+    absent = (monday, monday + timedelta(days=2))
+    hit = [
+        e for e in scheduled
+        if any(s["therapist_id"] == "T1" and absent[0].isoformat() <= s["on"]
+               <= absent[1].isoformat() for s in e["data"]["sessions"])
+    ]  # fmt: skip
+    assert hit
+    await system.staff(staff.absent("T1", *absent))
+    for event in hit:
+        patient = event["subject"]
+        rescheduled = await system.until(partial(first_rescheduled, system, patient))
+        assert rescheduled["data"]["rules"][0] == "R-THERAPIST-ABSENT"
+        for change in rescheduled["data"]["changes"]:
+            assert change["from_therapist_id"] == "T1"
+            assert change["to_therapist_id"] is not None
+        moved = rescheduled["data"]["sessions"]
+        assert not [
+            s for s in moved
+            if s["therapist_id"] == "T1" and absent[0].isoformat() <= s["on"]
+            <= absent[1].isoformat()
+        ]  # fmt: skip
+    await system.consumed()
+    latest = [system.schedule(e["subject"])[-1] for e in scheduled]
+    no_overlap_inside_hours([s for event in latest for s in event["data"]["sessions"]])

@@ -1,0 +1,94 @@
+"""R-NO-OVERLAP's last guard: the database itself refuses two bookings of one therapist that
+come closer than the turnover, whatever code writes them."""
+
+from collections.abc import AsyncIterator
+from datetime import date
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import pytest
+
+from services.planner.app import build_runtime
+from services.planner.booking_rows import book, free, held, session_key
+from services.planner.capacity.bookings import Booking, Owner
+from tests.integration.test_planner_support import ZONE, settings_for
+
+MONDAY = date(2026, 11, 23)
+TURNOVER = 5
+
+
+def session(n: int, therapist: str, start_min: int, end_min: int, on: date = MONDAY) -> Booking:
+    owner = Owner(f"P{n}", "C1", session_key(f"P{n}", "C1-s01"))
+    return Booking(therapist, on, start_min, end_min, owner)
+
+
+@pytest.fixture
+async def pool(suffix: str) -> AsyncIterator[asyncpg.Pool]:
+    runtime, _ = build_runtime(settings_for(suffix), name=f"plan_{suffix}")
+    await runtime.prepare()
+    try:
+        yield runtime.pool
+    finally:
+        await runtime.release()
+
+
+async def booked(pool: asyncpg.Pool, *bookings: Booking) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await book(conn, "north", bookings, ZoneInfo(ZONE), TURNOVER)
+
+
+async def test_a_forced_overlap_is_refused_by_the_database(pool: asyncpg.Pool) -> None:
+    await booked(pool, session(1, "T1", 540, 550))
+    with pytest.raises(asyncpg.ExclusionViolationError):
+        await booked(pool, session(2, "T1", 545, 560))
+    with pytest.raises(asyncpg.ExclusionViolationError):  # inside the turnover
+        await booked(pool, session(3, "T1", 554, 560))
+    async with pool.acquire() as conn:
+        assert [b.owner.patient_id for b in await held(conn, "north", ZoneInfo(ZONE))] == ["P1"]
+
+
+async def test_bookings_a_turnover_apart_or_of_another_therapist_are_held(
+    pool: asyncpg.Pool,
+) -> None:
+    first, after_turnover = session(1, "T1", 540, 550), session(2, "T1", 555, 565)
+    other_therapist = session(3, "T2", 540, 550)
+    await booked(pool, first, after_turnover, other_therapist)
+    async with pool.acquire() as conn:
+        assert set(await held(conn, "north", ZoneInfo(ZONE))) == {
+            first,
+            after_turnover,
+            other_therapist,
+        }
+
+
+async def test_a_freed_booking_leaves_its_time_to_others(pool: asyncpg.Pool) -> None:
+    await booked(pool, session(1, "T1", 540, 550))
+    async with pool.acquire() as conn, conn.transaction():
+        await free(conn, [session_key("P1", "C1-s01")])
+    await booked(pool, session(2, "T1", 545, 560))
+    async with pool.acquire() as conn:
+        assert [b.owner.patient_id for b in await held(conn, "north", ZoneInfo(ZONE))] == ["P2"]
+
+
+async def test_a_session_booked_again_moves(pool: asyncpg.Pool) -> None:
+    await booked(pool, session(1, "T1", 540, 550))
+    moved = session(1, "T1", 545, 555)
+    await booked(pool, moved)
+    async with pool.acquire() as conn:
+        assert list(await held(conn, "north", ZoneInfo(ZONE))) == [moved]
+
+
+async def test_patients_may_hold_sessions_of_the_same_id(pool: asyncpg.Pool) -> None:
+    first, second = session(1, "T1", 540, 550), session(2, "T2", 540, 550)
+    assert first.owner.session_id != second.owner.session_id  # both are C1-s01 of a patient
+    await booked(pool, first, second)
+    async with pool.acquire() as conn:
+        assert set(await held(conn, "north", ZoneInfo(ZONE))) == {first, second}
+
+
+async def test_a_therapist_id_names_a_therapist_of_one_clinic(pool: asyncpg.Pool) -> None:
+    await booked(pool, session(1, "T1", 540, 550))
+    async with pool.acquire() as conn, conn.transaction():
+        await book(conn, "south", [session(2, "T1", 540, 550)], ZoneInfo(ZONE), TURNOVER)
+    async with pool.acquire() as conn:
+        assert len(await held(conn, "south", ZoneInfo(ZONE))) == 1

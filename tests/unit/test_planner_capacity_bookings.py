@@ -1,0 +1,125 @@
+"""R-NO-OVERLAP: when two bookings conflict, and the free starts of a therapist's day."""
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.planner.capacity.bookings import Booking, Bookings, OverlapError, conflict
+from services.planner.capacity.clock import MINUTES_PER_DAY
+from services.planner.capacity.free import earliest, free_starts, latest_until, nearest
+from services.planner.capacity.roster import Stretch
+from tests.unit.test_planner_capacity_support import MONDAY, hm, owner
+
+TUESDAY = MONDAY + timedelta(days=1)
+
+
+def booking(n: int, start: int, end: int, therapist: str = "t-anna", day=MONDAY) -> Booking:
+    return Booking(therapist, day, start, end, owner(n))
+
+
+def test_r_no_overlap_the_turnover_separates_two_sessions() -> None:
+    nine = booking(1, hm(9), hm(9, 12))
+    assert conflict(nine, booking(2, hm(9, 16), hm(9, 30)), 5)
+    assert not conflict(nine, booking(2, hm(9, 17), hm(9, 30)), 5)
+    assert not conflict(nine, booking(2, hm(8, 40), hm(8, 55)), 5)
+    assert conflict(nine, booking(2, hm(8, 41), hm(8, 56)), 5)
+
+
+def test_r_no_overlap_two_therapists_or_two_days_never_conflict() -> None:
+    nine = booking(1, hm(9), hm(9, 12))
+    assert not conflict(nine, booking(2, hm(9), hm(9, 12), therapist="t-ben"), 5)
+    assert not conflict(nine, booking(2, hm(9), hm(9, 12), day=TUESDAY), 5)
+
+
+def test_r_no_overlap_the_turnover_reaches_past_midnight() -> None:
+    late = booking(1, hm(23, 40), hm(23, 58))
+    assert conflict(late, booking(2, 0, 10, day=TUESDAY), 5)
+    assert not conflict(late, booking(2, 3, 10, day=TUESDAY), 5)
+
+
+def test_r_no_overlap_bookings_refuse_an_overlap_and_replace_a_session_s_own() -> None:
+    held = Bookings.of([booking(1, hm(9), hm(9, 12))])
+    with pytest.raises(OverlapError):
+        held.book(booking(2, hm(9, 10), hm(9, 20)), 5)
+    moved = held.book(booking(1, hm(9, 5), hm(9, 17)), 5)
+    assert list(moved) == [booking(1, hm(9, 5), hm(9, 17))]
+    assert moved.without("c1-s01") == Bookings()
+
+
+@st.composite
+def day_bookings(draw: st.DrawFn) -> list[Booking]:
+    spans = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from([MONDAY, TUESDAY]),
+                st.integers(0, MINUTES_PER_DAY - 1),
+                st.integers(1, 30),
+            ),
+            max_size=8,
+        )
+    )
+    return [
+        Booking("t-anna", day, start, min(start + length, MINUTES_PER_DAY), owner(n))
+        for n, (day, start, length) in enumerate(spans)
+    ]
+
+
+def busy_minutes(b: Booking, turnover: int) -> set[int]:
+    offset = (b.on - MONDAY).days * MINUTES_PER_DAY
+    return set(range(offset + b.start_min, offset + b.end_min + turnover))
+
+
+@given(day_bookings(), st.integers(0, 15))
+def test_r_no_overlap_conflict_is_the_database_s_range_overlap(bookings, turnover) -> None:
+    """tstzrange(starts_at, ends_at + turnover) && ..., as sets of minutes."""
+    for first in bookings:
+        for second in bookings:
+            if first is not second:
+                expected = bool(busy_minutes(first, turnover) & busy_minutes(second, turnover))
+                assert conflict(first, second, turnover) == expected
+
+
+@given(day_bookings())
+def test_bookings_index_holds_exactly_what_was_added(bookings) -> None:
+    held = Bookings.of(bookings)
+    assert sorted(held, key=lambda b: b.owner) == sorted(bookings, key=lambda b: b.owner)
+    for b in bookings:
+        assert held.of_session(b.owner.session_id) == b
+        assert b in held.on("t-anna", b.on)
+    assert sum(held.count_on("t-anna", day) for day in (MONDAY, TUESDAY)) == len(bookings)
+    assert Bookings.of(reversed(bookings)) == held
+
+
+@st.composite
+def day_shapes(draw: st.DrawFn) -> tuple[list[Stretch], list[tuple[int, int]], int, int]:
+    stretches = [
+        Stretch(start, min(start + length, MINUTES_PER_DAY))
+        for start, length in draw(
+            st.lists(st.tuples(st.integers(0, 1400), st.integers(1, 300)), max_size=3)
+        )
+    ]
+    busy = [
+        (start, start + length)
+        for start, length in draw(
+            st.lists(st.tuples(st.integers(-60, 1500), st.integers(1, 40)), max_size=6)
+        )
+    ]
+    return stretches, busy, draw(st.integers(1, 20)), draw(st.integers(0, 10))
+
+
+@given(day_shapes(), st.integers(-100, 1500))
+def test_free_starts_are_exactly_the_minutes_a_scan_would_allow(shape, target) -> None:
+    stretches, busy, duration, turnover = shape
+    allowed = {
+        start
+        for s in stretches
+        for start in range(s.start_min, s.end_min - duration + 1)
+        if all(start >= end + turnover or start + duration + turnover <= b for b, end in busy)
+    }
+    free = free_starts(stretches, busy, duration, turnover)
+    assert {m for starts in free for m in range(starts.first, starts.last + 1)} == allowed
+    assert earliest(free) == min(allowed, default=None)
+    assert latest_until(free, target) == max((m for m in allowed if m <= target), default=None)
+    assert nearest(free, target) == min(allowed, key=lambda m: (abs(m - target), m), default=None)
