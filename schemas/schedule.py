@@ -57,7 +57,13 @@ class SessionChange(WireModel):
 
 
 class CourseData(WireModel):
-    """Carried by every schedule event: `sessions` is the complete remaining plan."""
+    """Carried by every schedule event: `sessions` is the complete remaining plan.
+
+    `capacity_shortage_on` (added, optional; left out when empty): the days of sessions that
+    wait because no therapist is free within the capacity horizon (R-CAPACITY). Those sessions
+    show without therapist or time; `rules` names R-CAPACITY on the event that reports a new
+    shortage, so staff are told once per cause.
+    """
 
     course_id: Identifier
     status: CourseStatus
@@ -65,6 +71,7 @@ class CourseData(WireModel):
     rules: UniqueItems[Rule]
     sessions: Items[PlannedSession]
     completed_sessions: Annotated[int, Field(ge=0)]
+    capacity_shortage_on: UniqueItems[ClinicDate] = Field(default=(), exclude_if=_is_empty)
 
 
 class CourseScheduledData(CourseData):

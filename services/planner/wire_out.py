@@ -159,6 +159,7 @@ def _head(event: CourseEvent) -> dict[str, Any]:
         "rules": _rule_ids(event.rules),
         "sessions": tuple(_session(s) for s in event.sessions),
         "completed_sessions": event.completed_sessions,
+        "capacity_shortage_on": (),
     }
 
 
@@ -175,6 +176,7 @@ def _review(flag: ReviewFlag, published: PublishedCourse) -> dict[str, Any]:
         "rules": _rule_ids(flag.rules),
         "sessions": tuple(_session(s) for s in published.sessions),
         "completed_sessions": published.completed_sessions,
+        "capacity_shortage_on": (),
         "session_ids": flag.session_ids,
     }
 
