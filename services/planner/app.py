@@ -17,7 +17,7 @@ from services.planner.clinic import StaffDecider
 from services.planner.clinic_repository import ClinicRepository
 from services.planner.commands import Tick
 from services.planner.decider import PlannerCommand, PlannerDecider, Timed, decode_decision
-from services.planner.feeds.endpoint import course_feeds
+from services.planner.feeds.endpoint import calendar_feeds
 from services.planner.feeds.tokens import PATH_PREFIX
 from services.planner.repository import REMINDERS, PlannerRepository
 from services.planner.settings import PlannerSettings
@@ -108,7 +108,7 @@ def build_runtime(
         )
 
     runtime.run_in_background(reminders)
-    runtime.serve(PATH_PREFIX, course_feeds(lambda: runtime.pool, name, settings.clinic_timezone))
+    runtime.serve(PATH_PREFIX, calendar_feeds(lambda: runtime.pool, name, settings.clinic_timezone))
     return runtime, service
 
 

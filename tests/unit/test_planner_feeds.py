@@ -5,31 +5,34 @@ feed path's shape decides nothing but 404 before any lookup."""
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from faststream.asgi import AsgiResponse
 
 from schemas.eligibility import Block
 from schemas.rules import RuleId
 from services.planner.commands import NotPerformedReason, SurgeryPerformed
-from services.planner.feeds.course import course_sessions, feed_calendar
-from services.planner.feeds.endpoint import NOT_FOUND, course_feeds
+from services.planner.feeds.course import course_sessions
+from services.planner.feeds.endpoint import NOT_FOUND, calendar_feeds
+from services.planner.feeds.feed import feed_calendar
 from services.planner.feeds.tokens import feed_path, feed_token, token_in
 from tests.calendars import ReadCalendar, ReadEvent, read_calendar
 from tests.unit.test_planner_support import Harness, at
 
 START = date(2026, 3, 16)  # a Monday; 15 sessions every other day cross 29 March (DST)
 STAMP = datetime(2026, 3, 16, 7, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def feed_of(patient: Harness) -> ReadCalendar:
-    sessions = course_sessions(patient.state, "P-1", "C1")
+    sessions = course_sessions(patient.state, "P-1", "C1", BERLIN)
     data = feed_calendar(sessions, name="course C1", timezone="Europe/Berlin", stamp=STAMP)
     return read_calendar(data)
 
 
 def by_session(feed: ReadCalendar, patient: Harness) -> dict[str, ReadEvent]:
     """The feed's events by session id (the UID is opaque: matched through the plan)."""
-    uids = {s.uid: s.session_id for s in course_sessions(patient.state, "P-1", "C1")}
+    uids = {s.uid: s.session_id for s in course_sessions(patient.state, "P-1", "C1", BERLIN)}
     return {uids[uid]: event for uid, event in feed.events.items()}
 
 
@@ -81,7 +84,7 @@ def test_uid_and_sequence_across_a_reschedule_a_suspension_a_resumption_a_cancel
 
 
 def test_an_unknown_course_is_an_empty_calendar() -> None:
-    assert course_sessions(Harness().state, "P-1", "C9") == []
+    assert course_sessions(Harness().state, "P-1", "C9", BERLIN) == []
 
 
 def test_only_a_feed_path_with_a_well_formed_token_is_looked_up() -> None:
@@ -100,7 +103,7 @@ async def call(path: str, method: str = "GET") -> tuple[int, bytes]:
     def no_pool() -> Any:
         raise AssertionError("nothing is looked up for this request")
 
-    app = course_feeds(no_pool, "planner", "Europe/Berlin")
+    app = calendar_feeds(no_pool, "planner", "Europe/Berlin")
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:

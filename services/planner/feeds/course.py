@@ -1,49 +1,40 @@
 """A course's feed: its planned sessions as they stand in the planner's state.
 
-The feed is a snapshot, as subscribed calendars expect: a session moved shows on its new
-day under the same UID with a higher SEQUENCE, and a session no longer planned (done,
-suspended, cancelled) leaves the feed, so the subscriber's calendar drops it at its next
-refresh. The planner keeps no day for a session it no longer plans, so none is made up.
+The planner keeps no day for a session it no longer plans, so none is made up. With a
+roster, a session shows where `services.planner.staffing` placed it, its therapist's day
+and start, as the course's schedule events show it; a session waiting after a shortage
+shows on the day the core gave it, without a time, as there.
 """
 
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from services.planner.outputs import CourseStatus, PlannedSession
-from services.planner.state import PatientState, PublishedCourse
-from services.runtime.session_calendar import SessionEvent, Status, session_calendar
+from services.planner.feeds.feed import session_event
+from services.planner.outputs import PlannedSession
+from services.planner.state import PatientState, Placed
+from services.runtime.session_calendar import SessionEvent
 
-REFRESH = timedelta(hours=1)
 
-
-def course_sessions(state: PatientState, patient_id: str, course_id: str) -> list[SessionEvent]:
+def course_sessions(
+    state: PatientState, patient_id: str, course_id: str, zone: ZoneInfo
+) -> list[SessionEvent]:
     published = state.published_course(course_id)
-    return [] if published is None else _sessions(published, patient_id)
+    if published is None:
+        return []
+    placed = {p.session_id: p for p in state.placements if p.course_id == course_id}
+    return [
+        session_event(patient_id, published, _shown(session, placed.get(session.session_id), zone))
+        for session in published.sessions
+    ]
 
 
-def feed_calendar(
-    sessions: list[SessionEvent], *, name: str, timezone: str, stamp: datetime
-) -> bytes:
-    """A subscribable calendar of `sessions`, whoever they belong to (a course now, a
-    therapist's day once rosters exist): no METHOD, as RFC 5545 has it for a published
-    calendar, a name and a refresh interval (RFC 7986 with the common X- spellings)."""
-    calendar = session_calendar(sessions, timezone=timezone, stamp=stamp)
-    calendar.add("name", name)
-    calendar.add("x-wr-calname", name)
-    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", "PT1H")
-    data: bytes = calendar.to_ical()
-    return data
-
-
-def _sessions(course: PublishedCourse, patient_id: str) -> list[SessionEvent]:
-    status: Status = "TENTATIVE" if course.status is CourseStatus.PENDING else "CONFIRMED"
-    return [_event(course, patient_id, status, session) for session in course.sessions]
-
-
-def _event(
-    course: PublishedCourse, patient_id: str, status: Status, session: PlannedSession
-) -> SessionEvent:
-    return SessionEvent(
-        patient_id, course.course_id, session.session_id, course.version, status,
-        session.number, session.on, session.starts_at, session.duration_min, session.notes,
-    )  # fmt: skip
+def _shown(session: PlannedSession, placement: Placed | None, zone: ZoneInfo) -> PlannedSession:
+    if placement is None:
+        return session
+    # Wall-clock arithmetic in the clinic's zone, as the bookings are kept.
+    midnight = datetime.combine(placement.on, time(0), tzinfo=zone)
+    starts_at = midnight + timedelta(minutes=placement.start_min)
+    return replace(
+        session, on=placement.on, starts_at=starts_at, therapist_id=placement.therapist_id
+    )
