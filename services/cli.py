@@ -5,10 +5,13 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from services import SERVICES
+
+if TYPE_CHECKING:
+    from services.ops.calendar import Asked
 
 URL_KEY_VARIABLE = "COURSEFLOW_PLANNER_CALENDAR_URL_KEY"
 
@@ -97,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 def _calendar_parser(commands: Any) -> None:
     calendar = commands.add_parser(
         "calendar",
-        help="a course's subscribable calendar feed: its secret URL, or revoke it",
+        help="a course's or a therapist's calendar feed: its secret URL, or revoke it",
         description="url: print the feed's secret URL (made once; the same URL while it is "
         "not revoked), under PLANNER_CALENDAR_BASE_URL, made with PLANNER_CALENDAR_URL_KEY. "
         "revoke: the URL answers 404 from now on; the next `url` makes a new one.",
@@ -108,6 +111,11 @@ def _calendar_parser(commands: Any) -> None:
         course = feeds.add_parser("course", help="one course of one patient")
         course.add_argument("patient_id")
         course.add_argument("course_id")
+        therapist = feeds.add_parser("therapist", help="one therapist's booked sessions")
+        therapist.add_argument("therapist_id")
+        therapist.add_argument(
+            "--clinic", help="the therapist's clinic (needed when several roster them)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stack": lambda a: _stack(a.action, a.brokers, monitoring=a.monitoring),
         "run": lambda a: _run(a.service),
         "patient": lambda a: _patient(a.patient_id),
-        "calendar": lambda a: _calendar(a.calendar_action, a.patient_id, a.course_id),
+        "calendar": _calendar,
         "dead-letters": lambda a: _dead_letters(a.action, a.positions, replay_all=a.all),
         "demo": lambda a: _demo(traffic_only=a.traffic_only),
         "schemas": lambda _a: _schemas(),
@@ -174,41 +182,56 @@ def _patient(patient_id: str) -> int:
     return 0
 
 
-def _calendar(action: str, patient_id: str, course_id: str) -> int:
+def _calendar(args: argparse.Namespace) -> int:
     import asyncpg  # noqa: PLC0415
-    from pydantic import ValidationError  # noqa: PLC0415
 
     from services.ops import calendar  # noqa: PLC0415
-    from services.planner.settings import PlannerSettings  # noqa: PLC0415
+    from services.planner.feeds.store import CourseFeed  # noqa: PLC0415
     from services.runtime.settings import ServiceSettings  # noqa: PLC0415
 
-    database_url = ServiceSettings().database_url
-    feed = calendar.CourseFeed(patient_id, course_id)
+    action, database_url = args.calendar_action, ServiceSettings().database_url
+    asked: calendar.Asked = (
+        CourseFeed(args.patient_id, args.course_id)
+        if args.feed == "course"
+        else calendar.TherapistAsked(args.therapist_id, args.clinic)
+    )
     try:
-        if action == "revoke":
-            revoked = asyncio.run(calendar.revoke_course_feed_url(database_url, feed))
-            print("URL revoked" if revoked else "no live URL for that course: nothing to revoke")
-            return 0
-        try:
-            planner = PlannerSettings()
-        except ValidationError as exc:  # names the setting, never its value
-            error = exc.errors()[0]
-            setting = "_".join(str(part) for part in error["loc"]).upper()
-            print(f"courseflow calendar url: PLANNER_{setting}: {error['msg']}", file=sys.stderr)
-            return 2
-        if planner.calendar_url_key is None:
-            print(f"courseflow calendar url: set {URL_KEY_VARIABLE} (at least 32 characters, "
-                  "e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
-                  "and keep it: every URL is made with it", file=sys.stderr)  # fmt: skip
-            return 2
-        key = planner.calendar_url_key.get_secret_value()
-        print(asyncio.run(calendar.course_feed_url(database_url, feed, key, planner.calendar_base)))
+        if action == "url":
+            return _calendar_url(database_url, asked)
+        revoked = asyncio.run(calendar.revoke_feed_url(database_url, asked))
+        print("URL revoked" if revoked else "no live URL for that feed: nothing to revoke")
+    except calendar.UnclearTherapistError as exc:
+        print(f"courseflow calendar {action}: {exc}", file=sys.stderr)
+        return 2
     except calendar.FeedRefusedError as exc:
         print(f"courseflow calendar {action}: {exc}", file=sys.stderr)
         return 1
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         print(f"courseflow calendar {action}: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _calendar_url(database_url: str, asked: "Asked") -> int:
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from services.ops import calendar  # noqa: PLC0415
+    from services.planner.settings import PlannerSettings  # noqa: PLC0415
+
+    try:
+        planner = PlannerSettings()
+    except ValidationError as exc:  # names the setting, never its value
+        error = exc.errors()[0]
+        setting = "_".join(str(part) for part in error["loc"]).upper()
+        print(f"courseflow calendar url: PLANNER_{setting}: {error['msg']}", file=sys.stderr)
+        return 2
+    if planner.calendar_url_key is None:
+        print(f"courseflow calendar url: set {URL_KEY_VARIABLE} (at least 32 characters, "
+              "e.g. from `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
+              "and keep it: every URL is made with it", file=sys.stderr)  # fmt: skip
+        return 2
+    key = planner.calendar_url_key.get_secret_value()
+    print(asyncio.run(calendar.feed_url(database_url, asked, key, planner.calendar_base)))
     return 0
 
 

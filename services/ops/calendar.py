@@ -1,19 +1,24 @@
-"""`courseflow calendar url|revoke course <patient> <course>`: a course feed's secret URL.
+"""`courseflow calendar url|revoke course <patient> <course>` and `... therapist <id>
+[--clinic C]`: a feed's secret URL.
 
-Operators hand the URL to whoever should see the course in their calendar. It is made once
-and printed again on request while it is live; revoking it makes it answer 404 at once, and
-the next `url` makes a new one. The command works in the planner's schema with the
-operators' database URL, as `courseflow patient` reads it.
+Operators hand the URL to whoever should see the course or the therapist's sessions in their
+calendar. It is made once and printed again on request while it is live; revoking it makes
+it answer 404 at once, and the next `url` makes a new one. The command works in the
+planner's schema with the operators' database URL, as `courseflow patient` reads it.
 """
 
+import json
 from dataclasses import dataclass
 
 import asyncpg
 
 from services.planner.feeds.store import (
+    CourseFeed,
+    Feed,
+    TherapistFeed,
     UrlKeyChangedError,
-    course_feed_token,
-    revoke_course_feed,
+    live_token,
+    revoke,
 )
 from services.planner.feeds.tokens import feed_path
 from services.planner.state import PatientState
@@ -27,18 +32,29 @@ class FeedRefusedError(Exception):
     """Why no URL is printed; the message is for the operator."""
 
 
+class UnclearTherapistError(Exception):
+    """The command names no one therapist feed (a usage error); the message says why."""
+
+
 @dataclass(frozen=True, slots=True)
-class CourseFeed:
-    patient_id: str
-    course_id: str
-    schema: str = PLANNER_SCHEMA
+class TherapistAsked:
+    """A therapist as the operator names one: the clinic may be left out when the
+    therapist is rostered in one clinic only."""
+
+    therapist_id: str
+    clinic_id: str | None = None
 
 
-async def course_feed_url(database_url: str, feed: CourseFeed, key: str, base_url: str) -> str:
+Asked = CourseFeed | TherapistAsked
+
+
+async def feed_url(
+    database_url: str, asked: Asked, key: str, base_url: str, schema: str = PLANNER_SCHEMA
+) -> str:
     conn = await asyncpg.connect(database_url)
     try:
-        await _known_course(conn, feed)
-        token = await course_feed_token(conn, feed.schema, feed.patient_id, feed.course_id, key)
+        feed = await _known_feed(conn, schema, asked)
+        token = await live_token(conn, schema, feed, key)
     except asyncpg.UndefinedTableError:
         raise FeedRefusedError(NOT_MIGRATED) from None
     except UrlKeyChangedError as exc:
@@ -48,31 +64,59 @@ async def course_feed_url(database_url: str, feed: CourseFeed, key: str, base_ur
     return f"{base_url}{feed_path(token)}"
 
 
-async def revoke_course_feed_url(database_url: str, feed: CourseFeed) -> bool:
+async def revoke_feed_url(database_url: str, asked: Asked, schema: str = PLANNER_SCHEMA) -> bool:
     conn = await asyncpg.connect(database_url)
     try:
-        return await _revoked(conn, feed)
+        feed = asked if isinstance(asked, CourseFeed) else await _therapist(conn, schema, asked)
+        return await revoke(conn, schema, feed)
+    except asyncpg.UndefinedTableError:
+        return False  # the planner has not made its tables yet: no URL was ever made
     finally:
         await conn.close()
 
 
-async def _revoked(conn: asyncpg.Connection, feed: CourseFeed) -> bool:
-    try:
-        return await revoke_course_feed(conn, feed.schema, feed.patient_id, feed.course_id)
-    except asyncpg.UndefinedTableError:
-        return False  # the planner has not made its feeds table yet: no URL was ever made
-
-
-async def _known_course(conn: asyncpg.Connection, feed: CourseFeed) -> None:
-    """A URL only for a course the planner knows (a typo must not make a feed)."""
+async def _known_feed(conn: asyncpg.Connection, schema: str, asked: Asked) -> Feed:
+    """A URL only for a course or therapist the planner knows (a typo must not make a feed)."""
+    if isinstance(asked, TherapistAsked):
+        return await _therapist(conn, schema, asked)
     raw = await conn.fetchval(
-        f'SELECT state::text FROM "{checked_schema(feed.schema)}".patients '  # noqa: S608
+        f'SELECT state::text FROM "{checked_schema(schema)}".patients '  # noqa: S608
         "WHERE patient_id = $1",
-        feed.patient_id,
+        asked.patient_id,
     )
     state = PatientState() if raw is None else PatientState.from_json_text(raw)
-    prescribed = any(p.course_id == feed.course_id for p in state.prescriptions)
-    if not prescribed and state.published_course(feed.course_id) is None:
+    prescribed = any(p.course_id == asked.course_id for p in state.prescriptions)
+    if not prescribed and state.published_course(asked.course_id) is None:
         raise FeedRefusedError(
-            f"the planner knows no course {feed.course_id} of patient {feed.patient_id}"
+            f"the planner knows no course {asked.course_id} of patient {asked.patient_id}"
         )
+    return asked
+
+
+async def _therapist(conn: asyncpg.Connection, schema: str, asked: TherapistAsked) -> TherapistFeed:
+    """The therapist's feed in the clinic named, or in the one clinic that rosters them."""
+    rostered = json.dumps([{"kind": "rostered", "therapist_id": asked.therapist_id}])
+    clinics: list[str] = [
+        row["clinic_id"]
+        for row in await conn.fetch(
+            f'SELECT clinic_id FROM "{checked_schema(schema)}".clinics '  # noqa: S608
+            "WHERE roster @> $1::jsonb ORDER BY clinic_id",
+            rostered,
+        )
+    ]
+    if asked.clinic_id is not None:
+        if asked.clinic_id not in clinics:
+            raise UnclearTherapistError(
+                f"the planner knows no therapist {asked.therapist_id} in clinic {asked.clinic_id}"
+            )
+        return TherapistFeed(asked.clinic_id, asked.therapist_id)
+    if not clinics:
+        raise UnclearTherapistError(
+            f"the planner knows no therapist {asked.therapist_id} (no clinic's roster has them)"
+        )
+    if len(clinics) > 1:
+        raise UnclearTherapistError(
+            f"therapist {asked.therapist_id} is rostered in clinics {', '.join(clinics)}: "
+            "name one with --clinic"
+        )
+    return TherapistFeed(clinics[0], asked.therapist_id)
