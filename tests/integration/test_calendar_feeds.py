@@ -23,7 +23,8 @@ from tests.integration.test_planner_support import PARTITIONS, ZONE, D, new_pati
 
 def planner_env(suffix: str, port: int) -> dict[str, str]:
     topics = {"patient_events": f"clinic-{suffix}", "eligibility": f"elig-{suffix}",
-              "schedule": f"sched-{suffix}", "dead_letters": f"dead-{suffix}"}  # fmt: skip
+              "schedule": f"sched-{suffix}", "dead_letters": f"dead-{suffix}",
+              "staff_events": f"staff-{suffix}", "planner_commands": f"cmds-{suffix}"}  # fmt: skip
     env = {f"COURSEFLOW_PLANNER_TOPIC_{k.upper()}": v for k, v in topics.items()}
     return as_service("planner", env | {
         "COURSEFLOW_PLANNER_TOPIC_PARTITIONS": str(PARTITIONS),
