@@ -8,6 +8,7 @@ from typing import Any
 
 from schemas.codec import new_event
 from schemas.events import AnyEvent
+from services.notifier.calendar_updates import CALENDARS
 from services.notifier.decider import NEW_PATIENT, Addressed, NotifierDecider
 from services.notifier.kinds import Kind, family, mergeable
 from services.notifier.notice import notice_id
@@ -183,3 +184,12 @@ def test_coalescing_never_merges_a_therapist_notice_and_keeps_shortages_apart() 
     assert not mergeable(Kind.THERAPIST_SCHEDULE_CHANGED)
     assert mergeable(Kind.CAPACITY_SHORTAGE)
     assert family(Kind.CAPACITY_SHORTAGE) != family(Kind.SESSIONS_RESCHEDULED)
+
+
+def test_a_memory_from_before_rosters_loads_without_therapists() -> None:
+    remembered = (
+        '[{"course_id": "C", "version": 1, "tentative": false, "sessions": [{"session_id": "s",'
+        ' "number": 1, "on": "2026-03-02", "starts_at": null, "duration_min": 7, "notes": []}]}]'
+    )
+    [course] = CALENDARS.validate_json(remembered)
+    assert [a.therapist_id for a in course.sessions] == [None]
