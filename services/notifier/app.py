@@ -13,6 +13,7 @@ from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.log import LogChannel
 from services.notifier.channels.webhook import WebhookChannel
 from services.notifier.decider import NotifierDecider
+from services.notifier.kinds import Kind
 from services.notifier.outcomes import Outcomes
 from services.notifier.repository import NotifierRepository
 from services.notifier.routing_file import load_routing
@@ -57,7 +58,12 @@ def build_runtime(
     routing = load_routing(settings.routing_file)  # a bad file stops the start-up, clearly
     runtime = ServiceRuntime(name, settings, [Path(__file__).parent / "migrations"], log)
     window_s = settings.coalesce_window_s
-    decider = NotifierDecider(routing, settings.clinic_timezone, window_s)
+
+    def unrouted_therapists(count: int) -> None:
+        log.info("therapists without a recipient in the routing file: not told",
+                 count=count, kind=Kind.THERAPIST_SCHEDULE_CHANGED.value)  # fmt: skip
+
+    decider = NotifierDecider(routing, settings.clinic_timezone, window_s, unrouted_therapists)
     repository = NotifierRepository(coalesce=window_s > 0)
     context = clinic_context(clock, settings.clinic_timezone)
     queued = asyncio.Event()  # the delivery loop starts at once on notices queued here

@@ -4,8 +4,8 @@ A calendar client that received a session once must update that event, not add a
 each session is one UID (`services.runtime.session_calendar`) with the course's version as
 SEQUENCE. Per open course the notifier remembers what calendars were last told of each
 session (`AnnouncedCourse`), so that a plan change becomes
-- REQUEST for each session that is new or whose day, time, length, number or notes
-  changed (TENTATIVE while the course waits for eligibility, else CONFIRMED);
+- REQUEST for each session that is new or whose day, time, length, number, notes or
+  therapist changed (TENTATIVE while the course waits for eligibility, else CONFIRMED);
 - CANCEL for each session that left the plan without being done: those a suspension names
   (`cancelled_session_ids`, exact), and on any other change the remembered sessions no
   longer planned whose start (or day, without a time) is not before the event's time. A
@@ -20,6 +20,7 @@ all, merged per session by SEQUENCE (`merged`), so no cancellation is lost in a 
 """
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -47,6 +48,9 @@ class Announced:
     starts_at: datetime | None
     duration_min: int
     notes: tuple[str, ...]
+    # Whose session it is (None without a roster, and in memories from before rosters): a
+    # session given to another therapist is changed for both therapists' calendars.
+    therapist_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +134,35 @@ def merged(updates: Sequence[CalendarUpdate | None]) -> CalendarUpdate | None:
     return CalendarUpdate(max(stamps), tuple(latest.values())) if stamps else None
 
 
+def for_therapists(
+    update: CalendarUpdate | None,
+    previous: AnnouncedCourse | None,
+    data: s.CourseData,
+    therapists: AbstractSet[str],
+) -> CalendarUpdate | None:
+    """What `update` tells the calendars of `therapists` (a therapist's notice): their
+    sessions requested, and cancelled where they were theirs and are gone or given to
+    another therapist. `previous` is the course as calendars knew it before `data`."""
+    if update is None:
+        return None
+    now = {session.session_id: session.therapist_id for session in data.sessions}
+    before = {} if previous is None else {a.session_id: a for a in previous.sessions}
+    events = []
+    for event in update.events:
+        last = before.get(event.session_id)
+        was = None if last is None else last.therapist_id
+        if event.status != "CANCELLED" and now.get(event.session_id) in therapists:
+            events.append(event)
+        elif last is not None and was in therapists:
+            cancel = event if event.status == "CANCELLED" else None
+            events.append(cancel or _event(event.patient_id, data, last, "CANCELLED"))
+    return CalendarUpdate(update.stamp, tuple(events)) if events else None
+
+
 def _announced(session: s.PlannedSession) -> Announced:
     return Announced(session.session_id, session.number, session.on, session.starts_at,
-                     session.duration_min, tuple(session.notes))  # fmt: skip
+                     session.duration_min, tuple(session.notes),
+                     session.therapist_id)  # fmt: skip
 
 
 def _gone(

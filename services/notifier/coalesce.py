@@ -5,7 +5,9 @@ while an earlier one of the same patient, recipient and family (kinds.family) st
 takes over: the waiting ones are marked merged into it, it keeps the earliest due time (so
 nothing waits longer than W), and its summary says what it replaces. Plan changes restate
 the whole current plan, so the newest one is accurate; the merged notices are published as
-notice.issued with the outcome of the delivery that carried them.
+notice.issued with the outcome of the delivery that carried them. Kinds that are not
+`kinds.mergeable` (a therapist's notice) are queued as they are: they take nothing over and
+nothing takes them over.
 
 Only notices never attempted wait: an attempt is committed before its send (worker.py), so a
 notice that may have reached the recipient under its own id is never carried again under

@@ -5,8 +5,8 @@ Nothing is published here: the notices are queued by the repository, and notice.
 goes out with each delivery's outcome (worker.py).
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from schemas.causes import Cause
@@ -21,6 +21,11 @@ from services.notifier.decision_notices import (
     remember_course_break,
 )
 from services.notifier.notice import Notice, notice_id
+from services.notifier.roster_notices import (
+    CourseChange,
+    capacity_notices,
+    therapist_notices,
+)
 from services.notifier.routing import RoutingConfig
 from services.notifier.schedule_notices import schedule_notice
 from services.runtime.clock import local_date
@@ -30,8 +35,9 @@ from services.runtime.outbox import OutboxMessage
 
 @dataclass(frozen=True, slots=True)
 class AnnounceCourse:
-    """A schedule event (decided by the planner `at`): one notice of the change; a course's
-    break end and what calendars were told of its sessions are remembered."""
+    """A schedule event (decided by the planner `at`): one notice of the change, one to each
+    therapist whose day changed and one of a new capacity shortage (roster_notices.py); a
+    course's break end and what calendars were told of its sessions are remembered."""
 
     cause: Cause
     patient_id: str
@@ -75,6 +81,8 @@ class NotifierDecider:
     routing: RoutingConfig
     timezone: str  # the clinic's: a decision is about its clinic-local day
     coalesce_window_s: float
+    # Told how many therapists whose day changed have no recipient (the shell logs it).
+    unrouted_therapists: Callable[[int], None] = field(default=lambda _count: None, compare=False)
 
     def translate(self, event: AnyEvent) -> Command | None:
         """Other event types on the schedule and eligibility topics are not ours to announce."""
@@ -89,22 +97,40 @@ class NotifierDecider:
         self, state: PatientMemory, command: Command, context: Context
     ) -> tuple[PatientMemory, Sequence[Addressed]]:
         cause = command.cause
+        due = due_at(context.now, self.coalesce_window_s)
+        personal: Sequence[tuple[str, Notice]] = ()
         if isinstance(command, AnnounceDecision):
             memory, notices = decision_notices(
                 state, cause.id, command.patient_id, command.data, command.on
             )
         else:
-            calendar, update = calendar_update(
-                state.calendar, command.patient_id, command.data, command.at, self.timezone
-            )
-            memory = replace(remember_course_break(state, command.data), calendar=calendar)
-            notices = [schedule_notice(cause.id, command.patient_id, command.data, update)]
-        due = due_at(context.now, self.coalesce_window_s)
-        return memory, [
-            Addressed(notice, name, recipient.channel, cause, due)
+            memory, notices, personal = self._course(state, command)
+        routed = [
+            (name, notice)
             for notice in notices
-            for name, recipient in self.routing.recipients_for(notice.kind)
+            for name, _ in self.routing.recipients_for(notice.kind)
         ]
+        return memory, [
+            Addressed(notice, name, self.routing.recipients[name].channel, cause, due)
+            for name, notice in (*routed, *personal)
+        ]
+
+    def _course(
+        self, state: PatientMemory, command: AnnounceCourse
+    ) -> tuple[PatientMemory, list[Notice], Sequence[tuple[str, Notice]]]:
+        """The course's notices for the routes, and the therapists' notices, each addressed
+        to its recipient already."""
+        cause, patient, data = command.cause.id, command.patient_id, command.data
+        previous = next((c for c in state.calendar if c.course_id == data.course_id), None)
+        calendar, update = calendar_update(state.calendar, patient, data, command.at, self.timezone)
+        memory = replace(remember_course_break(state, data), calendar=calendar)
+        notices = [schedule_notice(cause, patient, data, update)]
+        notices += capacity_notices(cause, patient, data)
+        change = CourseChange(cause, patient, data, previous, update)
+        therapists = therapist_notices(self.routing, change)
+        if therapists.unmapped:
+            self.unrouted_therapists(therapists.unmapped)
+        return memory, notices, therapists.notices
 
     def encode(
         self, _decided: Decided[Command, PatientMemory, Addressed]

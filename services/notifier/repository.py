@@ -19,7 +19,7 @@ from services.notifier.calendar_updates import CALENDARS
 from services.notifier.coalesce import Coalesced, Queued, coalesce
 from services.notifier.decider import NEW_PATIENT, Addressed, Command
 from services.notifier.decision_notices import PatientMemory
-from services.notifier.kinds import family
+from services.notifier.kinds import Kind, family, mergeable
 from services.runtime.db import Conn, states_by_key
 from services.runtime.decider import Decided
 from services.runtime.incoming import Incoming
@@ -95,9 +95,11 @@ class NotifierRepository:
         """The changed memories, and every decided notice queued once (coalesced)."""
         addressed = _addressed(decided)
         new = [_queued(item) for item, _ in addressed.values()]
-        if self.coalesce and new:
-            known, waiting = await _known_and_waiting(conn, new)
-            coalesced = coalesce([q for q in new if q.notice_id not in known], waiting)
+        merging = [q for q in new if mergeable(Kind(q.kind))] if self.coalesce else []
+        if merging:
+            known, waiting = await _known_and_waiting(conn, merging)
+            coalesced = coalesce([q for q in merging if q.notice_id not in known], waiting)
+            coalesced.queued += [q for q in new if not mergeable(Kind(q.kind))]
         else:  # a notice already queued is left as it is (ON CONFLICT DO NOTHING)
             coalesced = Coalesced(new)
         if not states and not coalesced.queued:

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from schemas.types import TherapistId
 from services.notifier.channels.signing import signing_key
 from services.notifier.kinds import Kind
 
@@ -102,9 +103,13 @@ class Route(_Strict):
 
 
 class RoutingConfig(_Strict):
+    """`therapists` maps a therapist id to the recipient that hears of that therapist's
+    changed days (`therapist_schedule_changed`); a therapist not in it is told nothing."""
+
     clinic: str = "default"
     recipients: dict[RecipientName, Recipient]
     routes: tuple[Route, ...]
+    therapists: dict[TherapistId, RecipientName] = Field(default_factory=dict)
     smtp: SmtpServer | None = None
 
     @model_validator(mode="after")
@@ -113,6 +118,9 @@ class RoutingConfig(_Strict):
             unknown = [name for name in route.recipients if name not in self.recipients]
             if unknown:
                 raise ValueError(f"routes name unknown recipients: {', '.join(unknown)}")
+        unknown = [f"{t} -> {n}" for t, n in self.therapists.items() if n not in self.recipients]
+        if unknown:
+            raise ValueError(f"therapists name unknown recipients: {', '.join(unknown)}")
         emails = [n for n, r in self.recipients.items() if isinstance(r, EmailRecipient)]
         if emails and self.smtp is None:
             raise ValueError("e-mail recipients need an `smtp` section")

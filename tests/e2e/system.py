@@ -33,9 +33,11 @@ PARTITIONS = 3
 T = TypeVar("T")
 Event = dict[str, Any]
 
-# Plan changes go to the front desk's webhook; what a physician acts on goes by e-mail.
+# Plan changes and capacity shortages go to the front desk's webhook; what a physician acts
+# on goes by e-mail; each rostered therapist hears of their own days on the webhook.
 FRONT_DESK_KINDS = ["course_scheduled", "course_pending", "course_suspended", "course_resumed",
-                    "sessions_rescheduled", "course_cancelled"]  # fmt: skip
+                    "sessions_rescheduled", "course_cancelled", "capacity_shortage"]  # fmt: skip
+THERAPISTS = {"T1": "therapist-1", "T2": "therapist-2"}  # therapist id → recipient
 PHYSICIAN_KINDS = ["course_completed", "next_course_due", "rehab_course_eligible",
                    "surgical_evaluation_advised", "repeated_pain_review"]  # fmt: skip
 PHYSICIAN = "physician@north.example"
@@ -60,12 +62,15 @@ def routing_file(folder: Path, webhook: WebhookReceiver, smtp: SmtpServer) -> Pa
                 "allow_insecure_local": True,
             },
             "physician": {"channel": "email", "address": PHYSICIAN},
+            **{name: {"channel": "webhook", "url": webhook.url, "secret": SECRET,
+                      "allow_insecure_local": True} for name in THERAPISTS.values()},
         },
         "routes": [
             {"kinds": FRONT_DESK_KINDS, "recipients": ["front-desk"]},
             {"kinds": PHYSICIAN_KINDS, "recipients": ["physician"]},
         ],
-    }
+        "therapists": THERAPISTS,
+    }  # fmt: skip
     path.write_text(json.dumps(routing, indent=2))
     return path
 

@@ -4,14 +4,14 @@ other stories' clinic keeps no roster and date-only plans."""
 
 import itertools
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from functools import partial
 
 import pytest
 
 from tests.e2e.clinic import CLINIC_TZ, Clinic, Session, next_monday, today
-from tests.e2e.system import Event, System
+from tests.e2e.system import THERAPISTS, Event, System
 from tests.staff_events import StaffFeed
 
 pytestmark = pytest.mark.e2e
@@ -108,3 +108,32 @@ async def test_story_12_an_absence_moves_the_therapists_sessions_naming_the_rule
     await system.consumed()
     latest = [system.schedule(e["subject"])[-1] for e in scheduled]
     no_overlap_inside_hours([s for event in latest for s in event["data"]["sessions"]])
+    told = [await told_of_the_absence(system, e["subject"]) for e in hit]
+    assert {recipient for one in told for recipient in one} >= set(THERAPISTS.values())
+
+
+async def told_of_the_absence(system: System, patient: str) -> set[str]:
+    """Each therapist a rescheduling moves sessions from or to, and the front desk, are told
+    of it once: one notice per cause, kind and recipient, no notice id twice."""
+    rescheduled = first_rescheduled(system, patient)
+    assert rescheduled is not None
+    cause = rescheduled["id"]
+    moved = {t for c in rescheduled["data"]["changes"]
+             for t in (c["from_therapist_id"], c["to_therapist_id"])}  # fmt: skip
+    expected = {("therapist_schedule_changed", THERAPISTS[t]) for t in moved}
+    expected.add(("sessions_rescheduled", "front-desk"))
+
+    def of_the_cause() -> list[Event] | None:
+        notices = [n["data"] for n in system.notices(patient) if n["data"]["cause_id"] == cause]
+        kinds = {(n["kind"], n["recipient"]) for n in notices}
+        return notices if kinds >= expected else None
+
+    notices = await system.until(of_the_cause)
+    await system.consumed()
+    ids = [n["data"]["notice_id"] for n in system.notices(patient)]
+    assert len(ids) == len(set(ids))
+    told = Counter((n["kind"], n["recipient"]) for n in notices)
+    assert {key: told[key] for key in expected} == dict.fromkeys(expected, 1)
+    therapists = {key for key in told if key[0] == "therapist_schedule_changed"}
+    assert therapists == {key for key in expected if key[0] == "therapist_schedule_changed"}
+    return {recipient for kind, recipient in told if kind == "therapist_schedule_changed"}

@@ -69,7 +69,8 @@ class Rig:
         assert isinstance(event.data, CourseData)
         command: Command = AnnounceCourse(Cause.of(event), PATIENT, event.data, event.time)
         decider = NotifierDecider(self.routing, "UTC", coalesce_window_s=0)
-        memory, [item] = decider.decide(NEW_PATIENT, command, clinic_context(self.clock, "UTC")())
+        memory, outputs = decider.decide(NEW_PATIENT, command, clinic_context(self.clock, "UTC")())
+        item = outputs[0]  # the plan's notice; a copy of the therapist's (T-07) may follow
         record = Incoming("sched", 0, 1, PATIENT.encode(), b"")
         decided = Decided(PATIENT, command, memory, (item,), command.cause, record)
         async with self.pool.acquire() as conn, conn.transaction():

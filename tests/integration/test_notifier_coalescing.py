@@ -12,7 +12,9 @@ from tests.integration.peers.webhook import WebhookReceiver
 @pytest.fixture
 async def coalescing(bootstrap: str, suffix: str, tmp_path: Path) -> AsyncIterator[h.Notifier]:
     receiver = await WebhookReceiver().start()
-    routing = h.routing_file(tmp_path, {"front-desk": h.local_webhook(receiver)})
+    # The plan's kinds only: the examples' sessions name a therapist, whose notice stands alone.
+    plan = [{"kinds": ["course_suspended", "course_resumed"], "recipients": ["front-desk"]}]
+    routing = h.routing_file(tmp_path, {"front-desk": h.local_webhook(receiver)}, routes=plan)
     service = await h.Notifier.start(bootstrap, suffix, routing, coalesce_window_s=2.0)
     service.webhook = receiver
     try:

@@ -13,7 +13,8 @@ from services.notifier.routing import LogRecipient
 
 NOTIFIER = Path(__file__).parents[2] / "services" / "notifier"
 PURE_CORE = ("kinds", "notice", "wording", "schedule_notices", "decision_notices", "routing",
-             "backoff", "coalesce", "message", "decider", "calendar_updates")  # fmt: skip
+             "backoff", "coalesce", "message", "decider", "calendar_updates",
+             "roster_notices")  # fmt: skip
 IO_LIBRARIES = {"faststream", "asyncpg", "structlog", "aiokafka", "httpx", "aiosmtplib"}
 # The Decider's vocabulary (its protocol and output types, the clinic-local date, sessions
 # as calendar events): no I/O.

@@ -34,6 +34,12 @@ def test_default_routing_sends_every_kind_to_the_log() -> None:
         ]
 
 
+def test_therapists_map_to_recipients_and_default_to_none() -> None:
+    assert parse_routing(GOOD).therapists == {}
+    config = parse_routing({**GOOD, "therapists": {"T1": "physician", "T-2": "ops"}})
+    assert config.therapists == {"T1": "physician", "T-2": "ops"}
+
+
 def test_routes_collect_each_recipient_once_in_route_order() -> None:
     config = parse_routing(GOOD)
     names = [name for name, _ in config.recipients_for(Kind.SURGICAL_EVALUATION_ADVISED)]
@@ -50,6 +56,9 @@ def test_routes_collect_each_recipient_once_in_route_order() -> None:
         ({"recipients": {**GOOD["recipients"], "x": {"channel": "pager"}}}, "recipients.x"),
         ({"recipients": {**GOOD["recipients"], "h": BAD_URL}}, "recipients.h.webhook.url"),
         ({"surprise": 1}, "surprise: Extra inputs are not permitted"),
+        ({"therapists": {"T1": "ops", "T2": "anna"}},
+         "top level: Value error, therapists name unknown recipients: T2 -> anna"),
+        ({"therapists": {"T 1": "ops"}}, "therapists.T 1.[key]"),
     ],
 )  # fmt: skip
 def test_bad_routing_gives_a_clear_error(change: dict[str, Any], message: str) -> None:

@@ -1,5 +1,6 @@
 """Routing files on disk: JSON or YAML, and a clear error for each way a file can be bad."""
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,16 @@ def test_bad_files_say_which_file_and_why(
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RoutingConfigError, match="cannot be read"):
         load_routing(tmp_path / "absent.json")
+
+
+def test_the_readme_example_loads_and_names_every_kind(tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "services" / "notifier" / "README.md").read_text()
+    section = readme.split("## Routing file", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    secret = "whsec_" + base64.b64encode(b"s" * 32).decode()
+    path = tmp_path / "north.yaml"
+    path.write_text(example.replace("whsec_…", secret))
+    config = load_routing(path)
+    assert config.therapists == {"T1": "anna", "T2": "ben"}
+    kinds = section.split("Kinds: ", 1)[1].split(".\n", 1)[0]
+    assert {kind.strip() for kind in kinds.split(",")} == {kind.value for kind in Kind}
