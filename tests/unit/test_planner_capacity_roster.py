@@ -11,6 +11,7 @@ from services.planner.capacity.roster import (
     Left,
     Roster,
     Rostered,
+    StaffFact,
     Stretch,
     WeeklyStretch,
 )
@@ -145,7 +146,7 @@ def test_r_roster_the_hours_in_force_are_the_latest_sent_effective_roster(facts,
 
 def test_the_hours_rostered_on_a_day_stand_beside_an_absence_or_a_leaving() -> None:
     absence = Absent("t-anna", MONDAY, MONDAY + timedelta(days=2))
-    facts = [
+    facts: list[StaffFact] = [
         rostered("t-anna", MORNINGS),
         absence,
         Left("t-anna", MONDAY + timedelta(days=3), stamp()),
