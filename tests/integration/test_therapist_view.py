@@ -11,7 +11,7 @@ import pytest
 from schemas.codec import to_bytes
 from services.ops.patient import patient_report
 from services.ops.therapist import TherapistQuery, TherapistRefusedError, therapist_report
-from services.runtime.launcher import ServiceProcess, courseflow_command
+from services.runtime.launcher import ServiceProcess, courseflow_command, free_port
 from services.runtime.topics import ensure_topics
 from tests.clinic_events import wire
 from tests.integration.conftest import DATABASE_URL, as_service
@@ -184,7 +184,9 @@ async def test_the_command_shows_a_running_planners_bookings_and_refuses_with_ex
         assert code == 2
         assert args[0] in err
 
-    async with ServiceProcess("planner", env).running():
+    # Its own HTTP port: the default one may be another planner's on this machine.
+    async with ServiceProcess("planner", env, port=free_port()).running() as planner:
+        await planner.ready()
         for clinic in (north, south):
             staffed = clinic.rostered(therapist, monday - timedelta(days=7), MORNINGS)
             await produce(
