@@ -5,6 +5,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -53,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     patient = commands.add_parser("patient", help="a patient's decision, courses, plan, notices")
     patient.add_argument("patient_id")
 
+    _therapist_parser(commands)
+
     _calendar_parser(commands)
 
     dead = commands.add_parser("dead-letters", help="inspect and replay dead letters")
@@ -97,6 +100,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _therapist_parser(commands: Any) -> None:
+    from services.ops.therapist import MAX_DAYS  # noqa: PLC0415
+
+    therapist = commands.add_parser(
+        "therapist",
+        help="a therapist's days: hours, absence, sessions booked and free time",
+        description="Day by day in the clinic's local time (PLANNER_CLINIC_TIMEZONE): the "
+        "roster's hours, an absence, each session booked (patient, course, session) and the "
+        "free time (the hours less each session and PLANNER_TURNOVER_MIN around it).",
+    )
+    therapist.add_argument("therapist_id")
+    therapist.add_argument(
+        "--clinic", help="the clinic, when several rostered the therapist (they are listed)"
+    )
+    therapist.add_argument(
+        "--from", dest="from_on", type=_date, metavar="YYYY-MM-DD",
+        help="the first day (default: today in the clinic)",
+    )  # fmt: skip
+    therapist.add_argument(
+        "--days", type=_bounded(1, MAX_DAYS), default=7, metavar="N",
+        help=f"how many days (1 to {MAX_DAYS}; default 7)",
+    )  # fmt: skip
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    def number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"not a whole number from {low} to {high}: {text!r}")
+        return value
+
+    return number
+
+
 def _calendar_parser(commands: Any) -> None:
     calendar = commands.add_parser(
         "calendar",
@@ -124,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "stack": lambda a: _stack(a.action, a.brokers, monitoring=a.monitoring),
         "run": lambda a: _run(a.service),
         "patient": lambda a: _patient(a.patient_id),
+        "therapist": lambda a: _therapist(a.therapist_id, a.clinic, a.from_on, a.days),
         "calendar": _calendar,
         "dead-letters": lambda a: _dead_letters(a.action, a.positions, replay_all=a.all),
         "demo": lambda a: _demo(traffic_only=a.traffic_only),
@@ -178,6 +226,48 @@ def _patient(patient_id: str) -> int:
     from services.runtime.settings import ServiceSettings  # noqa: PLC0415
 
     for line in asyncio.run(patient_report(ServiceSettings().database_url, patient_id)):
+        print(line)
+    return 0
+
+
+def _therapist(therapist_id: str, clinic_id: str | None, from_on: date | None, days: int) -> int:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    import asyncpg  # noqa: PLC0415
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from services.ops.therapist import (  # noqa: PLC0415
+        TherapistQuery,
+        TherapistRefusedError,
+        therapist_report,
+    )
+    from services.planner.settings import PlannerSettings  # noqa: PLC0415
+    from services.runtime.clock import SystemClock, local_today  # noqa: PLC0415
+    from services.runtime.settings import ServiceSettings  # noqa: PLC0415
+
+    try:
+        planner = PlannerSettings()
+        zone = ZoneInfo(planner.clinic_timezone)
+    except ValidationError as exc:  # names the setting, never its value
+        error = exc.errors()[0]
+        setting = "_".join(str(part) for part in error["loc"]).upper()
+        print(f"courseflow therapist: PLANNER_{setting}: {error['msg']}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError):  # not found (a KeyError) or not a zone name
+        print("courseflow therapist: PLANNER_CLINIC_TIMEZONE: not a time zone", file=sys.stderr)
+        return 2
+    first = from_on or local_today(SystemClock(), planner.clinic_timezone)
+    query = TherapistQuery(therapist_id, first, days, clinic_id)
+    database_url, turnover_min = ServiceSettings().database_url, planner.turnover_min
+    try:
+        lines = asyncio.run(therapist_report(database_url, query, zone, turnover_min))
+    except TherapistRefusedError as exc:
+        print(f"courseflow therapist: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        print(f"courseflow therapist: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    for line in lines:
         print(line)
     return 0
 

@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 
 from services.planner.capacity.bookings import Booking, Bookings, OverlapError, conflict
 from services.planner.capacity.clock import MINUTES_PER_DAY
-from services.planner.capacity.free import earliest, free_starts, latest_until, nearest
+from services.planner.capacity.free import (
+    Starts,
+    earliest,
+    free_starts,
+    free_time,
+    latest_until,
+    nearest,
+)
 from services.planner.capacity.roster import Stretch
 from tests.unit.test_planner_capacity_support import MONDAY, hm, owner
 
@@ -123,3 +130,25 @@ def test_free_starts_are_exactly_the_minutes_a_scan_would_allow(shape, target) -
     assert earliest(free) == min(allowed, default=None)
     assert latest_until(free, target) == max((m for m in allowed if m <= target), default=None)
     assert nearest(free, target) == min(allowed, key=lambda m: (abs(m - target), m), default=None)
+
+
+def test_free_time_is_the_hours_less_each_booking_and_its_turnover() -> None:
+    mornings = [Stretch(hm(8), hm(12))]
+    busy = [(hm(9), hm(9, 7)), (hm(11), hm(11, 55))]
+    assert free_time(mornings, busy, 5) == (
+        Starts(hm(8), hm(8, 55)),
+        Starts(hm(9, 12), hm(10, 55)),
+    )  # 11:55 + 5 reaches the end of the stretch: nothing left after it
+    back_to_back = [(hm(8, 5), hm(9)), (hm(9, 5), hm(9, 55))]
+    assert free_time([Stretch(hm(8), hm(10))], back_to_back, 5) == ()
+    assert free_time(mornings, [], 5) == (Starts(hm(8), hm(12)),)
+
+
+@given(day_shapes())
+def test_a_session_fits_the_free_time_exactly_where_it_has_a_free_start(shape) -> None:
+    stretches, busy, duration, turnover = shape
+    spans = free_time(stretches, busy, turnover)
+    assert all(span.first < span.last for span in spans)
+    starts = free_starts(stretches, busy, duration, turnover)
+    fitting = {m for span in spans for m in range(span.first, span.last - duration + 1)}
+    assert {m for s in starts for m in range(s.first, s.last + 1)} == fitting

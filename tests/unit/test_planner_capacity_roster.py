@@ -11,6 +11,7 @@ from services.planner.capacity.roster import (
     Left,
     Roster,
     Rostered,
+    StaffFact,
     Stretch,
     WeeklyStretch,
 )
@@ -141,3 +142,30 @@ def test_r_roster_the_hours_in_force_are_the_latest_sent_effective_roster(facts,
             m for s in roster.stretches_on(therapist_id, day) for m in range(s.start_min, s.end_min)
         }
         assert minutes == {m for start, end in expected for m in range(start, end)}
+
+
+def test_the_hours_rostered_on_a_day_stand_beside_an_absence_or_a_leaving() -> None:
+    absence = Absent("t-anna", MONDAY, MONDAY + timedelta(days=2))
+    facts: list[StaffFact] = [
+        rostered("t-anna", MORNINGS),
+        absence,
+        Left("t-anna", MONDAY + timedelta(days=3), stamp()),
+    ]
+    (anna,) = Roster.from_facts(facts).therapists
+    for day in (MONDAY, MONDAY + timedelta(days=4)):
+        assert anna.stretches_on(day) == ()
+        assert anna.rostered_on(day) == (Stretch(hm(8), hm(12)),)
+    assert anna.absence_on(MONDAY + timedelta(days=2)) == absence
+    assert anna.absence_on(MONDAY + timedelta(days=3)) is None
+    assert anna.rostered_on(SUNDAY) == ()
+
+
+@given(st.lists(staff_facts(THERAPISTS[:1]), max_size=10), st.integers(0, 40))
+def test_a_therapist_works_the_rostered_hours_unless_absent_or_gone(facts, offset) -> None:
+    day = MONDAY - timedelta(days=10) + timedelta(days=offset)
+    therapist = Roster.from_facts(facts).therapist(THERAPISTS[0])
+    if therapist is None:
+        return
+    gone = therapist.left is not None and day > therapist.left.last_day
+    working = () if gone or therapist.absence_on(day) else therapist.rostered_on(day)
+    assert therapist.stretches_on(day) == working

@@ -6,7 +6,7 @@ clinic's local dates.
 
 - `roster.py`: the roster built from staff facts in any order (R-ROSTER);
 - `bookings.py`: bookings held and when two conflict (R-NO-OVERLAP);
-- `free.py`: a therapist's free starts on a day, as exact intervals;
+- `free.py`: a therapist's free starts and free time on a day, as exact intervals;
 - `assign.py`: one session on one day (R-CONTINUITY, R-PREFERRED-TIME, R-PT-BEFORE);
 - `place.py`: a course's sessions, day by day (R-CAPACITY, R-PLAN-STABLE);
 - `absence.py`: the sessions an absence hits (R-THERAPIST-ABSENT);

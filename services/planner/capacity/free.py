@@ -46,6 +46,18 @@ def free_starts(
     return tuple(free)
 
 
+def free_time(
+    stretches: Iterable[Stretch], busy: Iterable[tuple[int, int]], turnover_min: int
+) -> tuple[Starts, ...]:
+    """The free time of a day: the spans [first, last] in which a session may lie whole.
+
+    A span holds a session of `d` minutes iff last - first >= d (then it may start from
+    `first` to `last - d`, as `free_starts` says): the free starts of a session of no
+    length, without the spans too short for any.
+    """
+    return tuple(s for s in free_starts(stretches, busy, 0, turnover_min) if s.first < s.last)
+
+
 def _gaps(first: int, last: int, forbidden: Sequence[tuple[int, int]]) -> list[Starts]:
     """The parts of [first, last] outside every forbidden range (sorted by their start)."""
     gaps: list[Starts] = []

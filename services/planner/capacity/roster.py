@@ -121,6 +121,16 @@ class TherapistRoster:
         in_force = [hours for hours in self.hours if hours.effective_from <= day]
         return in_force[-1].week[day.weekday()] if in_force else ()
 
+    def rostered_on(self, day: date) -> tuple[Stretch, ...]:
+        """The weekly hours in force on `day`, whether or not the therapist is absent or gone
+        (what the roster says of that day, for people; `stretches_on` is when they work)."""
+        in_force = [hours for hours in self.hours if hours.effective_from <= day]
+        return in_force[-1].week[day.weekday()] if in_force else ()
+
+    def absence_on(self, day: date) -> Absent | None:
+        """The (merged) absence covering `day`, if any."""
+        return next((absence for absence in self.absences if absence.covers(day)), None)
+
     def apply(self, fact: StaffFact) -> TherapistRoster:
         if fact.therapist_id != self.therapist_id:
             raise ValueError("a fact of another therapist")
