@@ -231,3 +231,34 @@ def test_r_postop_a_withdrawal_before_the_surgery_day_names_the_withdrawal() -> 
     course = patient.course()
     assert (course.cancel_reason, course.cancel_rule) == ("moved away", None)
     assert [type(o).__name__ for o in patient.outputs] == ["Scheduled", "Cancelled"]
+
+
+def test_r_postop_a_block_already_over_in_the_history_is_the_surgery_too() -> None:
+    """The first decision the planner hears of may come after the wait (its R-POSTOP block in
+    `history`): the course under way on the surgery's day is cancelled all the same."""
+    patient = Harness()
+    patient.prescribe()
+    patient.complete_next(2)
+    surgery_on = patient.plan()[0].on
+    day_14 = surgery_on + timedelta(days=14)
+    over = (Block(rule=RuleId.POSTOP, since=surgery_on, until=day_14),)
+    (cancelled,) = patient.eligibility(day_14, eligible=True, history=over)
+    assert isinstance(cancelled, Cancelled)
+    assert (cancelled.rules, cancelled.completed_sessions) == ((RuleId.POSTOP,), 2)
+    assert patient.feed(SurgeryPerformed("surgery", at(surgery_on, 7), surgery_on)) == ()
+
+
+def test_r_postop_a_surgery_stored_before_its_day_was_kept_counts_on_the_day_of_its_time() -> None:
+    """A row written before `Cancellation.performed_on` existed loads, and its surgery is
+    still the one the decision names (the day of the event's time): nothing new is said."""
+    patient = Harness()
+    patient.prescribe()
+    surgery_on = patient.plan()[0].on
+    patient.feed(SurgeryPerformed("surgery", at(surgery_on, 7), surgery_on))
+    stored = patient.state.to_json()
+    for cancellation in stored["cancellations"]:
+        del cancellation["performed_on"]
+    patient.state = PatientState.from_json(stored)
+    assert patient.state.cancellations[0].performed_on is None
+    assert patient.eligibility(surgery_on, eligible=False, blocks=_postop_from(surgery_on)) == ()
+    assert patient.course().status is CourseStatus.CANCELLED
