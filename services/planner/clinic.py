@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from schemas.codec import new_event
 from schemas.rules import RuleId
@@ -68,6 +69,7 @@ StaffOutput = StaffFactReceived | SessionsHit
 class StaffDecider:
     source: str = "/courseflow/planner"
     topic: str = "courseflow.planner-commands"
+    key_field: ClassVar[str] = "clinic_id"  # its keys in logs (`runtime.decider.KeyNaming`)
 
     def translate(self, event: StaffEventUnion) -> StaffFact:
         return staff_fact(event)

@@ -11,6 +11,12 @@ Course status on the wire: a block that begins on or after the prescription's da
 the course (it was under way, even before its first session); only a course prescribed on a
 later day than the block's start waits as pending, dated or not, until the patient is
 eligible.
+
+R-POSTOP: a surgery cancels the courses under way on its day, the same way (prescribed on or
+before it). The planner hears of a surgery twice, from the clinic and as the R-POSTOP block
+of eligibility's decision (every surgery is a knee replacement, and only a surgery makes
+that block, from its day); each counts as the surgery, by its day alone, so whichever comes
+first cancels the course and the other changes nothing: never a suspension on the way.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import TYPE_CHECKING
 from schemas.rules import RuleId
 from services.planner.blocked_periods import BlockedPeriod, blocked_periods
 from services.planner.course import TERMINAL, Course
+from services.planner.facts import SURGERY_REASON
 from services.planner.outputs import CourseStatus
 from services.planner.plan import DatedPlan, date_course, first_completions
 from services.planner.sessions import physical_therapy_by_day, planned_sessions
@@ -30,12 +37,7 @@ from services.runtime.months import add_months
 if TYPE_CHECKING:
     from services.planner.calendar import ClinicCalendar
     from services.planner.policy import PlannerPolicy
-    from services.planner.state import (
-        Cancellation,
-        EligibilityFact,
-        PatientState,
-        Prescription,
-    )
+    from services.planner.state import EligibilityFact, PatientState, Prescription
 
 BASE_RULES = (RuleId.COURSE_LENGTH, RuleId.CADENCE, RuleId.DURATION_RAMP)
 WAITING = frozenset({CourseStatus.PENDING, CourseStatus.SUSPENDED})
@@ -109,28 +111,37 @@ def replan_courses(
     return tuple(courses)
 
 
-def eligibility_view(
-    decision: EligibilityFact | None,
-) -> tuple[tuple[BlockedPeriod, ...], date | None]:
+@dataclass(frozen=True, slots=True)
+class EligibilityView:
     """All planning reads of the latest decision: its blocked periods, the day the wait the
-    patient is in began (None when eligible).
+    patient is in began (None when eligible), the days of the surgeries its R-POSTOP blocks
+    begin with.
     """
+
+    periods: tuple[BlockedPeriod, ...]
+    waiting_since: date | None
+    surgeries: frozenset[date]
+
+
+def eligibility_view(decision: EligibilityFact | None) -> EligibilityView:
     periods = blocked_periods(decision)
-    return periods, _waiting_since(decision, periods)
+    blocks = () if decision is None else (*decision.history, *decision.blocks)
+    surgeries = frozenset(b.since for b in blocks if b.rule == RuleId.POSTOP)
+    return EligibilityView(periods, _waiting_since(decision, periods), surgeries)
 
 
 def _project_in_turn(  # noqa: PLR0913
     state: PatientState,
     prescription: Prescription,
     gap: _Break,
-    eligibility: tuple[tuple[BlockedPeriod, ...], date | None],
+    eligibility: EligibilityView,
     *,
     calendar: ClinicCalendar,
     policy: PlannerPolicy,
 ) -> Course:
-    periods, waiting_since = eligibility
+    waiting_since = eligibility.waiting_since
     course = _project(
-        state, prescription, periods, gap.previous_end, calendar=calendar, policy=policy
+        state, prescription, eligibility, gap.previous_end, calendar=calendar, policy=policy
     )
     if gap.previous_undated and course.status not in TERMINAL:
         course = _undated(course, (RuleId.COURSE_BREAK,))
@@ -161,12 +172,13 @@ def _published_link(
 def _project(  # noqa: PLR0913
     state: PatientState,
     prescription: Prescription,
-    periods: tuple[BlockedPeriod, ...],
+    eligibility: EligibilityView,
     previous_end: date | None,
     *,
     calendar: ClinicCalendar,
     policy: PlannerPolicy,
 ) -> Course:
+    periods = eligibility.periods
     break_ends = None if previous_end is None else add_months(previous_end, policy.break_months)
     moved_by_break = break_ends is not None and break_ends > prescription.start_on
     prescribed_on = calendar.local_date(prescription.prescribed_at)
@@ -203,15 +215,17 @@ def _project(  # noqa: PLR0913
         first_session_on=min(dated.completed_on, default=None),
         last_session_on=max(dated.completed_on, default=None),
     )
-    cancellation = _cancelling(state.cancellations, prescription, course, calendar)
+    surgeries = eligibility.surgeries | _reported_surgeries(state, calendar)
+    cancellation = _cancelling(state, surgeries, prescription, course, calendar)
     if cancellation is None:
         return course
+    reason, rule = cancellation
     return replace(
         course,
         status=CourseStatus.CANCELLED,
         plan=(),
-        cancel_reason=cancellation.reason,
-        cancel_rule=cancellation.rule,
+        cancel_reason=reason,
+        cancel_rule=rule,
     )
 
 
@@ -264,22 +278,46 @@ def _undated(course: Course, held_by: tuple[str, ...]) -> Course:
     return replace(course, status=status, plan=(), held_by=held_by, rules=rules)
 
 
+def _reported_surgeries(state: PatientState, calendar: ClinicCalendar) -> frozenset[date]:
+    return frozenset(
+        c.performed_on or calendar.local_date(c.at)
+        for c in state.cancellations
+        if c.rule == RuleId.POSTOP
+    )
+
+
 def _cancelling(
-    cancellations: tuple[Cancellation, ...],
+    state: PatientState,
+    surgeries: frozenset[date],
     prescription: Prescription,
     course: Course,
     calendar: ClinicCalendar,
-) -> Cancellation | None:
-    """Surgery or withdrawal after the prescription, unless the course was completed before."""
-    last = course.last_session_on
-    for cancellation in cancellations:
-        if cancellation.at < prescription.prescribed_at:
-            continue
-        finished = course.status is CourseStatus.COMPLETED and last is not None
-        if finished and last is not None and last <= calendar.local_date(cancellation.at):
-            continue
-        return cancellation
-    return None
+) -> tuple[str, str | None] | None:
+    """(reason, rule) of the first surgery or withdrawal that ends the course, if any.
+
+    A surgery ends a course prescribed on or before its day, a withdrawal one prescribed
+    before it; neither a course completed by then.
+    """
+    prescribed_on = calendar.local_date(prescription.prescribed_at)
+    completed_on = course.last_session_on if course.status is CourseStatus.COMPLETED else None
+
+    def ends_it(day: date) -> bool:
+        return completed_on is None or day < completed_on
+
+    surgery = min((d for d in surgeries if prescribed_on <= d and ends_it(d)), default=None)
+    withdrawal = next(
+        (
+            c
+            for c in state.cancellations
+            if c.rule is None
+            and c.at >= prescription.prescribed_at
+            and ends_it(calendar.local_date(c.at))
+        ),
+        None,
+    )
+    if withdrawal is not None and (surgery is None or calendar.local_date(withdrawal.at) < surgery):
+        return withdrawal.reason, None
+    return None if surgery is None else (SURGERY_REASON, RuleId.POSTOP)
 
 
 def _published_version(state: PatientState, course_id: str) -> int:

@@ -130,7 +130,7 @@ def _decide(  # noqa: PLR0913
     return new_state, tuple(outputs)
 
 
-PLANNING_RULES = 1  # raise it with a change of the rules that may change published plans
+PLANNING_RULES = 2  # raise it with a change of the rules that may change published plans
 
 
 @lru_cache(maxsize=16)

@@ -62,8 +62,9 @@ def record(state: PatientState, command: Command) -> PatientState:  # noqa: PLR0
             return _record_physical_therapy(state, command)
         case SurgeryPerformed():
             cancellation = Cancellation(
-                command.event_id, command.occurred_at, SURGERY_REASON, RuleId.POSTOP
-            )
+                command.event_id, command.occurred_at, SURGERY_REASON, RuleId.POSTOP,
+                command.performed_on,
+            )  # fmt: skip
             return _record_cancellation(state, cancellation)
         case PatientWithdrawn():
             reason = WITHDRAWN_REASON if command.reason is None else command.reason

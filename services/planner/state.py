@@ -75,6 +75,9 @@ class Cancellation:
     at: datetime
     reason: str
     rule: str | None
+    # A surgery's day (R-POSTOP cancels by it); a row stored before it was kept has none,
+    # and then the clinic-local day of `at` stands for it.
+    performed_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

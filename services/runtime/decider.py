@@ -111,6 +111,23 @@ class SharingRepository(Protocol):
         ...
 
 
+PATIENT_KEY = "patient_id"
+
+
+@runtime_checkable
+class KeyNaming(Protocol):
+    """A Decider keyed by something other than a patient (optional): `key_field` is what its
+    keys are called in logs (a clinic's staff facts: `clinic_id`)."""
+
+    @property
+    def key_field(self) -> str: ...
+
+
+def key_field(decider: object) -> str:
+    """The name of a Decider's keys in logs: `patient_id` unless it names them."""
+    return decider.key_field if isinstance(decider, KeyNaming) else PATIENT_KEY
+
+
 @runtime_checkable
 class SharingDecider(Protocol):
     """A Decider whose decisions change the shared state (optional): the fold hands each

@@ -17,6 +17,7 @@ from services.runtime.decider import (
     Rejected,
     S,
     SharingDecider,
+    key_field,
 )
 from services.runtime.incoming import Incoming
 
@@ -49,6 +50,11 @@ class Fold(Generic[Ev, C, S, O]):
     result: BatchResult = field(default_factory=BatchResult)
     # State shared by the batch's keys (`SharingRepository`), as its decisions so far left it.
     shared: Any = None
+    # What the Decider's keys are called in log lines (`patient_id`, a clinic's `clinic_id`).
+    key_field: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.key_field = key_field(self.decider)
 
     def add(
         self,
@@ -63,16 +69,16 @@ class Fold(Generic[Ev, C, S, O]):
             self.dead.append((incoming, event.reason))
             return
         started = time.perf_counter()
+        key = self.key_of(event)
         log = self.log.bind(
-            event_id=event.id, event_type=event.type, patient_id=event.subject,
-            correlation_id=event.correlationid,
+            event_id=event.id, event_type=event.type, correlation_id=event.correlationid,
+            **{self.key_field: key},
         )  # fmt: skip
         if (event.source, event.id) not in first:
             self.result.duplicates += 1
             log.info("duplicate skipped")
             return
         first.discard((event.source, event.id))
-        key = self.key_of(event)
         if self.shared is not None:
             context = replace(context, shared=self.shared, key=key)
         decision = self._decision(self.states[key], event, context)

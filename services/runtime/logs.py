@@ -15,6 +15,7 @@ ALLOWED_KEYS = frozenset(
     {
         "event", "level", "timestamp", "logger", "service", "exception",
         "event_id", "event_type", "correlation_id", "causation_id", "patient_id",
+        "clinic_id",
         "rules", "latency_ms", "topic", "partition", "offset", "group_id", "message_id",
         "consumer", "reason", "count", "duplicates", "dead_letters", "published",
         "batch_size", "version", "course_id", "notice_id", "kind", "channel", "attempts",

@@ -444,10 +444,9 @@ async def test_story_5_r_postop_cancels_and_staff_are_told_on_day_14(system: Sys
     await complete(system, clinic, plan[:3])
     await system.send(clinic.surgery(surgery_on))
     events = await system.until(lambda: ended_cancelled(system.schedule(clinic.patient)))
-    # The planner hears of the surgery twice: the clinic event cancels the course, and
-    # eligibility's R-POSTOP decision may come first and suspend it for the moment. Known race
-    # (closing note of session 4); the course always ends cancelled, once.
-    assert types(events) in (["scheduled", "cancelled"], ["scheduled", "suspended", "cancelled"])
+    # The planner hears of the surgery twice, from the clinic and as eligibility's R-POSTOP
+    # decision: whichever comes first cancels the course, the other changes nothing.
+    assert types(events) == ["scheduled", "cancelled"]
     cancelled = events[-1]["data"]
     assert (cancelled["status"], cancelled["reason"]) == ("cancelled", "surgery")
     assert (cancelled["rules"], cancelled["sessions"]) == (["R-POSTOP"], [])
@@ -478,6 +477,9 @@ async def test_story_5_r_postop_cancels_and_staff_are_told_on_day_14(system: Sys
             ]
         )
         assert (notice["channel"], notice["delivery"]) == ("email", "delivered")
+        assert types(system.schedule(clinic.patient)) == ["scheduled", "cancelled"]
+        kinds = {n["data"]["kind"] for n in system.notices(clinic.patient)}
+        assert "course_suspended" not in kinds
         quiet(system, clinic.patient)
     finally:
         await system.restart("eligibility", clock_offset_days=0)

@@ -37,7 +37,7 @@ from tests.unit.test_planner_support import BERLIN, at
 
 START = date(2026, 11, 2)
 COURSES = ("C1", "C2", "C3")
-RULES = (RuleId.FLARE, RuleId.CONTRA_FEVER, RuleId.RHEUM_WAIT)
+RULES = (RuleId.FLARE, RuleId.CONTRA_FEVER, RuleId.RHEUM_WAIT, RuleId.POSTOP)
 KINDS = (
     ["planned"] * 8
     + ["off_plan"] * 2
@@ -148,6 +148,8 @@ class History:
             length = self.data.draw(st.one_of(st.none(), st.integers(1, 20)))
             until = None if length is None else since + timedelta(days=length)
             blocks = (Block(rule=rule, since=since, until=until),)
+            if rule == RuleId.POSTOP:  # a surgery: every later decision carries its block
+                self.past_blocks.append(blocks[0])
         elif self.data.draw(st.booleans()) and self.past_blocks:
             pass  # the same history again: nothing changes but the version
         else:
