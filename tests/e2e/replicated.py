@@ -9,6 +9,7 @@ and the bookings it holds.
 
 import asyncio
 import contextlib
+import json
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -186,6 +187,19 @@ class ReplicatedSystem:
             return records
         finally:
             await consumer.stop()
+
+    def problems(self, process: ServiceProcess, *errors: str) -> list[dict[str, Any]]:
+        """The process's JSON log lines that name one of `errors` (as `error` or in `reason`)."""
+        assert process.log_path is not None
+        found = []
+        for line in process.log_path.read_text(errors="replace").splitlines():
+            if not line.startswith("{"):
+                continue  # uvicorn's own lines
+            logged = json.loads(line)
+            named = f"{logged.get('error', '')} {logged.get('reason', '')}"
+            if any(error in named for error in errors):
+                found.append(logged)
+        return found
 
     async def handled(self, process: ServiceProcess) -> Counter[str]:
         """What the process's /metrics counts as handled, per consumed topic."""
