@@ -80,6 +80,13 @@ def report(folder: Path, name: str, counts: dict[str, Any]) -> None:
     print(json.dumps(counts, indent=2, sort_keys=True))
 
 
+def keep_plans(folder: Path, name: str, outcome: Outcome) -> None:
+    """The last plan of each course, as published (for reading a failure)."""
+    plans = {course: {k: plan[k] for k in ("patient", "status", "placed")}
+             for course, plan in outcome.plans.items()}  # fmt: skip
+    (folder / f"{name}.plans.json").write_text(json.dumps(plans, sort_keys=True))
+
+
 async def test_the_cluster_is_durable(infra: Infra) -> None:
     """The crash fault means something only if a commit is on disk when acknowledged."""
     on = dict.fromkeys(("fsync", "full_page_writes", "synchronous_commit"), "on")
@@ -135,6 +142,7 @@ async def baseline(infra: Infra, workload: Workload, folder: Path) -> Outcome:
         peers = run.peers()
     finally:
         await run.close()
+    keep_plans(folder, "baseline", outcome)
     rostered = roster_problems(outcome, workload, booked)
     problems = [
         *every_cause_noticed(outcome), *one_notice_per_cause(outcome),
@@ -247,6 +255,7 @@ async def test_a_faulted_run_ends_as_the_baseline(
         "problems": {what: len(found) for what, found in problems.items() if found},
     }
     report(folder, f"round-{round_}", counts)
+    keep_plans(folder, f"round-{round_}", outcome)
     if any(problems.values()):
         pytest.fail(explained(problems), pytrace=False)
 
