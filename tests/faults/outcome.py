@@ -1,11 +1,12 @@
 """What a run published, reduced to what must not depend on faults, and the invariants.
 
-Only the published topics are read (by patient key), never a service's tables.
+The published topics are read (by patient key); of a service's tables only the planner's
+bookings, which must agree with the placements published.
 """
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,13 @@ from tests.faults.run import PeerLog, Sent
 from tests.faults.workload import DEAD_LETTER_CUT_BYTES
 
 CONSUMERS_OF_CLINIC_EVENTS = ("eligibility", "planner")
+CONSUMERS_OF_STAFF_EVENTS = ("planner",)
 PLAN = ("status", "sessions", "completed_sessions")
+# With a roster, which patient gets a contested slot depends on arrival order (DOMAIN.md),
+# and so do a session's day, start and therapist; what the planner's core decides does not:
+# the course's status, its sessions (ids, numbers, ramp durations, notes), completed ones.
+PLAN_WITHOUT_PLACES = ("status", "ramp", "completed_sessions")
+CAPACITY_RULES = ("R-THERAPIST-ABSENT", "R-CAPACITY", "R-ROSTER")  # counted, to see them at work
 
 
 def _header(record: Any, name: str) -> str | None:
@@ -50,13 +57,23 @@ class Outcome:
             event = json.loads(r.value)
             out.schedule_ids.add(event["id"])
             data = event["data"]
+            out.counts.update(
+                f"schedule events naming {rule}"
+                for rule in set(data.get("rules", ())) & set(CAPACITY_RULES)
+            )
             out.plans[data["course_id"]] = {
                 "status": data["status"],
                 "sessions": [
                     (s["on"], s["starts_at"], s["duration_min"], s["notes"])
                     for s in data["sessions"]
                 ],
+                "ramp": [
+                    (s["session_id"], s["number"], s["duration_min"], s["notes"])
+                    for s in data["sessions"]
+                ],
                 "completed_sessions": data["completed_sessions"],
+                "patient": r.key.decode(),
+                "placed": data["sessions"],  # as published: days, starts and therapists
             }
         for r in records[topics.notices]:
             out.notices.setdefault(json.loads(r.value)["id"], []).append(bytes(r.value))
@@ -80,7 +97,14 @@ def same_decisions(base: Outcome, run: Outcome) -> list[str]:
     ]
 
 
-def same_plans(base: Outcome, run: Outcome, *, fields: Iterable[str] = PLAN) -> list[str]:
+def same_plans(
+    base: Outcome,
+    run: Outcome,
+    *,
+    fields: Iterable[str] = PLAN,
+    patients: Collection[str] | None = None,
+) -> list[str]:
+    """The latest plan of every course (of `patients` only, when given) equal in `fields`."""
     keep = tuple(fields)
 
     def part(plans: dict[str, dict[str, Any]], course: str) -> dict[str, Any] | None:
@@ -91,7 +115,10 @@ def same_plans(base: Outcome, run: Outcome, *, fields: Iterable[str] = PLAN) -> 
         # dated pending course is no longer "the same" as an active one.
         return {k: plan[k] for k in keep}
 
-    courses = sorted(set(base.plans) | set(run.plans))
+    courses = sorted({
+        c for outcome in (base, run) for c, plan in outcome.plans.items()
+        if patients is None or plan["patient"] in patients
+    })  # fmt: skip
     return [
         f"plan of {c}: baseline {part(base.plans, c)} != faulted {part(run.plans, c)}"
         for c in courses
@@ -138,26 +165,29 @@ def one_notice_per_cause(run: Outcome) -> list[str]:
 
 
 def dead_letters_exact(run: Outcome, poison: list[Sent], topics: RunTopics) -> list[str]:
-    """Each poison message, by its position, dead-lettered by each consumer of clinic events
-    as CONTRACT.md says (original key and bytes; a record too large to dead-letter whole cut
-    to its first 64 KiB with `x-truncated` and `x-original-size`), and nothing else ever
-    dead-lettered: a dead letter of a valid event is an effect lost."""
-    expected = {(s.partition, s.offset): s for s in poison}
-    copies: defaultdict[tuple[str, int, int], list[Any]] = defaultdict(list)
+    """Each poison message, by its topic and position, dead-lettered by each consumer of its
+    topic (clinic events: eligibility and planner; staff events: the planner) as CONTRACT.md
+    says (original key and bytes; a record too large to dead-letter whole cut to its first
+    64 KiB with `x-truncated` and `x-original-size`), and nothing else ever dead-lettered: a
+    dead letter of a valid event is an effect lost."""
+    expected = {(_topic(s, topics), s.partition, s.offset): s for s in poison}
+    copies: defaultdict[tuple[str, str, int, int], list[Any]] = defaultdict(list)
     problems = []
     for r in run.dead_letters:
-        topic, consumer = _header(r, "x-source-topic"), _header(r, "x-consumer")
-        where = (int(_header(r, "x-source-partition") or -1),
+        consumer = _header(r, "x-consumer")
+        where = (_header(r, "x-source-topic") or "?",
+                 int(_header(r, "x-source-partition") or -1),
                  int(_header(r, "x-source-offset") or -1))  # fmt: skip
-        if topic != topics.patient_events or where not in expected:
-            problems.append(f"dead letter of a valid event: {consumer} {topic} {where}: "
+        if where not in expected:
+            problems.append(f"dead letter of a valid event: {consumer} {where[0]} {where[1:]}: "
                             f"{_header(r, 'x-error')}")  # fmt: skip
             continue
         copies[consumer or "?", *where].append(r)
     for sent in poison:
-        where = (sent.partition, sent.offset)
-        name = f"{sent.message.kind} at {where} (key {sent.message.key!r})"
-        for consumer in CONSUMERS_OF_CLINIC_EVENTS:
+        where = (_topic(sent, topics), sent.partition, sent.offset)
+        name = f"{sent.message.kind} at {where[1:]} (key {sent.message.key!r})"
+        consumers = CONSUMERS_OF_STAFF_EVENTS if sent.message.staff else CONSUMERS_OF_CLINIC_EVENTS
+        for consumer in consumers:
             got = copies[consumer, *where]
             if not got:
                 problems.append(f"{name} not dead-lettered by {consumer}")
@@ -173,6 +203,10 @@ def dead_letters_exact(run: Outcome, poison: list[Sent], topics: RunTopics) -> l
         len(c) for c in copies.values()
     )
     return problems
+
+
+def _topic(sent: Sent, topics: RunTopics) -> str:
+    return topics.staff_events if sent.message.staff else topics.patient_events
 
 
 def _content(record: Any) -> tuple[bytes | None, bytes, list[tuple[str, bytes]]]:

@@ -4,7 +4,9 @@ The services are started the README's way (`python -m services.cli run <service>
 configured only by environment variables; a run may start several replicas of each (one
 consumer group per service, so partitions move between them). The notifier delivers to a
 webhook receiver and an SMTP server of the run's own. Everything the run needs to judge the
-outcome is read back from Kafka (the published topics) and the peers once it is quiescent.
+outcome is read back from Kafka (the published topics) and the peers once it is quiescent,
+and, for the rostered clinics, from the planner's `bookings` table, which must agree with
+what was published.
 """
 
 import asyncio
@@ -144,6 +146,18 @@ class Sent:
     offset: int
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Booked:
+    """One row of the planner's `bookings` table."""
+
+    clinic_id: str
+    patient_id: str
+    session_id: str
+    therapist_id: str
+    starts_at: datetime
+    ends_at: datetime
+
+
 @dataclass(frozen=True)
 class PeerLog:
     """What the run's webhook receiver and SMTP server saw, by idempotency key."""
@@ -249,6 +263,9 @@ class Run:
         )
 
     # -- the clinic's side ------------------------------------------------------------------
+    def topic_of(self, message: Message) -> str:
+        return self.topics.staff_events if message.staff else self.topics.patient_events
+
     async def send(self, message: Message, *, timeout_s: float = 120) -> Sent:
         """Acknowledged by the broker (retried while it is away); its position is kept."""
         deadline = time.monotonic() + timeout_s
@@ -257,7 +274,7 @@ class Run:
                 if self._producer is None:
                     self._producer = await self._new_producer()
                 meta = await self._producer.send_and_wait(
-                    self.topics.patient_events, message.value, key=message.key
+                    self.topic_of(message), message.value, key=message.key
                 )
                 break
             except KafkaError:
@@ -283,6 +300,18 @@ class Run:
             ahead = started + n * gap - time.monotonic()
             if ahead > 0:
                 await asyncio.sleep(ahead)  # pacing, not synchronisation
+
+    async def rostered(self, messages: Sequence[Message], timeout_s: float = 120) -> None:
+        """Send the clinics' rosters and poll until the planner has consumed them."""
+        for message in messages:
+            await self.send(message)
+        deadline = time.monotonic() + timeout_s
+        staff = [self.topics.staff_events]
+        while behind := await uncommitted(self.infra.bootstrap, "planner", staff,
+                                          partitions=PARTITIONS):  # fmt: skip
+            if time.monotonic() > deadline:
+                raise AssertionError(f"rosters not consumed in {timeout_s}s: {behind}")
+            await asyncio.sleep(POLL_S)
 
     # -- waiting for the end ----------------------------------------------------------------
     async def lagging(self) -> list[str]:
@@ -352,6 +381,18 @@ class Run:
             if now > deadline:
                 raise NotQuiescent(why, f"run {self.suffix} not quiescent in {timeout_s}s")
             await asyncio.sleep(POLL_S)
+
+    async def bookings(self) -> list[Booked]:
+        """Every booking the planner holds at the end (R-NO-OVERLAP's table)."""
+        conn = await asyncpg.connect(self.infra.admin_url(self.database), timeout=5)
+        try:
+            rows = await conn.fetch(
+                "SELECT clinic_id, patient_id, session_id, therapist_id, starts_at, ends_at"
+                " FROM planner.bookings"
+            )
+        finally:
+            await conn.close()
+        return sorted(Booked(**dict(row)) for row in rows)
 
     async def scraped(self) -> dict[str, Counter[str]]:
         """Per replica, over its lives."""

@@ -15,12 +15,13 @@ class Size:
     rounds: int  # faulted runs compared with the one baseline
     random_faults: int  # faults drawn at random on top of one of each kind
     timeout_s: int  # pytest-timeout of one test (infrastructure start included)
+    rostered_clinics: int  # besides the one without a roster; patients are spread evenly
 
 
 SHORT = Size("short", patients=60, shuffled_share=0.25, feed_seconds=80, rounds=1,
-             random_faults=0, timeout_s=600)  # fmt: skip
+             random_faults=0, timeout_s=600, rostered_clinics=1)  # fmt: skip
 LONG = Size("long", patients=200, shuffled_share=0.25, feed_seconds=150, rounds=2,
-            random_faults=5, timeout_s=1200)  # fmt: skip
+            random_faults=5, timeout_s=1200, rostered_clinics=2)  # fmt: skip
 
 
 def chosen() -> Size:

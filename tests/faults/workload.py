@@ -8,19 +8,36 @@ eligibility reads (flare/remission, contraindication reported/resolved, surgery/
 Enrolment stays first (facts before it are kept since issue 12, but the suite's shuffles keep
 to the clinical facts) and prescriptions and bookings keep their place, so only the arrival
 order of clinical facts changes.
+
+Patients are spread over clinics: the open one keeps no roster (date-only plans, as before
+issue 14); each rostered clinic publishes its therapists' weekly hours on
+`clinic.staff-events` before any patient event and one absence in the middle of the stream.
 """
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from schemas.codec import MAX_EVENT_BYTES, new_event, to_bytes
+from tests.staff_events import Hours, StaffFeed
 
 SOURCE = "/clinics/faults/emr"
+OPEN_CLINIC = "faults"  # no roster: its plans must equal the baseline's
+# Every rostered clinic's therapists: two stretches with a lunch break, a weekday-only
+# therapist, one working three afternoons a week (Sunday is closed). Their busiest days are
+# about full in the short form and overfull in the long one (R-CAPACITY moves sessions).
+THERAPIST_HOURS: dict[str, Hours] = {
+    "T1": [(d, f, t) for d in range(6) for f, t in (("08:00", "11:00"), ("13:00", "14:00"))],
+    "T2": [(d, "09:00", "11:30") for d in range(5)],
+    "T3": [(d, "14:00", "16:00") for d in (1, 3, 5)],
+}
+ROSTERED_SINCE_DAYS = 60  # before the earliest session the workload can date
+ABSENT_THERAPIST = "T1"
+ABSENCE_DAYS = (2, 4)  # from, to (included), after today: later than any decision's today
 CLINICAL = frozenset({
     "clinic.flare.reported", "clinic.remission.confirmed", "clinic.contraindication.reported",
     "clinic.contraindication.resolved", "clinic.surgery.performed",
@@ -32,6 +49,12 @@ POISON_KINDS = (
     "bad_json", "wrong_types", "unknown_type", "oversize", "wrong_specversion",
     "nul_in_key", "key_not_subject", "no_key", "near_limit",
 )  # fmt: skip
+# On the staff topic (the planner alone reads it): bad values, then a valid absence under a
+# key that is not its clinic, or under none.
+STAFF_POISON_KINDS = (
+    "staff_bad_json", "staff_wrong_types", "staff_unknown_type", "staff_key_not_clinic",
+    "staff_no_key",
+)  # fmt: skip
 # The producer's max_request_size, the bound aiokafka checks against its size estimate.
 CLINIC_MAX_REQUEST_BYTES = 1_048_576
 # What is left of a record too large to dead-letter whole (CONTRACT.md).
@@ -40,10 +63,11 @@ DEAD_LETTER_CUT_BYTES = 65_536
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    patient: str  # the event's subject
+    patient: str  # the event's subject; the clinic for a staff event
     kind: str  # the event type, or "poison:<kind>"
     value: bytes
-    key: bytes | None  # the Kafka key: the subject, but for poison keys
+    key: bytes | None  # the Kafka key: the subject (staff: the clinic), but for poison keys
+    staff: bool = False  # on `clinic.staff-events`, else on `clinic.patient-events`
 
     @property
     def poison(self) -> bool:
@@ -56,10 +80,11 @@ class Message:
 
 
 class _Patient:
-    def __init__(self, tag: str, number: int, today: date, rng: random.Random) -> None:
+    def __init__(self, tag: str, number: int, today: date, rng: random.Random, clinic: str) -> None:
         self.id = f"F-{tag}-{number:05d}"
         self.today = today
         self.rng = rng
+        self.clinic = clinic
 
     def day(self, offset: int) -> date:
         return self.today + timedelta(days=offset)
@@ -74,7 +99,7 @@ class _Patient:
     def enrolled(self, offset: int) -> Message:
         rng = self.rng
         data = {
-            "clinic_id": "faults",
+            "clinic_id": self.clinic,
             "arthrosis_stage": rng.choices((1, 2, 3, 4), weights=(45, 35, 15, 5))[0],
             "affected_knees": rng.choice((["left"], ["right"], ["left", "right"])),
             "rheumatic_inflammation": rng.random() < 0.15,
@@ -163,35 +188,125 @@ def shuffled(script: list[Message], rng: random.Random) -> list[Message]:
 
 
 @dataclass(frozen=True)
+class ClinicRoster:
+    """A rostered clinic's staff facts, as sent and as the invariant reads them."""
+
+    clinic_id: str
+    hours: dict[str, Hours]  # therapist → weekly hours, in force on every day of the run
+    absences: tuple[tuple[str, date, date], ...]  # therapist, from, to (included)
+    rostering: tuple[Message, ...]  # sent (and consumed) before any patient event
+    changes: tuple[Message, ...]  # sent in the middle of the stream
+
+
+def rostered_clinic(clinic_id: str, today: date) -> ClinicRoster:
+    feed = StaffFeed(clinic_id)
+    since = today - timedelta(days=ROSTERED_SINCE_DAYS)
+    first, last = (today + timedelta(days=n) for n in ABSENCE_DAYS)
+    absent = (ABSENT_THERAPIST, first, last)
+    rostering = tuple(
+        _staff(clinic_id, feed.rostered(therapist, since, hours))
+        for therapist, hours in THERAPIST_HOURS.items()
+    )
+    changes = (_staff(clinic_id, feed.absent(*absent)),)
+    return ClinicRoster(clinic_id, dict(THERAPIST_HOURS), (absent,), rostering, changes)
+
+
+def _staff(clinic_id: str, event: Any) -> Message:
+    return Message(clinic_id, event.type, to_bytes(event), clinic_id.encode(), staff=True)
+
+
+@dataclass(frozen=True)
 class Workload:
     scripts: dict[str, list[Message]]  # per patient, in the clinic's order
     shuffled: frozenset[str]  # patients whose faulted feed is shuffled
+    clinic_of: dict[str, str] = field(default_factory=dict)  # patient → clinic
+    rosters: tuple[ClinicRoster, ...] = ()
 
     @property
     def events(self) -> int:
         return sum(len(s) for s in self.scripts.values())
 
+    @property
+    def rostering(self) -> list[Message]:
+        """The rosters: sent first, and consumed before the stream starts, so that no course
+        of a rostered clinic is planned before its clinic has a roster."""
+        return [m for roster in self.rosters for m in roster.rostering]
+
+    @property
+    def cadences(self) -> dict[str, str]:
+        """course → cadence, as prescribed."""
+        found = {}
+        for script in self.scripts.values():
+            for message in script:
+                if message.kind == "clinic.course.prescribed":
+                    data = json.loads(message.value)["data"]
+                    found[data["course_id"]] = data["cadence"]
+        return found
+
     def stream(self, *, shuffle: bool, seed: int) -> list[Message]:
-        """Patients interleaved step by step, as a clinic's traffic; per-key order kept."""
+        """Patients interleaved step by step, as a clinic's traffic; per-key order kept; the
+        rostered clinics' staff changes in the middle."""
         rng = random.Random(seed)
         scripts = [
             shuffled(s, rng) if shuffle and p in self.shuffled else s
             for p, s in self.scripts.items()
         ]
         longest = max(len(s) for s in scripts)
-        return [s[step] for step in range(longest) for s in scripts if step < len(s)]
+        stream = [s[step] for step in range(longest) for s in scripts if step < len(s)]
+        middle = len(stream) // 2
+        changes = [m for roster in self.rosters for m in roster.changes]
+        return stream[:middle] + changes + stream[middle:]
 
 
-def generate(patients: int, *, shuffled_share: float, seed: int, tag: str) -> Workload:
+def generate(
+    patients: int, *, shuffled_share: float, seed: int, tag: str, rostered_clinics: int = 0
+) -> Workload:
+    """Patients spread in turn over the open clinic and `rostered_clinics` rostered ones."""
     rng = random.Random(seed)
     today = datetime.now(UTC).date()
+    rosters = tuple(
+        rostered_clinic(f"faults-rostered-{n}", today) for n in range(1, rostered_clinics + 1)
+    )
+    clinics = [OPEN_CLINIC, *(roster.clinic_id for roster in rosters)]
     scripts = {}
+    clinic_of = {}
     for n in range(patients):
-        patient = _Patient(tag, n, today, rng)
+        patient = _Patient(tag, n, today, rng, clinics[n % len(clinics)])
         scripts[patient.id] = patient.script()
+        clinic_of[patient.id] = patient.clinic
     candidates = [p for p, s in scripts.items() if sum(m.kind in CLINICAL for m in s) >= 2]
     count = min(len(candidates), max(1, round(patients * shuffled_share)))
-    return Workload(scripts, frozenset(rng.sample(candidates, count)))
+    return Workload(scripts, frozenset(rng.sample(candidates, count)), clinic_of, rosters)
+
+
+def staff_poison(kind: str, clinic: str, n: int, *, other: str, today: date) -> Message:
+    """One message the planner must dead-letter from the staff topic without stalling. The
+    key kinds carry a valid absence of `clinic`, which would move sessions if applied."""
+    absent_on = (today + timedelta(days=8)).isoformat()
+    base: dict[str, Any] = {
+        "specversion": "1.0", "id": f"poison-{clinic}-{kind}-{n}",
+        "source": f"/clinics/{clinic}/roster", "type": "clinic.therapist.absent",
+        "time": f"{today.isoformat()}T09:00:00+00:00", "subject": "T2",
+        "datacontenttype": "application/json",
+        "data": {"clinic_id": clinic, "therapist_id": "T2", "from_on": absent_on,
+                 "to_on": absent_on, "reason": "sick"},
+    }  # fmt: skip
+    key: bytes | None = clinic.encode()
+    if kind == "staff_bad_json":
+        value = json.dumps(base).encode()[:-9] + b"]]{"
+    elif kind == "staff_wrong_types":
+        base["data"] |= {"from_on": 20261205, "therapist_id": ["T2"]}
+        value = json.dumps(base).encode()
+    elif kind == "staff_unknown_type":
+        base["type"] = "clinic.therapist.cloned"
+        value = json.dumps(base).encode()
+    elif kind == "staff_key_not_clinic":
+        value, key = json.dumps(base).encode(), other.encode()
+    elif kind == "staff_no_key":
+        value, key = json.dumps(base).encode(), None
+    else:
+        raise ValueError(kind)
+    return Message(clinic, f"poison:{kind}", value, key, staff=True)
 
 
 def poison(kind: str, patient: str, n: int, *, other: str) -> Message:
