@@ -1,13 +1,13 @@
 """The planner schema: one row per patient (the core's state as jsonb), next-course reminders."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from schemas.clinic import PatientEnrolled
-from services.planner.booking_rows import book, free, held
+from services.planner.booking_rows import SEPARATOR, book, free, held, loaded_since
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
 from services.planner.clinic_repository import ClinicRepository
 from services.planner.decider import Timed
@@ -37,6 +37,8 @@ class PlannerRepository:
     schema: str = "planner"  # the clinic locks' names are the staff pipeline's: schema:clinic
     zone: ZoneInfo = UTC_ZONE
     turnover_min: int = DEFAULT_CAPACITY_POLICY.turnover_min
+    # The clinic-local day (the Decider's `Context.today`); None: every booking is loaded.
+    today: Callable[[], date] | None = None
 
     async def load_shared(
         self,
@@ -63,8 +65,9 @@ class PlannerRepository:
         # After the batch's patient locks (`Pipeline._batch`), never before: see there.
         await lock_keys(conn, LockNamespace.CLINIC, [f"{self.schema}:{c}" for c in ids])
         clinics = await ClinicRepository().load_many(conn, ids)
+        since = loaded_since(self.today)
         capacity = {
-            clinic_id: ClinicCapacity(clinic.roster, await held(conn, clinic_id, self.zone))
+            clinic_id: ClinicCapacity(clinic.roster, await held(conn, clinic_id, self.zone, since))
             for clinic_id, clinic in clinics.items()
             if not clinic.roster.is_empty
         }
@@ -88,12 +91,22 @@ class PlannerRepository:
         # change (it always does today: a reminder comes with a course's completion).
         rows = {**reminded, **states}
         if rows:
+            # The clinic and the courses to place are kept beside the state for the clinic's
+            # batch (migration 0007); identifiers hold no control character (CONTRACT.md).
             await conn.execute(
-                "INSERT INTO patients (patient_id, state) SELECT patient_id, state::jsonb "
-                "FROM unnest($1::text[], $2::text[]) AS s(patient_id, state) "
-                "ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
+                "INSERT INTO patients (patient_id, state, clinic_id, courses_to_place) "
+                "SELECT patient_id, state::jsonb, NULLIF(clinic_id, ''), "
+                "string_to_array(to_place, $4) "
+                "FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) "
+                "AS s(patient_id, state, clinic_id, to_place) "
+                "ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, "
+                "clinic_id = EXCLUDED.clinic_id, courses_to_place = EXCLUDED.courses_to_place, "
+                "updated_at = now()",
                 list(rows),
                 [state.to_json_text() for state in rows.values()],
+                [state.clinic_id for state in rows.values()],
+                SEPARATOR,
+                [SEPARATOR.join(state.courses_to_place) for state in rows.values()],
             )
         if reminders:
             await _arm(conn, reminders)

@@ -2,7 +2,7 @@
 come closer than the turnover, whatever code writes them."""
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -11,7 +11,14 @@ import pytest
 from services.planner.app import build_runtime
 from services.planner.booking_rows import book, free, held, session_key
 from services.planner.capacity.bookings import Booking, Owner
+from services.planner.clinic import ClinicState, StaffDecider
+from services.planner.clinic_repository import ClinicRepository
+from services.planner.repository import PlannerRepository
+from services.planner.state import PatientState
+from tests.clinic_events import ClinicFeed
 from tests.integration.test_planner_support import ZONE, settings_for
+from tests.staff_events import StaffFeed
+from tests.unit.test_planner_staffing import north, prescribed
 
 MONDAY = date(2026, 11, 23)
 TURNOVER = 5
@@ -92,3 +99,46 @@ async def test_a_therapist_id_names_a_therapist_of_one_clinic(pool: asyncpg.Pool
         await book(conn, "south", [session(2, "T1", 540, 550)], ZoneInfo(ZONE), TURNOVER)
     async with pool.acquire() as conn:
         assert len(await held(conn, "south", ZoneInfo(ZONE))) == 1
+
+
+async def test_only_bookings_from_the_clinic_local_yesterday_on_are_loaded(
+    pool: asyncpg.Pool,
+) -> None:
+    days = [MONDAY - timedelta(days=n) for n in (2, 1, 0)]
+    await booked(pool, *(session(n, "T1", 540, 550, on) for n, on in enumerate(days)))
+    roster = ClinicState((StaffDecider().translate(StaffFeed("north").rostered("T1", MONDAY)),))
+    zone = ZoneInfo(ZONE)
+    async with pool.acquire() as conn, conn.transaction():
+        await ClinicRepository(zone).save_many(conn, {"north": roster}, [])
+        staff = await ClinicRepository(zone, lambda: MONDAY).load_shared(conn, ["north"], {}, [])
+        patients = await PlannerRepository(zone=zone, today=lambda: MONDAY).load_shared(
+            conn, ["P9"], {"P9": enrolled_in("north")}, []
+        )
+    assert patients is not None
+    for bookings in (staff["north"].bookings, patients["north"].bookings):
+        assert sorted(b.on for b in bookings) == days[1:]
+
+
+async def test_the_clinics_batch_reads_the_courses_its_patients_have_to_place(
+    pool: asyncpg.Pool,
+) -> None:
+    _, _, dated = prescribed(None)  # the clinic had no roster: C1 was never placed
+    _, _, placed = prescribed(north("T1"))
+    zone = ZoneInfo(ZONE)
+    async with pool.acquire() as conn, conn.transaction():
+        await PlannerRepository(zone=zone).save_many(conn, {"P1": dated.state}, [])
+        await PlannerRepository(zone=zone).save_many(conn, {"P2": placed.state}, [])
+        shared = await ClinicRepository(zone).load_shared(conn, ["north", "south"], {}, [])
+    assert shared["north"].to_place == (("P1", ("C1",)),)
+    assert shared["south"].to_place == ()
+    async with pool.acquire() as conn, conn.transaction():
+        await PlannerRepository(zone=zone).save_many(conn, {"P1": placed.state}, [])
+        assert (await ClinicRepository(zone).load_shared(conn, ["north"], {}, []))[
+            "north"
+        ].to_place == ()
+
+
+def enrolled_in(clinic_id: str) -> PatientState:
+    _, _, dated = prescribed(None, ClinicFeed(clinic_id=clinic_id))
+    state: PatientState = dated.state
+    return state

@@ -204,3 +204,12 @@ def test_past_days_keep_their_placements_and_are_never_placed_anew() -> None:
 
 def _fields(state: PatientState) -> dict[str, Any]:
     return {name: getattr(state, name) for name in state.__dataclass_fields__}
+
+
+def test_the_courses_to_place_are_those_never_placed_or_waiting() -> None:
+    _, _, dated = prescribed(None)
+    assert dated.state.courses_to_place == ("C1",)  # the clinic had no roster
+    _, _, placed = prescribed(clinic(NORTH.rostered("T1", D - timedelta(days=7), SIX_DAYS)))
+    assert placed.state.courses_to_place == ()
+    _, _, short = prescribed(leaving())
+    assert short.state.courses_to_place == ("C1",)
