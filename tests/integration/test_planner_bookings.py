@@ -1,8 +1,10 @@
 """R-NO-OVERLAP's last guard: the database itself refuses two bookings of one therapist that
 come closer than the turnover, whatever code writes them."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -11,11 +13,13 @@ import pytest
 from services.planner.app import build_runtime
 from services.planner.booking_rows import book, free, held, session_key
 from services.planner.capacity.bookings import Booking, Owner
-from services.planner.clinic import ClinicState, StaffDecider
+from services.planner.clinic import ClinicSessions, ClinicState, StaffDecider
 from services.planner.clinic_repository import ClinicRepository
 from services.planner.repository import PlannerRepository
 from services.planner.state import PatientState
+from services.runtime.locks import LockNamespace, lock_keys
 from tests.clinic_events import ClinicFeed
+from tests.integration.kafka_io import eventually
 from tests.integration.test_planner_support import ZONE, settings_for
 from tests.staff_events import StaffFeed
 from tests.unit.test_planner_staffing import north, prescribed
@@ -142,3 +146,65 @@ def enrolled_in(clinic_id: str) -> PatientState:
     _, _, dated = prescribed(None, ClinicFeed(clinic_id=clinic_id))
     state: PatientState = dated.state
     return state
+
+
+SCHEMA = "plan_test"  # the lock names' prefix (`PlannerRepository.schema`)
+
+
+async def a_first_roster(pool: asyncpg.Pool) -> ClinicSessions:
+    """The clinic's batch of a first roster: its clinic lock, the roster, the patients read."""
+    roster = ClinicState((StaffDecider().translate(StaffFeed("north").rostered("T1", MONDAY)),))
+    async with pool.acquire() as conn, conn.transaction():
+        await lock_keys(conn, LockNamespace.CLINIC, [f"{SCHEMA}:north"])
+        await ClinicRepository(ZoneInfo(ZONE)).save_many(conn, {"north": roster}, [])
+        return (await ClinicRepository(ZoneInfo(ZONE)).load_shared(conn, ["north"], {}, []))[
+            "north"
+        ]
+
+
+async def a_clinic_lock_awaited(pool: asyncpg.Pool) -> None:
+    async def waiting() -> bool:
+        async with pool.acquire() as conn:
+            return bool(
+                await conn.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND classid = $1 AND NOT granted",
+                    int(LockNamespace.CLINIC),
+                )
+            )
+
+    await eventually(waiting, timeout_s=10)
+
+
+async def test_a_first_roster_waits_for_a_batch_of_its_clinic_and_sees_its_courses(
+    pool: asyncpg.Pool,
+) -> None:
+    repository, state = PlannerRepository(SCHEMA, ZoneInfo(ZONE)), enrolled_in("north")
+    async with pool.acquire() as conn, conn.transaction():
+        assert await repository.load_shared(conn, ["P1"], {"P1": state}, []) is None
+        staff = asyncio.create_task(a_first_roster(pool))
+        await a_clinic_lock_awaited(pool)
+        await repository.save_many(conn, {"P1": state}, [])  # date-only: no roster yet
+    assert (await staff).to_place == (("P1", ("C1",)),)
+
+
+async def test_a_batch_that_read_no_roster_while_a_first_one_came_is_tried_again(
+    pool: asyncpg.Pool,
+) -> None:
+    repository, state = PlannerRepository(SCHEMA, ZoneInfo(ZONE)), enrolled_in("north")
+
+    async def patients_batch() -> Any:
+        async with pool.acquire() as conn, conn.transaction():
+            return await repository.load_shared(conn, ["P1"], {"P1": state}, [])
+
+    roster = ClinicState((StaffDecider().translate(StaffFeed("north").rostered("T1", MONDAY)),))
+    async with pool.acquire() as conn, conn.transaction():
+        await lock_keys(conn, LockNamespace.CLINIC, [f"{SCHEMA}:north"])
+        await ClinicRepository(ZoneInfo(ZONE)).save_many(conn, {"north": roster}, [])
+        patients = asyncio.create_task(patients_batch())
+        await a_clinic_lock_awaited(pool)
+    with pytest.raises(asyncpg.SerializationError):  # transient: the batch is tried again
+        await patients
+    capacity = await patients_batch()
+    assert capacity is not None
+    assert list(capacity) == ["north"]
