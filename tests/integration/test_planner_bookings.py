@@ -3,13 +3,14 @@ come closer than the turnover, whatever code writes them."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
+from services.ops.prune import Retention, prune
 from services.planner.app import build_runtime
 from services.planner.booking_rows import book, free, held, session_key
 from services.planner.capacity.bookings import Booking, Owner
@@ -19,6 +20,7 @@ from services.planner.repository import PlannerRepository
 from services.planner.state import PatientState
 from services.runtime.locks import LockNamespace, lock_keys
 from tests.clinic_events import ClinicFeed
+from tests.integration.conftest import DATABASE_URL
 from tests.integration.kafka_io import eventually
 from tests.integration.test_planner_support import ZONE, settings_for
 from tests.staff_events import StaffFeed
@@ -208,3 +210,23 @@ async def test_a_batch_that_read_no_roster_while_a_first_one_came_is_tried_again
     capacity = await patients_batch()
     assert capacity is not None
     assert list(capacity) == ["north"]
+
+
+async def test_db_prune_deletes_the_bookings_past_their_retention_only(
+    pool: asyncpg.Pool, suffix: str
+) -> None:
+    days = [MONDAY - timedelta(days=n) for n in (41, 40, 2, -1)]
+    await booked(pool, *(session(n, "T1", 540, 550, on) for n, on in enumerate(days)))
+    now = datetime.combine(MONDAY, time(12), tzinfo=UTC)
+    schema = f"plan_{suffix}"
+    deleted = await prune(
+        DATABASE_URL, [schema], Retention(30, 7, 30, bookings_days=30),
+        batch_size=1, now=now, report=lambda _: None,
+    )  # fmt: skip
+    again = await prune(
+        DATABASE_URL, [schema], Retention(30, 7, 30, bookings_days=30),
+        batch_size=1, now=now, report=lambda _: None,
+    )  # fmt: skip
+    assert (deleted[f"{schema}.bookings"], again[f"{schema}.bookings"]) == (2, 0)
+    async with pool.acquire() as conn:
+        assert sorted(b.on for b in await held(conn, "north", ZoneInfo(ZONE))) == days[2:]
