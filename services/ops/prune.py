@@ -1,10 +1,15 @@
-"""`courseflow db prune`: inbox, sent outbox and finished delivery rows past their retention.
+"""`courseflow db prune`: inbox, sent outbox and finished delivery rows past their retention,
+and the planner's past bookings.
 
 Each service's schema is pruned table by table in bounded batches, each batch its own short
 transaction (no long lock, no huge WAL burst), until a batch finds nothing: run it again and
 it deletes nothing more. What is never touched: unsent outbox rows, pending deliveries, and
 a delivery that a newer one still points at (`carried_by`, coalescing): carried rows go
 first, their carrier in a later batch, so the foreign key always holds.
+
+A booking that ended before the planner's clinic-local yesterday is never read again by the
+planner (it places nothing there, and keeps a past session's placement without its row);
+it is kept `bookings_days` for operators looking back, then goes.
 """
 
 from collections.abc import Callable, Iterable
@@ -21,10 +26,11 @@ class Retention:
     inbox_days: int
     outbox_days: int
     deliveries_days: int
+    bookings_days: int = 30
 
     @classmethod
     def uniform(cls, days: int) -> "Retention":
-        return cls(days, days, days)
+        return cls(days, days, days, days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,12 @@ TABLES = (
         " WHERE d.status IN ('delivered', 'failed', 'merged') AND d.finished_at < $1"
         " AND NOT EXISTS (SELECT 1 FROM {t} c WHERE c.carried_by = d.notice_id)"
         " ORDER BY d.finished_at LIMIT $2)",
+    ),
+    Table(
+        "bookings",
+        lambda r: r.bookings_days,
+        "DELETE FROM {t} WHERE (patient_id, session_id) IN (SELECT patient_id, session_id"
+        " FROM {t} WHERE ends_at < $1 ORDER BY ends_at LIMIT $2)",
     ),
 )
 

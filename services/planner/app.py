@@ -83,9 +83,12 @@ def build_runtime(
         calendar_from(settings), settings.policy(), f"{settings.event_source}/planner",
         settings.topic_schedule, settings.capacity_policy(),
     )  # fmt: skip
-    repository = PlannerRepository(
-        name, ZoneInfo(settings.clinic_timezone), settings.capacity_policy().turnover_min
-    )
+    zone = ZoneInfo(settings.clinic_timezone)
+
+    def today() -> date:
+        return local_today(clock, settings.clinic_timezone)
+
+    repository = PlannerRepository(name, zone, settings.capacity_policy().turnover_min, today)
     context = clinic_context(clock, settings.clinic_timezone)
     pipeline: PlannerPipeline = runtime.consume(
         settings.topic_patient_events, decode_clinic_event, decider, repository, context
@@ -97,7 +100,7 @@ def build_runtime(
     staff = StaffDecider(f"{settings.event_source}/planner", settings.topic_planner_commands)
     runtime.consume(
         settings.topic_staff_events, decode_staff_event, staff,
-        ClinicRepository(ZoneInfo(settings.clinic_timezone)),
+        ClinicRepository(zone, today),
         context, key_of=clinic_of, key_name="clinic_id", lock_namespace=LockNamespace.CLINIC,
     )  # fmt: skip
     service = PlannerService(settings, clock, pipeline)

@@ -7,7 +7,7 @@ whose exclusion constraint (migration 0004) is R-NO-OVERLAP's last guard: a row 
 should never have produced is refused there, and the batch fails as for any other bug.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,16 +17,16 @@ from services.planner.capacity.clock import MINUTES_PER_DAY, minute_of_day
 from services.runtime.db import Conn
 
 # Identifiers never hold control characters (CONTRACT.md), so the key is unambiguous.
-_SEPARATOR = "\x1f"
+SEPARATOR = "\x1f"
 
 
 def session_key(patient_id: str, session_id: str) -> str:
-    return f"{patient_id}{_SEPARATOR}{session_id}"
+    return f"{patient_id}{SEPARATOR}{session_id}"
 
 
 def session_id_of(key: str) -> tuple[str, str]:
     """(patient_id, session_id) of a `session_key`."""
-    patient_id, session_id = key.split(_SEPARATOR, 1)
+    patient_id, session_id = key.split(SEPARATOR, 1)
     return patient_id, session_id
 
 
@@ -43,6 +43,13 @@ def booking_of(owner: Owner, therapist_id: str, starts_at: datetime, ends_at: da
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
     end_min = MINUTES_PER_DAY if end.date() > start.date() else minute_of_day(end.time())
     return Booking(therapist_id, start.date(), minute_of_day(start.time()), end_min, owner)
+
+
+def loaded_since(today: Callable[[], date] | None) -> date | None:
+    """The first day whose bookings are loaded: the clinic-local yesterday. The Decider places
+    nothing before its context's yesterday (`PlannerDecider._staffing`), and the context is
+    taken after this, so no placement can clash with a booking left unloaded."""
+    return None if today is None else today() - timedelta(days=1)
 
 
 async def held(conn: Conn, clinic_id: str, zone: ZoneInfo, from_on: date | None = None) -> Bookings:

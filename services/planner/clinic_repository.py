@@ -1,23 +1,28 @@
 """The planner's `clinics` rows: each clinic's staff facts, under its clinic lock."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.planner.booking_rows import held
-from services.planner.capacity.bookings import Bookings
+from services.planner.booking_rows import held, loaded_since
 from services.planner.capacity.roster import StaffFact
-from services.planner.clinic import ClinicState, StaffOutput
+from services.planner.clinic import ClinicSessions, ClinicState, StaffOutput
 from services.runtime.db import Conn
 from services.runtime.decider import Decided
 
 
 @dataclass(frozen=True)
 class ClinicRepository:
-    """`load_shared`: the clinics' bookings, under the clinic locks the batch holds."""
+    """`load_shared`: the clinics' bookings and patients, under the clinic locks the batch
+    holds. The patients' rows are only read, never locked: a transaction holding a clinic
+    lock never waits for a patient's (lock order: `services.runtime.pipeline`); what they
+    show may be a moment old, and the commands they lead to are decided under the patients'
+    own locks."""
 
     zone: ZoneInfo = ZoneInfo("UTC")  # noqa: RUF009 - immutable, like a constant
+    today: Callable[[], date] | None = None  # as `PlannerRepository.today`
 
     async def load_shared(
         self,
@@ -26,8 +31,24 @@ class ClinicRepository:
         _states: Mapping[str, ClinicState],
         _events: Sequence[Any],
         /,
-    ) -> dict[str, Bookings]:
-        return {clinic_id: await held(conn, clinic_id, self.zone) for clinic_id in keys}
+    ) -> dict[str, ClinicSessions]:
+        since = loaded_since(self.today)
+        rows = await conn.fetch(
+            "SELECT clinic_id, patient_id, courses_to_place FROM patients "
+            "WHERE clinic_id = ANY($1::text[]) AND courses_to_place <> '{}' "
+            "ORDER BY clinic_id, patient_id",
+            list(keys),
+        )
+        to_place: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for row in rows:
+            courses = (row["patient_id"], tuple(row["courses_to_place"]))
+            to_place.setdefault(row["clinic_id"], []).append(courses)
+        return {
+            clinic_id: ClinicSessions(
+                await held(conn, clinic_id, self.zone, since), tuple(to_place.get(clinic_id, ()))
+            )
+            for clinic_id in keys
+        }
 
     async def load_many(self, conn: Conn, keys: Sequence[str]) -> dict[str, ClinicState]:
         rows = await conn.fetch(

@@ -9,7 +9,7 @@ refuses (R-COURSE-LENGTH) is rejected too, so nothing of it is stored.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, overload
 
 from schemas.clinic import ClinicEvent
@@ -80,7 +80,8 @@ class PlannerDecider:
             return eligibility_changed(event)
         if isinstance(event, SessionsUnstaffed):
             data = event.data
-            return Unstaffed(event.id, event.time, RuleId(data.rule), tuple(data.course_ids))
+            rule, course_ids = RuleId(data.rule), tuple(data.course_ids)
+            return Unstaffed(event.id, event.time, rule, course_ids, data.clinic_id)
         return to_command(event)
 
     def decide(
@@ -100,7 +101,7 @@ class PlannerDecider:
         clinic = _capacity(context.shared, new_state.clinic_id)
         if clinic is None:  # no roster: dates only, as the core planned them
             return new_state, tuple(Timed(output, context.now) for output in outputs)
-        staffing = Staffing(context.key, clinic, self.calendar, self.capacity_policy)
+        staffing = self._staffing(clinic, context)
         new_state, shown, booked, freed = staffing.staffed(state, new_state, outputs)
         return new_state, self._timed(new_state, shown, booked, freed, context)
 
@@ -122,11 +123,17 @@ class PlannerDecider:
     ) -> tuple[PatientState, Sequence[Timed]]:
         """R-THERAPIST-ABSENT / R-ROSTER: the hit courses placed again around the change."""
         clinic = _capacity(context.shared, state.clinic_id)
-        if clinic is None:  # the roster is gone, or the patient moved to another clinic
+        moved = command.clinic_id not in ("", state.clinic_id)
+        if clinic is None or moved:  # the roster is gone, or the patient moved to another clinic
             return state, ()
-        staffing = Staffing(context.key, clinic, self.calendar, self.capacity_policy)
+        staffing = self._staffing(clinic, context)
         new_state, shown, booked, freed = staffing.staffed(state, state, (), command)
         return new_state, self._timed(new_state, shown, booked, freed, context)
+
+    def _staffing(self, clinic: ClinicCapacity, context: Context) -> Staffing:
+        # Bookings are loaded from the clinic-local yesterday on (`PlannerRepository`).
+        since = context.today - timedelta(days=1)
+        return Staffing(context.key, clinic, self.calendar, self.capacity_policy, since)
 
     def share(self, shared: Any, decided: Decided[Any, Any, Any]) -> Any:
         """The clinics' bookings after `decided`: the next decisions of the batch see them."""

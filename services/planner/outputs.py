@@ -1,6 +1,6 @@
 """What the core asks the shell to publish or arm; mirrors `courseflow.course.*`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -33,6 +33,9 @@ class CourseEvent:
     rules: tuple[str, ...]
     sessions: tuple[PlannedSession, ...]
     completed_sessions: int
+    # R-CAPACITY: the days (as the core dated them) of sessions that wait for a therapist;
+    # filled by `services.planner.staffing`, empty while the clinic has no roster.
+    capacity_shortage_on: tuple[date, ...] = field(default=(), kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,10 @@ class ReviewFlag:
     session_ids: tuple[str, ...]
     rules: tuple[str, ...]
     reason: str
+    # The course's sessions as shown with a roster (therapist and time); None: as the core
+    # last published them (date-only).
+    sessions: tuple[PlannedSession, ...] | None = None
+    capacity_shortage_on: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,15 @@
 """The planner schema: one row per patient (the core's state as jsonb), next-course reminders."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import asyncpg
+
 from schemas.clinic import PatientEnrolled
-from services.planner.booking_rows import book, free, held
+from services.planner.booking_rows import SEPARATOR, book, free, held, loaded_since
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
 from services.planner.clinic_repository import ClinicRepository
 from services.planner.decider import Timed
@@ -16,7 +18,7 @@ from services.planner.staffing import BookingsChanged, ClinicCapacity
 from services.planner.state import PatientState
 from services.runtime.db import Conn, states_by_key
 from services.runtime.decider import Decided
-from services.runtime.locks import LockNamespace, lock_keys
+from services.runtime.locks import LockNamespace
 from services.runtime.timers import TimerTable
 
 if TYPE_CHECKING:
@@ -37,6 +39,8 @@ class PlannerRepository:
     schema: str = "planner"  # the clinic locks' names are the staff pipeline's: schema:clinic
     zone: ZoneInfo = UTC_ZONE
     turnover_min: int = DEFAULT_CAPACITY_POLICY.turnover_min
+    # The clinic-local day (the Decider's `Context.today`); None: every booking is loaded.
+    today: Callable[[], date] | None = None
 
     async def load_shared(
         self,
@@ -51,24 +55,38 @@ class PlannerRepository:
         clinic_ids = {state.clinic_id for state in states.values()}
         clinic_ids |= {e.data.clinic_id for e in events if isinstance(e, PatientEnrolled)}
         clinic_ids.discard("")
-        # Only clinics with a roster are locked: without one, batches of a clinic's patients
-        # run side by side as they always did. A roster that arrives just after this read is
-        # one that arrived after the batch.
-        rostered = await conn.fetch(
-            "SELECT clinic_id FROM clinics WHERE clinic_id = ANY($1::text[])", list(clinic_ids)
-        )
-        if not rostered:
+        staffed = await self._staffed(conn, clinic_ids)
+        # After the batch's patient locks (`Pipeline._batch`), never before: see there. A
+        # clinic with staff facts is locked exclusively (its bookings are written); one
+        # without is locked shared, so batches of its patients still run side by side, but
+        # never past a first roster: the roster's batch (which holds its clinic's lock
+        # exclusively) either waits for this one, then sees its courses to place
+        # (`ClinicRepository.load_shared`), or commits first, and then this batch, which
+        # read no roster, is tried again (nothing was decided yet) to see it.
+        await _lock_clinics(conn, self.schema, staffed, clinic_ids - staffed)
+        if await self._staffed(conn, clinic_ids - staffed):
+            raise RosterArrivedError("a first roster arrived while the batch was read")
+        if not staffed:
             return None
-        ids = sorted(row["clinic_id"] for row in rostered)
-        # After the batch's patient locks (`Pipeline._batch`), never before: see there.
-        await lock_keys(conn, LockNamespace.CLINIC, [f"{self.schema}:{c}" for c in ids])
+        ids = sorted(staffed)
         clinics = await ClinicRepository().load_many(conn, ids)
+        since = loaded_since(self.today)
         capacity = {
-            clinic_id: ClinicCapacity(clinic.roster, await held(conn, clinic_id, self.zone))
+            clinic_id: ClinicCapacity(clinic.roster, await held(conn, clinic_id, self.zone, since))
             for clinic_id, clinic in clinics.items()
             if not clinic.roster.is_empty
         }
         return capacity or None
+
+    @staticmethod
+    async def _staffed(conn: Conn, clinic_ids: set[str]) -> set[str]:
+        """The clinics that have staff facts (a `clinics` row) among `clinic_ids`."""
+        if not clinic_ids:
+            return set()
+        rows = await conn.fetch(
+            "SELECT clinic_id FROM clinics WHERE clinic_id = ANY($1::text[])", list(clinic_ids)
+        )
+        return {row["clinic_id"] for row in rows}
 
     async def load_many(self, conn: Conn, keys: Sequence[str]) -> dict[str, PatientState]:
         return await states_by_key(
@@ -88,12 +106,22 @@ class PlannerRepository:
         # change (it always does today: a reminder comes with a course's completion).
         rows = {**reminded, **states}
         if rows:
+            # The clinic and the courses to place are kept beside the state for the clinic's
+            # batch (migration 0007); identifiers hold no control character (CONTRACT.md).
             await conn.execute(
-                "INSERT INTO patients (patient_id, state) SELECT patient_id, state::jsonb "
-                "FROM unnest($1::text[], $2::text[]) AS s(patient_id, state) "
-                "ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
+                "INSERT INTO patients (patient_id, state, clinic_id, courses_to_place) "
+                "SELECT patient_id, state::jsonb, NULLIF(clinic_id, ''), "
+                "string_to_array(to_place, $4) "
+                "FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) "
+                "AS s(patient_id, state, clinic_id, to_place) "
+                "ON CONFLICT (patient_id) DO UPDATE SET state = EXCLUDED.state, "
+                "clinic_id = EXCLUDED.clinic_id, courses_to_place = EXCLUDED.courses_to_place, "
+                "updated_at = now()",
                 list(rows),
                 [state.to_json_text() for state in rows.values()],
+                [state.clinic_id for state in rows.values()],
+                SEPARATOR,
+                [SEPARATOR.join(state.courses_to_place) for state in rows.values()],
             )
         if reminders:
             await _arm(conn, reminders)
@@ -117,6 +145,26 @@ class PlannerRepository:
         for clinic_id in sorted({clinic_id for clinic_id, _ in latest.values()}):
             booked = [b for c, b in latest.values() if c == clinic_id and b is not None]
             await book(conn, clinic_id, booked, self.zone, self.turnover_min)
+
+
+class RosterArrivedError(asyncpg.SerializationError):
+    """Transient, as a serialization failure is (`services.runtime.retry`): the batch is
+    tried again, and then sees the roster."""
+
+
+async def _lock_clinics(conn: Conn, schema: str, exclusive: set[str], shared: set[str]) -> None:
+    """The clinics' locks in one pass, in the one global order of `lock_keys`."""
+    names = [f"{schema}:{c}" for c in sorted(exclusive)] + [f"{schema}:{c}" for c in sorted(shared)]
+    if names:
+        await conn.execute(
+            "SELECT CASE WHEN x THEN pg_advisory_xact_lock($1::int4, h)::text "
+            "ELSE pg_advisory_xact_lock_shared($1::int4, h)::text END FROM "
+            "(SELECT hashtext(k) AS h, bool_or(x) AS x FROM unnest($2::text[], $3::bool[]) "
+            "AS u(k, x) GROUP BY 1) AS keys ORDER BY h",
+            int(LockNamespace.CLINIC),
+            names,
+            [True] * len(exclusive) + [False] * len(shared),
+        )
 
 
 def _state(raw: str | None) -> PatientState:

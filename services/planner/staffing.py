@@ -10,10 +10,15 @@ placed is kept beside it (`PatientState.placements`) and shown in the outputs.
 - A course no longer under way (suspended, cancelled, completed) frees its bookings, and so
   does a session the core no longer plans.
 - A session after an R-CAPACITY shortage waits: it is shown as the core dated it, without
-  therapist or time.
+  therapist or time, and every event of its course names the days of the waiting sessions
+  (`capacity_shortage_on`); the event that reports days not reported before names
+  R-CAPACITY, so staff are told once per cause (`PatientState.waiting`).
+- Only bookings from `since` on are loaded (`PlannerRepository`): a placement on an earlier
+  day is kept as it is, and a session dated earlier that holds none is not placed (its day
+  is past, and a booking there could clash with one not loaded); it is not a shortage.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -27,16 +32,14 @@ from services.planner.capacity.policy import CapacityPolicy
 from services.planner.capacity.roster import Roster
 from services.planner.outputs import (
     CourseEvent,
-    CourseStatus,
     Output,
     PlannedSession,
     Rescheduled,
+    ReviewFlag,
     SessionChange,
 )
 from services.planner.plan import DatedSession
-from services.planner.state import PatientState, Placed
-
-UNDER_WAY = (CourseStatus.PENDING, CourseStatus.ACTIVE)
+from services.planner.state import UNDER_WAY, PatientState, Placed, Waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,7 @@ class Unstaffed:
     occurred_at: datetime
     rule: RuleId
     course_ids: tuple[str, ...]
+    clinic_id: str = ""  # the clinic whose staff change it was; "": the patient's
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,7 @@ class Staffing:
     clinic: ClinicCapacity
     calendar: ClinicCalendar
     policy: CapacityPolicy
+    since: date | None = None  # the first day whose bookings are loaded; None: every day
 
     def staffed(
         self,
@@ -95,25 +100,40 @@ class Staffing:
         if unstaffed is not None:
             touched |= set(unstaffed.course_ids)
         kept = [p for p in before.placements if p.course_id not in touched]
+        waiting = {w.course_id: w for w in before.waiting if w.course_id not in touched}
         placed: list[Placed] = []
         for course_id in sorted(touched):
-            placed += self._course(after, course_id, before.placements)
+            course_placed, days = self._course(after, course_id, before.placements)
+            placed += course_placed
+            if days:
+                waiting[course_id] = Waiting(course_id, days)
         old = {_key(self.patient_id, p): p for p in before.placements if p.course_id in touched}
         new = {_key(self.patient_id, p): p for p in placed}
         booked = tuple(self._booking(key, p) for key, p in new.items() if old.get(key) != p)
         freed = tuple(sorted(key for key in old if key not in new))
-        state = replace(after, placements=tuple(sorted([*kept, *placed], key=_order)))
-        shown = tuple(self._shown(output, before, state) for output in outputs)
+        state = replace(
+            after, placements=tuple(sorted([*kept, *placed], key=_order)),
+            waiting=tuple(waiting[course_id] for course_id in sorted(waiting)),
+        )  # fmt: skip
+        short = _newly_short(before, state, touched)
+        shown = _naming_capacity(
+            tuple(self._shown(output, before, state) for output in outputs), short
+        )
         if unstaffed is not None:
-            state, moved = self._rescheduled(before, state, unstaffed)
+            state, moved = self._rescheduled(before, state, unstaffed, short)
             shown += moved
         return state, shown, booked, freed
 
     def _rescheduled(
-        self, before: PatientState, after: PatientState, unstaffed: Unstaffed
+        self,
+        before: PatientState,
+        after: PatientState,
+        unstaffed: Unstaffed,
+        short: Collection[str],
     ) -> tuple[PatientState, tuple[Output, ...]]:
-        """A `rescheduled` per hit course whose sessions now show otherwise; its version is
-        the course's next, kept in the core's record of what was published."""
+        """A `rescheduled` per hit course whose sessions now show otherwise, or that has
+        sessions newly waiting (a shortage is never silent); its version is the course's
+        next, kept in the core's record of what was published."""
         outputs: list[Output] = []
         published = list(after.published)
         for index, course in enumerate(published):
@@ -125,9 +145,10 @@ class Staffing:
             )  # fmt: skip
             shown = self._shown(event, before, after)
             assert isinstance(shown, Rescheduled)
-            if not shown.changes:
+            newly_short = course.course_id in short
+            if not shown.changes and not newly_short:
                 continue
-            if any(c.from_on != c.to_on for c in shown.changes):
+            if newly_short or any(c.from_on != c.to_on for c in shown.changes):
                 shown = replace(shown, rules=(unstaffed.rule, RuleId.CAPACITY))
             outputs.append(shown)
             published[index] = replace(course, version=course.version + 1)
@@ -135,22 +156,26 @@ class Staffing:
 
     def _course(
         self, state: PatientState, course_id: str, placements: Iterable[Placed]
-    ) -> list[Placed]:
+    ) -> tuple[list[Placed], tuple[date, ...]]:
+        """The course's placements, and the days of its sessions that wait (R-CAPACITY)."""
         published = state.published_course(course_id)
         prescription = next((p for p in state.prescriptions if p.course_id == course_id), None)
         if published is None or prescription is None or published.status not in UNDER_WAY:
-            return []
-        sessions = published.sessions
+            return [], ()
         held = {p.session_id: p for p in placements if p.course_id == course_id}
         stable = {
-            s.session_id: held[s.session_id] for s in sessions
+            s.session_id: held[s.session_id] for s in published.sessions
             if s.session_id in held and held[s.session_id].planned_on == s.on
-            and self._still_held(held[s.session_id])
+            and (self._past(held[s.session_id].on) or self._still_held(held[s.session_id]))
         }  # fmt: skip
+        sessions = [s for s in published.sessions if s.session_id in stable or not self._past(s.on)]
         bookings = self.clinic.bookings
         for placement in held.values():
+            key = _key(self.patient_id, placement)
             if placement.session_id not in stable:
-                bookings = bookings.without(_key(self.patient_id, placement))
+                bookings = bookings.without(key)
+            elif self._past(placement.on):  # not loaded: held as placed
+                bookings = bookings.adding(self._booking(key, placement))
         preferred = prescription.preferred_time
         course = CourseToPlace(
             self.patient_id, course_id, prescription.cadence,
@@ -162,15 +187,20 @@ class Staffing:
         )  # fmt: skip
         result = place_course(course, self.clinic.roster, bookings, self.calendar, self.policy)
         planned_on = {s.session_id: s.on for s in sessions}
-        placed = []
+        placed, waiting = [], set()
         for session in sessions:
             booking = result.bookings.of_session(session_key(self.patient_id, session.session_id))
-            if booking is not None:
+            if booking is None:
+                waiting.add(session.on)
+            else:
                 placed.append(Placed(
                     course_id, session.session_id, planned_on[session.session_id],
                     booking.therapist_id, booking.on, booking.start_min, booking.end_min,
                 ))  # fmt: skip
-        return placed
+        return placed, tuple(sorted(waiting)) if result.shortage is not None else ()
+
+    def _past(self, day: date) -> bool:
+        return self.since is not None and day < self.since
 
     def _still_held(self, placement: Placed) -> bool:
         """Booked as placed, at a time the roster still gives the therapist (R-ROSTER)."""
@@ -196,13 +226,25 @@ class Staffing:
         return earliest
 
     def _shown(self, output: Output, before: PatientState, after: PatientState) -> Output:
+        if isinstance(output, ReviewFlag):
+            return self._review(output, after)
         if not isinstance(output, CourseEvent):
             return output
         sessions = tuple(self._session(s, output.course_id, after) for s in output.sessions)
-        shown = replace(output, sessions=sessions)
+        waiting = after.waiting_on(output.course_id)
+        shown = replace(output, sessions=sessions, capacity_shortage_on=waiting)
         if isinstance(shown, Rescheduled):
             return replace(shown, changes=self._changes(shown, before))
         return shown
+
+    def _review(self, flag: ReviewFlag, state: PatientState) -> ReviewFlag:
+        """The flagged course as last published, its sessions shown with their placements."""
+        published = state.published_course(flag.course_id)
+        if published is None:
+            return flag
+        sessions = tuple(self._session(s, flag.course_id, state) for s in published.sessions)
+        waiting = state.waiting_on(flag.course_id)
+        return replace(flag, sessions=sessions, capacity_shortage_on=waiting)
 
     def _session(
         self, session: PlannedSession, course_id: str, state: PatientState
@@ -240,6 +282,23 @@ class Staffing:
                     old.therapist_id, session.therapist_id,
                 ))  # fmt: skip
         return tuple(changes)
+
+
+def _newly_short(before: PatientState, after: PatientState, courses: Iterable[str]) -> set[str]:
+    """The courses with waiting days not reported before (R-CAPACITY)."""
+    return {c for c in courses if set(after.waiting_on(c)) - set(before.waiting_on(c))}
+
+
+def _naming_capacity(outputs: tuple[Output, ...], short: Collection[str]) -> tuple[Output, ...]:
+    """R-CAPACITY named on the last event of each course that reports a new shortage."""
+    last = {o.course_id: i for i, o in enumerate(outputs) if isinstance(o, CourseEvent)}
+    named = list(outputs)
+    for course_id in short:
+        index = last.get(course_id)
+        event = None if index is None else named[index]
+        if isinstance(event, CourseEvent) and RuleId.CAPACITY not in event.rules:
+            named[last[course_id]] = replace(event, rules=(*event.rules, RuleId.CAPACITY))
+    return tuple(named)
 
 
 def _placement(state: PatientState, course_id: str, session_id: str) -> Placed | None:

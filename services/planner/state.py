@@ -104,6 +104,18 @@ class Placed:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiting:
+    """R-CAPACITY: the days (as the core dated them) of a course's sessions that wait because
+    no therapist is free within the horizon; what staff were last told of the course."""
+
+    course_id: str
+    days: tuple[date, ...]
+
+
+UNDER_WAY = (CourseStatus.PENDING, CourseStatus.ACTIVE)
+
+
+@dataclass(frozen=True, slots=True)
 class PatientState:
     profile: ProfileFact | None = None
     prescriptions: tuple[Prescription, ...] = ()
@@ -119,6 +131,7 @@ class PatientState:
     planned_with: str = ""
     # What `services.planner.staffing` placed; none while the clinic has no roster.
     placements: tuple[Placed, ...] = ()
+    waiting: tuple[Waiting, ...] = ()
 
     @property
     def current_profile(self) -> Profile:
@@ -135,6 +148,21 @@ class PatientState:
 
     def published_course(self, course_id: str) -> PublishedCourse | None:
         return next((p for p in self.published if p.course_id == course_id), None)
+
+    def waiting_on(self, course_id: str) -> tuple[date, ...]:
+        return next((w.days for w in self.waiting if w.course_id == course_id), ())
+
+    @property
+    def courses_to_place(self) -> tuple[str, ...]:
+        """Courses under way that more capacity could place (R-CAPACITY, R-ROSTER): those
+        with waiting sessions, and those never placed (their clinic had no roster yet)."""
+        placed = {p.course_id for p in self.placements}
+        waiting = {w.course_id for w in self.waiting}
+        return tuple(sorted(
+            course.course_id for course in self.published
+            if course.status in UNDER_WAY and course.sessions
+            and (course.course_id in waiting or course.course_id not in placed)
+        ))  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form for a jsonb column; aware datetimes keep their UTC offset."""

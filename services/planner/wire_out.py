@@ -159,7 +159,7 @@ def _head(event: CourseEvent) -> dict[str, Any]:
         "rules": _rule_ids(event.rules),
         "sessions": tuple(_session(s) for s in event.sessions),
         "completed_sessions": event.completed_sessions,
-        "capacity_shortage_on": (),
+        "capacity_shortage_on": event.capacity_shortage_on,
     }
 
 
@@ -168,15 +168,17 @@ def _rule_ids(rules: tuple[str, ...]) -> tuple[RuleId, ...]:
 
 
 def _review(flag: ReviewFlag, published: PublishedCourse) -> dict[str, Any]:
-    """The course as last published, version not incremented: the flag changes no plan."""
+    """The course as last published, version not incremented: the flag changes no plan.
+    With a roster the flag carries the sessions as shown (therapist and time)."""
+    sessions = published.sessions if flag.sessions is None else flag.sessions
     return {
         "course_id": flag.course_id,
         "status": published.status.value,
         "version": published.version,
         "rules": _rule_ids(flag.rules),
-        "sessions": tuple(_session(s) for s in published.sessions),
+        "sessions": tuple(_session(s) for s in sessions),
         "completed_sessions": published.completed_sessions,
-        "capacity_shortage_on": (),
+        "capacity_shortage_on": flag.capacity_shortage_on,
         "session_ids": flag.session_ids,
     }
 

@@ -1,17 +1,30 @@
 """R-NO-OVERLAP's last guard: the database itself refuses two bookings of one therapist that
 come closer than the turnover, whatever code writes them."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
+from services.ops.prune import Retention, prune
 from services.planner.app import build_runtime
 from services.planner.booking_rows import book, free, held, session_key
 from services.planner.capacity.bookings import Booking, Owner
+from services.planner.clinic import ClinicSessions, ClinicState, StaffDecider
+from services.planner.clinic_repository import ClinicRepository
+from services.planner.repository import PlannerRepository
+from services.planner.state import PatientState
+from services.runtime.locks import LockNamespace, lock_keys
+from tests.clinic_events import ClinicFeed
+from tests.integration.conftest import DATABASE_URL
+from tests.integration.kafka_io import eventually
 from tests.integration.test_planner_support import ZONE, settings_for
+from tests.staff_events import StaffFeed
+from tests.unit.test_planner_staffing import north, prescribed
 
 MONDAY = date(2026, 11, 23)
 TURNOVER = 5
@@ -92,3 +105,128 @@ async def test_a_therapist_id_names_a_therapist_of_one_clinic(pool: asyncpg.Pool
         await book(conn, "south", [session(2, "T1", 540, 550)], ZoneInfo(ZONE), TURNOVER)
     async with pool.acquire() as conn:
         assert len(await held(conn, "south", ZoneInfo(ZONE))) == 1
+
+
+async def test_only_bookings_from_the_clinic_local_yesterday_on_are_loaded(
+    pool: asyncpg.Pool,
+) -> None:
+    days = [MONDAY - timedelta(days=n) for n in (2, 1, 0)]
+    await booked(pool, *(session(n, "T1", 540, 550, on) for n, on in enumerate(days)))
+    roster = ClinicState((StaffDecider().translate(StaffFeed("north").rostered("T1", MONDAY)),))
+    zone = ZoneInfo(ZONE)
+    async with pool.acquire() as conn, conn.transaction():
+        await ClinicRepository(zone).save_many(conn, {"north": roster}, [])
+        staff = await ClinicRepository(zone, lambda: MONDAY).load_shared(conn, ["north"], {}, [])
+        patients = await PlannerRepository(zone=zone, today=lambda: MONDAY).load_shared(
+            conn, ["P9"], {"P9": enrolled_in("north")}, []
+        )
+    assert patients is not None
+    for bookings in (staff["north"].bookings, patients["north"].bookings):
+        assert sorted(b.on for b in bookings) == days[1:]
+
+
+async def test_the_clinics_batch_reads_the_courses_its_patients_have_to_place(
+    pool: asyncpg.Pool,
+) -> None:
+    _, _, dated = prescribed(None)  # the clinic had no roster: C1 was never placed
+    _, _, placed = prescribed(north("T1"))
+    zone = ZoneInfo(ZONE)
+    async with pool.acquire() as conn, conn.transaction():
+        await PlannerRepository(zone=zone).save_many(conn, {"P1": dated.state}, [])
+        await PlannerRepository(zone=zone).save_many(conn, {"P2": placed.state}, [])
+        shared = await ClinicRepository(zone).load_shared(conn, ["north", "south"], {}, [])
+    assert shared["north"].to_place == (("P1", ("C1",)),)
+    assert shared["south"].to_place == ()
+    async with pool.acquire() as conn, conn.transaction():
+        await PlannerRepository(zone=zone).save_many(conn, {"P1": placed.state}, [])
+        assert (await ClinicRepository(zone).load_shared(conn, ["north"], {}, []))[
+            "north"
+        ].to_place == ()
+
+
+def enrolled_in(clinic_id: str) -> PatientState:
+    _, _, dated = prescribed(None, ClinicFeed(clinic_id=clinic_id))
+    state: PatientState = dated.state
+    return state
+
+
+SCHEMA = "plan_test"  # the lock names' prefix (`PlannerRepository.schema`)
+
+
+async def a_first_roster(pool: asyncpg.Pool) -> ClinicSessions:
+    """The clinic's batch of a first roster: its clinic lock, the roster, the patients read."""
+    roster = ClinicState((StaffDecider().translate(StaffFeed("north").rostered("T1", MONDAY)),))
+    async with pool.acquire() as conn, conn.transaction():
+        await lock_keys(conn, LockNamespace.CLINIC, [f"{SCHEMA}:north"])
+        await ClinicRepository(ZoneInfo(ZONE)).save_many(conn, {"north": roster}, [])
+        return (await ClinicRepository(ZoneInfo(ZONE)).load_shared(conn, ["north"], {}, []))[
+            "north"
+        ]
+
+
+async def a_clinic_lock_awaited(pool: asyncpg.Pool) -> None:
+    async def waiting() -> bool:
+        async with pool.acquire() as conn:
+            return bool(
+                await conn.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND classid = $1 AND NOT granted",
+                    int(LockNamespace.CLINIC),
+                )
+            )
+
+    await eventually(waiting, timeout_s=10)
+
+
+async def test_a_first_roster_waits_for_a_batch_of_its_clinic_and_sees_its_courses(
+    pool: asyncpg.Pool,
+) -> None:
+    repository, state = PlannerRepository(SCHEMA, ZoneInfo(ZONE)), enrolled_in("north")
+    async with pool.acquire() as conn, conn.transaction():
+        assert await repository.load_shared(conn, ["P1"], {"P1": state}, []) is None
+        staff = asyncio.create_task(a_first_roster(pool))
+        await a_clinic_lock_awaited(pool)
+        await repository.save_many(conn, {"P1": state}, [])  # date-only: no roster yet
+    assert (await staff).to_place == (("P1", ("C1",)),)
+
+
+async def test_a_batch_that_read_no_roster_while_a_first_one_came_is_tried_again(
+    pool: asyncpg.Pool,
+) -> None:
+    repository, state = PlannerRepository(SCHEMA, ZoneInfo(ZONE)), enrolled_in("north")
+
+    async def patients_batch() -> Any:
+        async with pool.acquire() as conn, conn.transaction():
+            return await repository.load_shared(conn, ["P1"], {"P1": state}, [])
+
+    roster = ClinicState((StaffDecider().translate(StaffFeed("north").rostered("T1", MONDAY)),))
+    async with pool.acquire() as conn, conn.transaction():
+        await lock_keys(conn, LockNamespace.CLINIC, [f"{SCHEMA}:north"])
+        await ClinicRepository(ZoneInfo(ZONE)).save_many(conn, {"north": roster}, [])
+        patients = asyncio.create_task(patients_batch())
+        await a_clinic_lock_awaited(pool)
+    with pytest.raises(asyncpg.SerializationError):  # transient: the batch is tried again
+        await patients
+    capacity = await patients_batch()
+    assert capacity is not None
+    assert list(capacity) == ["north"]
+
+
+async def test_db_prune_deletes_the_bookings_past_their_retention_only(
+    pool: asyncpg.Pool, suffix: str
+) -> None:
+    days = [MONDAY - timedelta(days=n) for n in (41, 40, 2, -1)]
+    await booked(pool, *(session(n, "T1", 540, 550, on) for n, on in enumerate(days)))
+    now = datetime.combine(MONDAY, time(12), tzinfo=UTC)
+    schema = f"plan_{suffix}"
+    deleted = await prune(
+        DATABASE_URL, [schema], Retention(30, 7, 30, bookings_days=30),
+        batch_size=1, now=now, report=lambda _: None,
+    )  # fmt: skip
+    again = await prune(
+        DATABASE_URL, [schema], Retention(30, 7, 30, bookings_days=30),
+        batch_size=1, now=now, report=lambda _: None,
+    )  # fmt: skip
+    assert (deleted[f"{schema}.bookings"], again[f"{schema}.bookings"]) == (2, 0)
+    async with pool.acquire() as conn:
+        assert sorted(b.on for b in await held(conn, "north", ZoneInfo(ZONE))) == days[2:]

@@ -107,3 +107,59 @@ async def test_r_therapist_absent_moves_the_sessions_of_the_absent_day_to_anothe
             "SELECT therapist_id FROM bookings WHERE starts_at::date = $1", absent_on
         )
     assert {row["therapist_id"] for row in on_absent_day} == {"T2"}
+
+
+async def test_a_first_roster_places_every_course_under_way_in_the_clinic_now(
+    planner: Planner,
+) -> None:
+    feeds = [new_patient()[0] for _ in range(3)]
+    await planner.send(*(e for feed in feeds for e in (feed.enrolled(D), feed.prescription(D))))
+    for feed in feeds:
+        (scheduled,) = await planner.published(feed.patient)
+        assert {s["therapist_id"] for s in scheduled["data"]["sessions"]} == {None}
+    staff, monday = StaffFeed("north"), monday_on_or_after(D)
+    hours = [(weekday, "08:00", "12:00") for weekday in range(6)]
+    await planner.staff(
+        *(staff.rostered(t, monday - timedelta(days=7), hours) for t in ("T1", "T2"))
+    )
+    placed = 0
+    for feed in feeds:
+        scheduled, rescheduled = await planner.published(feed.patient)
+        assert rescheduled["type"] == "courseflow.course.rescheduled"
+        assert rescheduled["data"]["rules"][0] == "R-ROSTER"
+        assert rescheduled["data"]["version"] == scheduled["data"]["version"] + 1
+        sessions = rescheduled["data"]["sessions"]
+        assert all(s["therapist_id"] in ("T1", "T2") and s["starts_at"] for s in sessions)
+        placed += len(sessions)
+    async with planner.runtime.pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM bookings") == placed
+        assert (
+            await conn.fetchval("SELECT count(*) FROM patients WHERE courses_to_place <> '{}'") == 0
+        )
+
+
+async def test_a_shortage_is_told_once_and_a_new_therapist_places_the_waiting_sessions(
+    planner: Planner,
+) -> None:
+    staff, monday = StaffFeed("north"), monday_on_or_after(D)
+    hours = [(weekday, "08:00", "12:00") for weekday in range(6)]
+    last_day = D + timedelta(days=9)
+    await planner.staff(
+        staff.rostered("T1", monday - timedelta(days=7), hours), staff.left("T1", last_day)
+    )
+    await planner.handled()
+    feed = new_patient()[0]
+    await planner.send(feed.enrolled(D), feed.prescription(D))
+    (scheduled,) = await planner.published(feed.patient)
+    waiting = [s for s in scheduled["data"]["sessions"] if date.fromisoformat(s["on"]) > last_day]
+    assert waiting
+    assert {s["therapist_id"] for s in waiting} == {None}  # shown as the core dated them
+    assert scheduled["data"]["capacity_shortage_on"] == [s["on"] for s in waiting]
+    assert "R-CAPACITY" in scheduled["data"]["rules"]
+    await planner.staff(staff.rostered("T2", monday - timedelta(days=7), hours))
+    *_, rescheduled = await planner.published(feed.patient)
+    assert rescheduled["type"] == "courseflow.course.rescheduled"
+    assert rescheduled["data"]["rules"][0] == "R-ROSTER"
+    assert "capacity_shortage_on" not in rescheduled["data"]
+    assert "R-CAPACITY" not in rescheduled["data"]["rules"]
+    assert all(s["therapist_id"] for s in rescheduled["data"]["sessions"])

@@ -2,15 +2,23 @@
 
 from datetime import UTC, date, datetime, timedelta
 from itertools import permutations
+from typing import Any
 
 from schemas.causes import Cause
 from schemas.rules import RuleId
 from services.planner.booking_rows import session_key
 from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.capacity.roster import Roster, Stretch
-from services.planner.clinic import ClinicState, SessionsHit, StaffDecider, StaffFactReceived
+from services.planner.clinic import (
+    ClinicSessions,
+    ClinicState,
+    SessionsHit,
+    StaffDecider,
+    StaffFactReceived,
+)
 from services.planner.staff_commands import decode_planner_command
 from services.runtime.decider import Context, Decided, Rejected
+from services.runtime.memory import InMemoryShell
 from tests.staff_events import StaffFeed
 
 MONDAY = date(2026, 11, 23)
@@ -76,8 +84,11 @@ def booking(patient: str, therapist: str, on: date, course: str = "C1") -> Booki
     return Booking(therapist, on, 540, 555, Owner(patient, course, session_key(patient, "s1")))
 
 
-def with_bookings(*bookings: Booking) -> Context:
-    return Context(MONDAY, CONTEXT.now, {"north": Bookings.of(bookings)}, "north")
+def with_bookings(
+    *bookings: Booking, to_place: tuple[tuple[str, tuple[str, ...]], ...] = ()
+) -> Context:
+    shared = {"north": ClinicSessions(Bookings.of(bookings), to_place)}
+    return Context(MONDAY, CONTEXT.now, shared, "north")
 
 
 def test_an_absence_asks_each_patient_it_hits_to_have_the_courses_placed_again() -> None:
@@ -109,3 +120,51 @@ def test_new_hours_hit_the_bookings_outside_them_naming_r_roster() -> None:
     verdict = decider.decide(state, later, with_bookings(booking("P1", "T1", MONDAY)))
     assert not isinstance(verdict, Rejected)
     assert [o.rule for o in verdict[1] if isinstance(o, SessionsHit)] == [RuleId.ROSTER]
+
+
+TO_PLACE = (("P5", ("C1",)), ("P1", ("C2", "C3")))  # never placed, or waiting (R-CAPACITY)
+
+
+def hits_of(fact_event, ctx: Context) -> list[tuple[str, RuleId, tuple[str, ...]]]:
+    decider = StaffDecider()
+    state = folded([NORTH.rostered("T1", MONDAY)])
+    verdict = decider.decide(state, decider.translate(fact_event), ctx)
+    assert not isinstance(verdict, Rejected)
+    hits = [o for o in verdict[1] if isinstance(o, SessionsHit)]
+    return [(h.patient_id, h.rule, h.course_ids) for h in hits]
+
+
+def test_hours_rostered_ask_every_patient_with_courses_to_place_to_have_them_placed() -> None:
+    later = NORTH.rostered("T1", MONDAY, [(0, "13:00", "17:00")], later_min=5)
+    ctx = with_bookings(booking("P1", "T1", MONDAY), to_place=TO_PLACE)
+    assert hits_of(later, ctx) == [
+        ("P1", RuleId.ROSTER, ("C1", "C2", "C3")),  # hit, and to place
+        ("P5", RuleId.ROSTER, ("C1",)),
+    ]
+    new_therapist = NORTH.rostered("T2", MONDAY)
+    assert hits_of(new_therapist, with_bookings(to_place=TO_PLACE)) == [
+        ("P1", RuleId.ROSTER, ("C2", "C3")),
+        ("P5", RuleId.ROSTER, ("C1",)),
+    ]
+
+
+def test_an_absence_or_a_leaving_adds_no_hours_and_asks_only_the_patients_it_hits() -> None:
+    ctx = with_bookings(booking("P1", "T1", MONDAY), to_place=TO_PLACE)
+    assert hits_of(NORTH.absent("T1", MONDAY, MONDAY), ctx) == [
+        ("P1", RuleId.THERAPIST_ABSENT, ("C1",))
+    ]
+    assert hits_of(NORTH.left("T1", MONDAY - timedelta(days=1)), ctx) == [
+        ("P1", RuleId.ROSTER, ("C1",))
+    ]
+
+
+def test_a_batch_of_rosters_asks_each_patient_once() -> None:
+    decider = StaffDecider()
+    shell: InMemoryShell[Any, Any, Any, Any] = InMemoryShell(
+        decider, ClinicState(), lambda: CONTEXT, key_of=lambda event: event.data.clinic_id,
+        shared={"north": ClinicSessions(Bookings(), TO_PLACE)},
+    )  # fmt: skip
+    shell.handle(*(NORTH.rostered(t, MONDAY) for t in ("T1", "T2", "T3")))
+    commands = [decode_planner_command(message.value) for message in shell.outbox]
+    asked = sorted((c.subject, c.data.course_ids) for c in commands if not isinstance(c, Rejected))
+    assert asked == [("P1", ("C2", "C3")), ("P5", ("C1",))]

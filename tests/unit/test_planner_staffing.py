@@ -88,8 +88,11 @@ def test_without_a_roster_the_plan_is_the_same_as_before() -> None:
     feed = ClinicFeed()
     _, _, without = prescribed(None, feed)
     _, _, empty_clinic = prescribed(ClinicCapacity(Roster(), Bookings()), feed)
-    assert course_events(without) == course_events(empty_clinic)  # nobody to give a session
-    assert all(s.therapist_id is None for s in course_events(without)[0].sessions)
+    (dated,), (waiting,) = course_events(without), course_events(empty_clinic)
+    assert waiting.sessions == dated.sessions  # nobody to give a session: they all wait
+    assert all(s.therapist_id is None for s in dated.sessions)
+    assert dated.capacity_shortage_on == ()
+    assert waiting.capacity_shortage_on == tuple(s.on for s in dated.sessions)
 
 
 def test_patients_of_one_batch_never_share_a_therapists_time() -> None:
