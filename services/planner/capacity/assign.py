@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from services.planner.capacity.bookings import Booking, Owner
+from services.planner.capacity.bookings import ONE_DAY, Booking, Owner
 from services.planner.capacity.clock import MINUTES_PER_DAY
 from services.planner.capacity.free import Starts, earliest, free_starts, latest_until, nearest
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
@@ -112,18 +112,30 @@ def _allowed_starts(
     stretches = roster.stretches_on(therapist_id, request.on)
     if not stretches:  # not working that day: no need to look at the bookings
         return ()
-    day, session_id = request.on, request.owner.session_id
-    busy = [  # `Booking.span_from(day)`, inlined: this runs for every session placed
-        (offset + booking.start_min, offset + booking.end_min)
-        for booking in bookings.near(therapist_id, day)
+    day, session_id, turnover = request.on, request.owner.session_id, policy.turnover_min
+    # `Booking.span_from(day)` of the bookings `near` the day, inlined (this runs for every
+    # session placed). Of the neighbours' bookings only those whose turnover reaches into
+    # the day can forbid a start; `free_starts` gives the same for the others kept or not.
+    busy = [
+        (booking.start_min, booking.end_min)
+        for booking in bookings.on(therapist_id, day)
         if booking.owner.session_id != session_id
-        for offset in ((booking.on - day).days * MINUTES_PER_DAY,)
+    ]
+    busy += [
+        (booking.start_min - MINUTES_PER_DAY, booking.end_min - MINUTES_PER_DAY)
+        for booking in bookings.on(therapist_id, day - ONE_DAY)
+        if booking.end_min + turnover > MINUTES_PER_DAY and booking.owner.session_id != session_id
+    ]
+    busy += [
+        (booking.start_min + MINUTES_PER_DAY, booking.end_min + MINUTES_PER_DAY)
+        for booking in bookings.on(therapist_id, day + ONE_DAY)
+        if booking.start_min < turnover and booking.owner.session_id != session_id
     ]
     starts = free_starts(
         stretches,
         busy,
         request.duration_min,
-        policy.turnover_min,
+        turnover,
     )
     if request.physical_therapy_min is None:
         return starts

@@ -162,6 +162,40 @@ class Bookings:
             raise OverlapError(f"{booking.owner.session_id} overlaps {clashes[0].owner.session_id}")
         return self.adding(booking)
 
+    def changed(self, freed: Iterable[str], booked: Iterable[Booking]) -> Bookings:
+        """`without` each of `freed` and of the sessions `booked`, then `adding` each of
+        `booked` in turn, in one copy."""
+        booked = tuple(booked)
+        gone = {*freed, *(booking.owner.session_id for booking in booked)}
+        latest = {booking.owner.session_id: booking for booking in booked}
+        shards: list[Mapping[str, Booking]] = list(self.by_session)
+        copies: dict[int, dict[str, Booking]] = {}
+
+        def own(index: int) -> dict[str, Booking]:
+            if index not in copies:
+                shards[index] = copies[index] = dict(shards[index])
+            return copies[index]
+
+        days: set[tuple[str, date]] = set()
+        for session_id in gone:
+            old = shards[_shard(session_id)].get(session_id)
+            if old is not None:
+                del own(_shard(session_id))[session_id]
+                days.add((old.therapist_id, old.on))
+        added: dict[tuple[str, date], list[Booking]] = {}
+        for session_id, booking in latest.items():
+            own(_shard(session_id))[session_id] = booking
+            added.setdefault((booking.therapist_id, booking.on), []).append(booking)
+        by_day = dict(self.by_day)
+        for key in days | set(added):
+            kept = [b for b in self.by_day.get(key, ()) if b.owner.session_id not in gone]
+            held = tuple(sorted([*kept, *added.get(key, ())], key=_order))
+            if held:
+                by_day[key] = held
+            else:
+                by_day.pop(key, None)
+        return Bookings(by_day, tuple(shards))
+
     def without(self, session_id: str) -> Bookings:
         index = _shard(session_id)
         booking = self.by_session[index].get(session_id)
