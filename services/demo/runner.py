@@ -8,9 +8,10 @@ import contextlib
 import json
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -18,7 +19,13 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas.codec import CONTENT_TYPE, to_bytes
 from schemas.envelope import Envelope
 from services import SERVICES
-from services.demo.stories import absence_event, demo_clinic, roster_events, story_events
+from services.demo.stories import (
+    ABSENCE_DAYS,
+    absence_event,
+    demo_clinic,
+    roster_events,
+    story_events,
+)
 from services.runtime.launcher import ServiceProcess, service_settings
 from services.runtime.settings import ServiceSettings
 from services.stack import process, stack
@@ -89,28 +96,38 @@ def _follow(settings: ServiceSettings, say: Say, *, forever: bool) -> int:
     return 0
 
 
-FEED_SECONDS = 60  # --traffic-only: how long the feed follows the demo's traffic
+FEED_SECONDS = 90  # --traffic-only: how long the feed follows the demo's traffic
+
+
+QUIET_SECONDS = 3.0  # the feed this long without news: the stories have been planned
+ABSENCE_WAIT_SECONDS = 60.0  # no course with a therapist by then: no absence is sent
 
 
 @dataclass
 class _Absence:
-    """Story 12 in the demo: the therapist of the first session a course gets is absent from
-    that session's day; sent once, after the roster and the patients."""
+    """Story 12 in the demo: once the stories are planned, the therapist with the most
+    sessions in the first days of the plans is absent those days; sent once."""
 
     clinic_id: str
     sent: bool = False
-    therapist_id: str = ""
-    from_on: date | None = None
-    moved: list[str] = field(default_factory=list)
+    plans: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by course
 
     def notice(self, event: dict[str, Any]) -> None:
-        if self.from_on is not None:
-            return
-        for session in event.get("data", {}).get("sessions", []):
-            if session.get("therapist_id"):
-                self.therapist_id = session["therapist_id"]
-                self.from_on = date.fromisoformat(session["on"])
-                return
+        data = event.get("data", {})
+        if event.get("type", "").startswith("courseflow.course.") and "course_id" in data:
+            self.plans[data["course_id"]] = data.get("sessions", [])
+
+    def choose(self) -> tuple[str, date] | None:
+        """(therapist, first day): the days of the earliest session given by a therapist."""
+        sessions = [s for plan in self.plans.values() for s in plan if s.get("therapist_id")]
+        if not sessions:
+            return None
+        first = min(date.fromisoformat(s["on"]) for s in sessions)
+        window = {first + timedelta(days=n) for n in range(ABSENCE_DAYS)}
+        counts = Counter(s["therapist_id"] for s in sessions
+                         if date.fromisoformat(s["on"]) in window)  # fmt: skip
+        therapist = min(counts, key=lambda t: (-counts[t], t))
+        return therapist, first
 
 
 async def _traffic_and_feed(settings: ServiceSettings, say: Say, *, forever: bool) -> None:
@@ -137,16 +154,24 @@ async def _traffic_and_feed(settings: ServiceSettings, say: Say, *, forever: boo
             await _send(producer, settings.topic_patient_events, subject, story, say)
             patients.add(subject)
         say("following what the services publish (Ctrl-C stops everything):")
-        deadline = time.monotonic() + FEED_SECONDS
-        while forever or time.monotonic() < deadline:
+        started = last_news = time.monotonic()
+        while forever or time.monotonic() < started + FEED_SECONDS:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 for record in records:
                     if record.key and record.key.decode() in patients:
+                        last_news = time.monotonic()
                         _follow_record(record.topic, record.value, absence, say)
-            if absence.from_on is not None and not absence.sent:
-                story = absence_event(absence.clinic_id, absence.therapist_id, absence.from_on)
+            now = time.monotonic()
+            if absence.sent or now - last_news < QUIET_SECONDS:
+                continue
+            chosen = absence.choose()
+            if chosen is not None:
+                story = absence_event(absence.clinic_id, *chosen)
                 await _send(producer, settings.topic_staff_events, absence.clinic_id, story, say)
+                absence.sent = True
+            elif now - started > ABSENCE_WAIT_SECONDS:
+                say("no session got a therapist: no absence is sent")
                 absence.sent = True
     finally:
         await producer.stop()

@@ -32,14 +32,22 @@ def test_the_patients_are_enrolled_in_the_demo_clinic() -> None:
     assert {e.data.clinic_id for e in enrolled} == {"demo-x"}
 
 
-def test_the_absent_therapist_is_the_first_one_a_course_gets() -> None:
+def plan(course: str, *sessions: tuple[str, str | None]) -> dict[str, object]:
+    data = {"course_id": course, "sessions": [{"on": on, "therapist_id": t} for on, t in sessions]}
+    return {"type": "courseflow.course.scheduled", "data": data}
+
+
+def test_the_absent_therapist_gives_the_most_sessions_of_the_first_days() -> None:
     absence = _Absence("demo-x")
-    absence.notice({"data": {"sessions": [{"on": "2026-12-02", "therapist_id": None}]}})
-    assert absence.from_on is None
-    absence.notice({"data": {"sessions": [{"on": "2026-12-03", "therapist_id": "T-demo-x-2"}]}})
-    absence.notice({"data": {"sessions": [{"on": "2026-12-04", "therapist_id": "T-demo-x-3"}]}})
-    assert absence.therapist_id == "T-demo-x-2"
-    assert absence.from_on == date(2026, 12, 3)
+    assert absence.choose() is None
+    absence.notice(plan("C-1", ("2026-12-02", None)))
+    assert absence.choose() is None
+    absence.notice(plan("C-1", ("2026-12-02", "T-2"), ("2026-12-04", "T-2")))
+    absence.notice(plan("C-2", ("2026-12-03", "T-1"), ("2026-12-04", "T-1")))
+    absence.notice(plan("C-3", ("2026-12-03", "T-3"), ("2026-12-04", "T-3")))
+    assert absence.choose() == ("T-1", date(2026, 12, 2))  # two each: the smallest id
+    absence.notice(plan("C-2", ("2026-12-05", "T-1")))  # the course moved on: its plan counts
+    assert absence.choose() == ("T-2", date(2026, 12, 2))
 
 
 def test_a_moved_session_shows_from_whom_to_whom() -> None:
