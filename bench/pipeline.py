@@ -11,8 +11,12 @@ and COURSEFLOW_PG_PORT):
 3. capacity: every event sent as fast as possible; events/s until the last notice;
 4. latency: new patients at each fixed --rate (default half the measured capacity); p50/p95/p99
    from an event's send to its first `courseflow.notice.issued` (matched by correlation id);
+   then the capacity of a workload with rosters (issue 14): the same events for patients of
+   --roster-clinics clinics of --roster-therapists therapists each, whose rosters are sent on
+   the staff topic first; --roster-rounds pairs of the two, in turn, in the same conditions;
 5. idle: the CPU of every process for --idle-seconds without traffic, once all has drained;
-6. a table of the figures against the targets of issue 13, peak RSS of each service included.
+6. a table of the figures against the targets of issues 13 and 14, peak RSS of each service
+   included.
 Not a test: it prints figures. Processes, topics and the database are removed even on Ctrl-C.
 """
 
@@ -52,7 +56,7 @@ from bench.processes import (
     with_database,
 )
 from bench.stats import IdleResult, PhaseResult
-from bench.workload import Message, generate, mix
+from bench.workload import Message, generate, mix, rostered_clinics, rosters
 from services import SERVICES
 from services.runtime.topics import RunTopics
 from services.stack.kafka import KafkaStack
@@ -95,6 +99,16 @@ def _parser() -> argparse.ArgumentParser:
                         "(0: no idle phase)")  # fmt: skip
     p.add_argument("--capacity-only", action="store_true",
                    help="the capacity phase alone: no fixed-rate phase, no idle phase")  # fmt: skip
+    p.add_argument("--roster-rounds", type=int, default=2,
+                   help="pairs of capacity phases without and with rosters, in turn: the "
+                        "first without is the capacity phase (0: none with rosters)")  # fmt: skip
+    p.add_argument(
+        "--roster-clinics",
+        type=int,
+        default=10,
+        help="clinics of the workload with rosters; its patients are spread over them",
+    )
+    p.add_argument("--roster-therapists", type=int, default=5, help="therapists per clinic")
     p.add_argument("--replicas", type=int, default=1,
                    help="processes of each service, in one consumer group")  # fmt: skip
     p.add_argument("--durable", action="store_true",
@@ -133,6 +147,8 @@ def _with_stack_defaults(args: argparse.Namespace) -> argparse.Namespace:
     args.database_url = args.database_url or PostgresStack.from_env().url
     if args.replicas < 1:
         raise SystemExit("--replicas must be at least 1")
+    if args.roster_rounds and min(args.roster_clinics, args.roster_therapists) < 1:
+        raise SystemExit("--roster-clinics and --roster-therapists must be at least 1")
     return args
 
 
@@ -197,7 +213,7 @@ async def _drained(
                 and await probe.lag(groups["planner"], inputs) == 0)  # fmt: skip
     if not consumed:
         return False, False
-    if await probe.lag(groups["planner"], [topics.eligibility]):
+    if await probe.lag(groups["planner"], [topics.eligibility, topics.planner_commands]):
         return True, False
     if await probe.lag(groups["notifier"], [topics.eligibility, topics.schedule]):
         return True, False
@@ -272,6 +288,60 @@ async def _phase(
         },
         peak_rss_kib=run.peak_rss(),
     )  # fmt: skip
+
+
+async def _send_rosters(run: Run, clinics: tuple[str, ...], probe: LagProbe) -> None:
+    """The clinics' rosters on the staff topic, consumed by the planner (not measured)."""
+    assert run.group is not None
+    assert run.topics is not None
+    args = run.args
+    messages = rosters(clinics, args.roster_therapists)
+    print(f"rosters: {len(clinics)} clinics x {args.roster_therapists} therapists …", flush=True)
+    prod = producer(args.bootstrap, "bench-roster")
+    await prod.start()
+    deadline = time.perf_counter() + args.timeout
+    try:
+        await send_all(prod, run.topics.staff_events, messages, rate=None, deadline=deadline)
+    finally:
+        await prod.stop()
+    while await probe.lag(run.group.groups["planner"], [run.topics.staff_events]):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"the planner did not read the rosters within {args.timeout} s")
+        run.group.check_alive()
+        await asyncio.sleep(POLL_S)
+
+
+async def _roster_rounds(
+    run: Run, capacity: PhaseResult, watcher: NoticeWatcher, probe: LagProbe,
+    db: asyncpg.Connection,
+) -> list[report.RosterRound]:  # fmt: skip
+    """Capacity without and with rosters, in turn; the first without is `capacity`. Each
+    phase has patients (and each with-rosters phase clinics) of its own, the same scripts."""
+    args = run.args
+    rounds: list[report.RosterRound] = []
+    without = capacity
+    for number in range(1, args.roster_rounds + 1):
+        if number > 1:
+            messages = generate(args.patients, args.events, seed=args.seed,
+                                run=f"{run.suffix}a{number}")  # fmt: skip
+            print(f"capacity without rosters, round {number} …", flush=True)
+            without = await _phase(
+                run=run, name=f"capacity-{number}", messages=messages, patients=args.patients,
+                rate=None, watcher=watcher, probe=probe, db=db,
+            )  # fmt: skip
+            report.phase(without)
+        clinics = rostered_clinics(f"{run.suffix}{number}", args.roster_clinics)
+        await _send_rosters(run, clinics, probe)
+        messages = generate(args.patients, args.events, seed=args.seed,
+                            run=f"{run.suffix}k{number}", clinics=clinics)  # fmt: skip
+        print(f"capacity with rosters, round {number}: sending as fast as possible …", flush=True)
+        with_rosters = await _phase(
+            run=run, name=f"capacity-rosters-{number}", messages=messages,
+            patients=args.patients, rate=None, watcher=watcher, probe=probe, db=db,
+        )  # fmt: skip
+        report.phase(with_rosters)
+        rounds.append(report.RosterRound(without, with_rosters))
+    return rounds
 
 
 async def _idle(run: Run, seconds: float) -> IdleResult:
@@ -395,6 +465,7 @@ async def _main(run: Run) -> int:
             rate=None, watcher=watcher, probe=probe, db=db,
         )  # fmt: skip
         report.phase(capacity)
+        rounds = await _roster_rounds(run, capacity, watcher, probe, db)
         for number, rate_phase in enumerate(_rate_phases(args, capacity), start=10):
             messages, patients = _rate_messages(run, rate_phase, number)
             print(f"latency: {len(messages)} events at {rate_phase.rate:,.0f}/s …", flush=True)
@@ -416,7 +487,8 @@ async def _main(run: Run) -> int:
     report.summary(
         report.RunInfo(run.suffix, args.replicas, run.durability, args.log_level),
         capacity=capacity, fixed=fixed, idle=idle, ceiling=ceiling, watcher=watcher,
-        peak_kib=run.peak_rss(),
+        peak_kib=run.peak_rss(), rounds=rounds,
+        roster_shape=(args.roster_clinics, args.roster_therapists),
     )  # fmt: skip
     if not args.keep_logs:
         remove_logs(run_dir)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from schemas.causes import Cause
 from schemas.codec import to_bytes
+from schemas.rules import RuleId
 from services.planner.cadence import Cadence
 from services.planner.calendar import ClinicCalendar
 from services.planner.commands import (
@@ -49,6 +50,10 @@ RETURNING = 0.3  # patients with an earlier course, all of it done
 
 def _at(offset: int, hour: int = 9) -> datetime:
     return datetime.combine(TODAY + timedelta(days=offset), clock_time(hour), tzinfo=UTC)
+
+
+def _block(rule: str, since: date, until: date | None) -> Block:
+    return Block(rule=RuleId(rule), since=since, until=until)
 
 
 def _eligibility(
@@ -100,7 +105,7 @@ def workload_commands(number: int, rng: random.Random) -> list[Command]:
         if rng.random() < chance:
             start = rng.randint(earliest, latest)
             since, until = TODAY + timedelta(days=start), TODAY + timedelta(days=start + 4)
-            held, over = (Block(rule, since, None),), (Block(rule, since, until),)
+            held, over = (_block(rule, since, None),), (_block(rule, since, until),)
             episodes.append(
                 [
                     _eligibility(patient, version + 1, start, held, ()),
@@ -177,7 +182,7 @@ def clinic_commands(number: int, rng: random.Random) -> list[Command]:
         else:
             rule = "R-FLARE" if step == "flare" else "R-CONTRA-FEVER"
             offset = (day - TODAY).days
-            held, over = (Block(rule, day, None),), (Block(rule, day, day + timedelta(days=4)),)
+            held, over = (_block(rule, day, None),), (_block(rule, day, day + timedelta(days=4)),)
             new = [
                 _eligibility(patient, version + 1, offset, held, ()),
                 _eligibility(patient, version + 2, offset + 3, (), over),

@@ -17,6 +17,8 @@ TARGET_P99_MS = 250.0  # clinic event → notice, at a fixed rate the phase keep
 TARGET_IDLE_CORE = 0.02  # the three services together, as a share of one core
 TARGET_CPU_MS = 1.0  # per clinic event, all processes together
 TARGET_RSS_MIB = 150.0  # each service process
+# Issue 14: planning with capacity (rosters) costs at most this share of the throughput.
+TARGET_ROSTER_COST = 0.25
 WIDTH = 104
 
 
@@ -26,6 +28,26 @@ class RunInfo:
     replicas: int
     durability: dict[str, str]
     log_level: str
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRound:
+    """Two capacity phases of the same scripts, one after the other: without and with rosters."""
+
+    without: PhaseResult
+    with_rosters: PhaseResult
+
+
+def _rate_of(results: list[PhaseResult]) -> float:
+    """Events of all `results` over their time together (a slow phase weighs its time)."""
+    seconds = sum(r.end_seconds for r in results)
+    return sum(r.events for r in results) / seconds if seconds else 0.0
+
+
+def roster_cost(rounds: list[RosterRound]) -> float:
+    """The share of the throughput without rosters that the rosters cost."""
+    without = _rate_of([r.without for r in rounds])
+    return 1 - _rate_of([r.with_rosters for r in rounds]) / without if without else 0.0
 
 
 def durability_line(settings: dict[str, str]) -> str:
@@ -148,9 +170,39 @@ def _rss_rows(peak_kib: dict[str, int]) -> None:
              f"≤ {TARGET_RSS_MIB:.0f} MiB", _verdict(mib <= TARGET_RSS_MIB))  # fmt: skip
 
 
+def _planner_ms(result: PhaseResult) -> float:
+    return sum(result.cpu_ms_per_event_of(label) for label in _service_labels(result.cpu)
+               if service_of(label) == "planner")  # fmt: skip
+
+
+def _roster_rows(rounds: list[RosterRound], shape: tuple[int, int]) -> None:
+    """Issue 14: throughput with rosters beside the same workload without, same run."""
+    if not rounds:
+        return
+    without = _rate_of([r.without for r in rounds])
+    with_rosters = _rate_of([r.with_rosters for r in rounds])
+    cost = roster_cost(rounds)
+    clinics, therapists = shape
+    _row(f"with rosters ({clinics} clinics x {therapists} therapists), {len(rounds)} round(s)",
+         f"{with_rosters:,.0f}/s")  # fmt: skip
+    _row("  without rosters, the rounds beside them", f"{without:,.0f}/s")
+    _row("  cost of planning with capacity (issue 14)", f"{cost:.1%}",
+         f"≤ {TARGET_ROSTER_COST:.0%}", _verdict(cost <= TARGET_ROSTER_COST))  # fmt: skip
+    for number, one in enumerate(rounds, start=1):
+        rates = (one.without.pipeline_rate, one.with_rosters.pipeline_rate)
+        _row(f"  round {number}: without · with", f"{rates[0]:,.0f} · {rates[1]:,.0f}/s")
+    for name, results in (("without", [r.without for r in rounds]),
+                          ("with", [r.with_rosters for r in rounds])):  # fmt: skip
+        cpu = sum(r.cpu_ms_per_event for r in results) / len(results)
+        planner = sum(_planner_ms(r) for r in results) / len(results)
+        _row(f"  CPU per clinic event {name} rosters: all · planner",
+             f"{cpu:.2f} · {planner:.2f} ms")  # fmt: skip
+
+
 def summary(
     info: RunInfo, *, capacity: PhaseResult, fixed: list[PhaseResult], idle: IdleResult | None,
     ceiling: PassThroughResult | None, watcher: NoticeWatcher, peak_kib: dict[str, int],
+    rounds: list[RosterRound] | None = None, roster_shape: tuple[int, int] = (0, 0),
 ) -> None:  # fmt: skip
     print()
     print("=" * WIDTH)
@@ -162,7 +214,7 @@ def summary(
     print("-" * WIDTH)
     print(f"run {info.suffix}: {info.replicas} process(es) per service; services' log level "
           f"{info.log_level}; database {durability_line(info.durability)}")  # fmt: skip
-    _row("measure (targets of issue 13)", "measured", "target")
+    _row("measure (targets of issues 13 and 14)", "measured", "target")
     rate = capacity.pipeline_rate
     _row(f"clinic events/s through all three services ({capacity.events:,})",
          f"{rate:,.0f}/s", f"≥ {TARGET_RATE:,.0f}/s", _verdict(rate >= TARGET_RATE))  # fmt: skip
@@ -171,6 +223,7 @@ def summary(
         ratio = rate / ceiling.rate if ceiling.rate else 0.0
         _row(f"  bare pass-through, same run (pipeline {ratio:.1%} of it)",
              f"{ceiling.rate:,.0f}/s")  # fmt: skip
+    _roster_rows(rounds or [], roster_shape)
     for result in fixed:
         _rate_row(result)
     if idle is not None:

@@ -5,11 +5,17 @@ Every patient's script starts with an enrolment and a prescription, then session
 its remission, a fever and its resolution, physical therapy bookings, and for a few
 patients a knee replacement followed by the physician's clearance (always last: it cancels
 the course). Clinical dates lie in the recent past, so decisions are computed for today.
+
+Patients belong to the clinic `bench`, which has no roster (date-only plans), or are spread
+over rostered clinics (`rostered_clinics`): each clinic's roster (`rosters`) is sent on
+`clinic.staff-events` before its patients, with hours wide enough that every course fits,
+so a run with rosters measures placement, not shortage.
 """
 
 import random
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,7 +23,15 @@ from typing import Any
 from schemas.codec import new_event, to_bytes
 
 SOURCE = "/clinics/bench/emr"
+ROSTER_SOURCE = "/clinics/bench/roster"
 MIN_EVENTS_PER_PATIENT = 2
+UNROSTERED = ("bench",)
+# Monday to Saturday (the clinic's open days), 07:00-20:00: a therapist gives 39 or more
+# sessions a day (at most 15 minutes plus 5 of turnover), five of them far more than the
+# at most one session a day of each of a clinic's patients.
+OPEN_WEEKDAYS = range(6)
+HOURS = ("07:00", "20:00")
+ROSTER_SINCE_DAYS = 60  # effective long before the oldest clinical date of the workload
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +45,12 @@ class Message:
 
 
 class _Patient:
-    def __init__(self, run: str, number: int, today: date, rng: random.Random) -> None:
+    def __init__(
+        self, run: str, number: int, today: date, rng: random.Random, clinic_id: str
+    ) -> None:
         self.id = f"B-{run}-{number:06d}"
         self.today = today
+        self.clinic_id = clinic_id
         self.rng = rng
         self.course = f"C-{self.id}-1"
 
@@ -51,7 +68,7 @@ class _Patient:
     def enrolled(self) -> Message:
         rng = self.rng
         data = {
-            "clinic_id": "bench",
+            "clinic_id": self.clinic_id,
             "arthrosis_stage": rng.choices((1, 2, 3, 4), weights=(45, 35, 15, 5))[0],
             "affected_knees": rng.choice((["left"], ["right"], ["left", "right"])),
             "rheumatic_inflammation": rng.random() < 0.1,
@@ -138,11 +155,14 @@ class _Patient:
         return (head + body)[: length - len(tail)] + tail
 
 
-def generate(patients: int, events: int, *, seed: int, run: str) -> list[Message]:
+def generate(
+    patients: int, events: int, *, seed: int, run: str, clinics: Sequence[str] = UNROSTERED
+) -> list[Message]:
     """`events` clinic events for `patients` patients, interleaved patient by patient.
 
     Interleaving (step 1 of every patient, then step 2, …) spreads each patient's events over
     the whole run, as a clinic's traffic would; per-patient order is kept by the message key.
+    Patient n belongs to clinic n mod len(`clinics`).
     """
     if events < patients * MIN_EVENTS_PER_PATIENT:
         raise ValueError(f"need at least {MIN_EVENTS_PER_PATIENT} events per patient")
@@ -150,11 +170,38 @@ def generate(patients: int, events: int, *, seed: int, run: str) -> list[Message
     today = datetime.now(UTC).date()
     base, remainder = divmod(events, patients)
     scripts = [
-        _Patient(run, n, today, rng).script(base + (1 if n < remainder else 0))
+        _Patient(run, n, today, rng, clinics[n % len(clinics)]).script(
+            base + (1 if n < remainder else 0)
+        )
         for n in range(patients)
     ]
     longest = max(len(s) for s in scripts)
     return [s[step] for step in range(longest) for s in scripts if step < len(s)]
+
+
+def rostered_clinics(run: str, count: int) -> tuple[str, ...]:
+    """Clinic ids of a run's own: a clinic's bookings are those of one workload only."""
+    return tuple(f"K-{run}-{n:02d}" for n in range(count))
+
+
+def rosters(clinics: Sequence[str], therapists: int) -> list[Message]:
+    """`clinic.therapist.rostered` for `therapists` therapists of each clinic (key: clinic)."""
+    effective = datetime.now(UTC).date() - timedelta(days=ROSTER_SINCE_DAYS)
+    sent = datetime.combine(effective - timedelta(days=1), time(9), tzinfo=UTC)
+    hours = [{"weekday": d, "from": HOURS[0], "to": HOURS[1]} for d in OPEN_WEEKDAYS]
+    messages = []
+    for clinic_id in clinics:
+        for n in range(therapists):
+            therapist = f"T-{clinic_id}-{n}"
+            data = {"clinic_id": clinic_id, "therapist_id": therapist, "weekly_hours": hours,
+                    "effective_from": effective.isoformat()}  # fmt: skip
+            correlation = str(uuid.uuid4())
+            event = new_event(
+                "clinic.therapist.rostered", source=ROSTER_SOURCE, subject=therapist,
+                data=data, correlationid=correlation, time=sent,
+            )  # fmt: skip
+            messages.append(Message(correlation, event.type, clinic_id.encode(), to_bytes(event)))
+    return messages
 
 
 def mix(messages: list[Message]) -> Counter[str]:

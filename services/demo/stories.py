@@ -1,4 +1,6 @@
-"""Demo traffic: synthetic patients living through DOMAIN.md's stories, dated around today.
+"""Demo traffic: synthetic patients living through DOMAIN.md's stories, dated around today,
+in a clinic of the run's own whose roster goes out first; later one of its therapists is
+absent (story 12), and the sessions that therapist would give move.
 
 Pure: returns the events to send, in order; the runner sends and follows them.
 """
@@ -11,12 +13,50 @@ from schemas.codec import new_event
 from schemas.envelope import Envelope
 
 SOURCE = "/clinics/demo/emr"
+ROSTER_SOURCE = "/clinics/demo/roster"
+THERAPISTS = 3
+# Monday to Saturday, 08:00-16:00; effective a week ago, so today's plans already use it.
+HOURS = [{"weekday": day, "from": "08:00", "to": "16:00"} for day in range(6)]
+ROSTER_SINCE_DAYS = 7
+ABSENCE_DAYS = 3
+
+
+def demo_clinic() -> str:
+    """A clinic of the run's own: an earlier demo's absences and bookings do not crowd it."""
+    return f"demo-{uuid.uuid4().hex[:6]}"
+
+
+def roster_events(clinic_id: str, today: date) -> list[tuple[str, Envelope]]:
+    """(what happens, event): the clinic's therapists (opaque ids) and their weekly hours."""
+    effective = today - timedelta(days=ROSTER_SINCE_DAYS)
+    sent = datetime.combine(effective - timedelta(days=1), time(9), tzinfo=UTC)
+    events: list[tuple[str, Envelope]] = []
+    for number in range(1, THERAPISTS + 1):
+        therapist = f"T-{clinic_id}-{number}"
+        data = {"clinic_id": clinic_id, "therapist_id": therapist, "weekly_hours": HOURS,
+                "effective_from": effective.isoformat()}  # fmt: skip
+        event = new_event("clinic.therapist.rostered", source=ROSTER_SOURCE, subject=therapist,
+                          data=data, time=sent)  # fmt: skip
+        events.append(("rostered Mon-Sat 08:00-16:00", event))
+    return events
+
+
+def absence_event(clinic_id: str, therapist_id: str, from_on: date) -> tuple[str, Envelope]:
+    """The therapist is sick for `ABSENCE_DAYS` days from `from_on` (R-THERAPIST-ABSENT)."""
+    to_on = from_on + timedelta(days=ABSENCE_DAYS - 1)
+    data = {"clinic_id": clinic_id, "therapist_id": therapist_id, "reason": "sick",
+            "from_on": from_on.isoformat(), "to_on": to_on.isoformat()}  # fmt: skip
+    sent = datetime.now(UTC)
+    event = new_event("clinic.therapist.absent", source=ROSTER_SOURCE, subject=therapist_id,
+                      data=data, time=sent)  # fmt: skip
+    return f"absent {from_on.isoformat()}..{to_on.isoformat()}", event
 
 
 class DemoPatient:
-    def __init__(self, label: str, today: date) -> None:
+    def __init__(self, label: str, today: date, clinic_id: str) -> None:
         self.id = f"P-demo-{label}-{uuid.uuid4().hex[:6]}"
         self.today = today
+        self.clinic_id = clinic_id
 
     def event(self, event_type: str, offset_days: int, data: dict[str, Any]) -> Envelope:
         on = self.today + timedelta(days=offset_days)
@@ -29,7 +69,8 @@ class DemoPatient:
         return (self.today + timedelta(days=offset_days)).isoformat()
 
     def enrol(self, offset: int = 0, stage: int = 1, **flags: bool) -> Envelope:
-        data = {"clinic_id": "demo", "arthrosis_stage": stage, "affected_knees": ["right"]}
+        data = {"clinic_id": self.clinic_id, "arthrosis_stage": stage,
+                "affected_knees": ["right"]}  # fmt: skip
         return self.event("clinic.patient.enrolled", offset, {**data, **flags})
 
     def prescribe(self, offset: int = 0, cadence: str = "every_other_day") -> Envelope:
@@ -38,13 +79,13 @@ class DemoPatient:
         return self.event("clinic.course.prescribed", offset, data)
 
 
-def story_events(today: date) -> list[tuple[str, Envelope]]:
+def story_events(today: date, clinic_id: str) -> list[tuple[str, Envelope]]:
     """(what happens, event) for a handful of patients; safe to send again with a new today."""
-    plain = DemoPatient("plain", today)
-    flare = DemoPatient("flare", today)
-    fever = DemoPatient("fever", today)
-    surgery = DemoPatient("surgery", today)
-    advanced = DemoPatient("advanced", today)
+    plain = DemoPatient("plain", today, clinic_id)
+    flare = DemoPatient("flare", today, clinic_id)
+    fever = DemoPatient("fever", today, clinic_id)
+    surgery = DemoPatient("surgery", today, clinic_id)
+    advanced = DemoPatient("advanced", today, clinic_id)
     return [
         ("enrolled, stage 1", plain.enrol(-1)),
         ("course of 15 every other day", plain.prescribe(0)),

@@ -48,12 +48,7 @@ class ClinicCapacity:
     bookings: Bookings
 
     def changed_by(self, change: "BookingsChanged") -> "ClinicCapacity":
-        bookings = self.bookings
-        for key in (*change.freed, *(b.owner.session_id for b in change.booked)):
-            bookings = bookings.without(key)
-        for booking in change.booked:
-            bookings = bookings.adding(booking)
-        return replace(self, bookings=bookings)
+        return replace(self, bookings=self.bookings.changed(change.freed, change.booked))
 
 
 @dataclass(frozen=True, slots=True)

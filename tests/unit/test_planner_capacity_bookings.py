@@ -1,5 +1,6 @@
 """R-NO-OVERLAP: when two bookings conflict, and the free starts of a therapist's day."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -152,3 +153,22 @@ def test_a_session_fits_the_free_time_exactly_where_it_has_a_free_start(shape) -
     starts = free_starts(stretches, busy, duration, turnover)
     fitting = {m for span in spans for m in range(span.first, span.last - duration + 1)}
     assert {m for s in starts for m in range(s.first, s.last + 1)} == fitting
+
+
+@given(day_bookings(), st.data())
+def test_bookings_changed_at_once_as_one_at_a_time(bookings, data) -> None:
+    held = Bookings.of(bookings)
+    sessions = sorted({b.owner.session_id for b in bookings} | {"c9-s99"})
+    freed = data.draw(st.lists(st.sampled_from(sessions), max_size=4))
+    # A session booked again stays, or moves to another therapist or day.
+    moves = st.sampled_from([lambda b: b, lambda b: replace(b, therapist_id="t-ben"),
+                             lambda b: replace(b, on=b.on + timedelta(days=1))])  # fmt: skip
+    again = st.tuples(st.sampled_from(bookings), moves).map(lambda pair: pair[1](pair[0]))
+    booked = data.draw(st.lists(again, max_size=4)) if bookings else []
+    one_at_a_time = held
+    for key in (*freed, *(b.owner.session_id for b in booked)):
+        one_at_a_time = one_at_a_time.without(key)
+    for b in booked:
+        one_at_a_time = one_at_a_time.adding(b)
+    assert held.changed(freed, booked) == one_at_a_time
+    assert list(held.changed(freed, booked)) == list(one_at_a_time)

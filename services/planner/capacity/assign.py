@@ -27,7 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from services.planner.capacity.bookings import Booking, Owner
+from services.planner.capacity.bookings import ONE_DAY, Booking, Owner
+from services.planner.capacity.clock import MINUTES_PER_DAY
 from services.planner.capacity.free import Starts, earliest, free_starts, latest_until, nearest
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 
@@ -61,6 +62,11 @@ def assign_session(
     policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
 ) -> Assignment | None:
     """A therapist and start for `request`, or None when nobody is free that day."""
+    if request.therapist_id is not None:
+        # R-CONTINUITY: the course's therapist, when free, is chosen whoever else is.
+        own = _allowed_starts(request, request.therapist_id, roster, bookings, policy)
+        if own:
+            return Assignment(_booking(request, request.therapist_id, own), continued=True)
     free = {
         therapist_id: starts
         for therapist_id in roster.working_on(request.on)
@@ -68,15 +74,13 @@ def assign_session(
     }
     if not free:
         return None
-    continued = request.therapist_id in free
-    therapist_id = (
-        request.therapist_id
-        if request.therapist_id is not None and continued
-        else min(free, key=lambda t: (bookings.count_on(t, request.on), t))
-    )
-    start = _start(request, free[therapist_id])
-    booking = Booking(therapist_id, request.on, start, start + request.duration_min, request.owner)
-    return Assignment(booking, continued=continued)
+    therapist_id = min(free, key=lambda t: (bookings.count_on(t, request.on), t))
+    return Assignment(_booking(request, therapist_id, free[therapist_id]), continued=False)
+
+
+def _booking(request: SessionRequest, therapist_id: str, free: tuple[Starts, ...]) -> Booking:
+    start = _start(request, free)
+    return Booking(therapist_id, request.on, start, start + request.duration_min, request.owner)
 
 
 def free_at(
@@ -105,16 +109,33 @@ def _allowed_starts(
     bookings: Bookings,
     policy: CapacityPolicy,
 ) -> tuple[Starts, ...]:
-    busy = (
-        booking.span_from(request.on)
-        for booking in bookings.near(therapist_id, request.on)
-        if booking.owner.session_id != request.owner.session_id
-    )
+    stretches = roster.stretches_on(therapist_id, request.on)
+    if not stretches:  # not working that day: no need to look at the bookings
+        return ()
+    day, session_id, turnover = request.on, request.owner.session_id, policy.turnover_min
+    # `Booking.span_from(day)` of the bookings `near` the day, inlined (this runs for every
+    # session placed). Of the neighbours' bookings only those whose turnover reaches into
+    # the day can forbid a start; `free_starts` gives the same for the others kept or not.
+    busy = [
+        (booking.start_min, booking.end_min)
+        for booking in bookings.on(therapist_id, day)
+        if booking.owner.session_id != session_id
+    ]
+    busy += [
+        (booking.start_min - MINUTES_PER_DAY, booking.end_min - MINUTES_PER_DAY)
+        for booking in bookings.on(therapist_id, day - ONE_DAY)
+        if booking.end_min + turnover > MINUTES_PER_DAY and booking.owner.session_id != session_id
+    ]
+    busy += [
+        (booking.start_min + MINUTES_PER_DAY, booking.end_min + MINUTES_PER_DAY)
+        for booking in bookings.on(therapist_id, day + ONE_DAY)
+        if booking.start_min < turnover and booking.owner.session_id != session_id
+    ]
     starts = free_starts(
-        roster.stretches_on(therapist_id, request.on),
+        stretches,
         busy,
         request.duration_min,
-        policy.turnover_min,
+        turnover,
     )
     if request.physical_therapy_min is None:
         return starts

@@ -11,6 +11,7 @@ database's constraint remains the guard.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 from services.planner.capacity.clock import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Iterator
 
 ONE_DAY = timedelta(days=1)
 
@@ -64,25 +65,47 @@ def conflict(first: Booking, second: Booking, turnover_min: int) -> bool:
     return start1 < end2 + turnover_min and start2 < end1 + turnover_min
 
 
+# A clinic holds hundreds of bookings and a course's placement changes them one at a time:
+# the session index is kept in shards, so that a change copies one shard, not all of them.
+SHARDS = 32
+Shards = tuple[Mapping[str, "Booking"], ...]
+
+
+def _shard(session_id: str) -> int:
+    return hash(session_id) % SHARDS
+
+
+def _no_shards() -> Shards:
+    return ({},) * SHARDS
+
+
 @dataclass(frozen=True, slots=True)
 class Bookings:
     """The bookings held, indexed by therapist and day and by session. Never mutated."""
 
     by_day: Mapping[tuple[str, date], tuple[Booking, ...]] = field(default_factory=dict)
-    by_session: Mapping[str, Booking] = field(default_factory=dict)
+    by_session: Shards = field(default_factory=_no_shards)  # each session in its `_shard`
 
     @classmethod
     def of(cls, bookings: Iterable[Booking]) -> Bookings:
-        held = cls()
+        """As `adding` each in turn (a session's last booking holds), built at once."""
+        latest: dict[str, Booking] = {}
         for booking in bookings:
-            held = held.adding(booking)
-        return held
+            latest[booking.owner.session_id] = booking
+        shards: list[dict[str, Booking]] = [{} for _ in range(SHARDS)]
+        days: dict[tuple[str, date], list[Booking]] = {}
+        for session_id, booking in latest.items():
+            shards[_shard(session_id)][session_id] = booking
+            days.setdefault((booking.therapist_id, booking.on), []).append(booking)
+        by_day = {key: tuple(sorted(held, key=_order)) for key, held in days.items()}
+        return cls(by_day, tuple(shards))
 
     def __iter__(self) -> Iterator[Booking]:
-        return iter(sorted(self.by_session.values(), key=_order))
+        held = (booking for shard in self.by_session for booking in shard.values())
+        return iter(sorted(held, key=_order))
 
     def __len__(self) -> int:
-        return len(self.by_session)
+        return sum(len(shard) for shard in self.by_session)
 
     def on(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
         """The therapist's bookings of `day`, by start."""
@@ -90,10 +113,11 @@ class Bookings:
 
     def near(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
         """Bookings that may reach into `day` with their turnover: the day and both neighbours."""
-        return tuple(
-            booking
-            for neighbour in (day - ONE_DAY, day, day + ONE_DAY)
-            for booking in self.on(therapist_id, neighbour)
+        by_day = self.by_day
+        return (
+            by_day.get((therapist_id, day - ONE_DAY), ())
+            + by_day.get((therapist_id, day), ())
+            + by_day.get((therapist_id, day + ONE_DAY), ())
         )
 
     def of_therapist(self, therapist_id: str, from_on: date) -> tuple[Booking, ...]:
@@ -105,14 +129,22 @@ class Bookings:
         return len(self.on(therapist_id, day))
 
     def of_session(self, session_id: str) -> Booking | None:
-        return self.by_session.get(session_id)
+        return self.by_session[_shard(session_id)].get(session_id)
 
     def conflicts_with(self, booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
-        return tuple(
-            held
-            for held in self.near(booking.therapist_id, booking.on)
-            if held.owner != booking.owner and conflict(held, booking, turnover_min)
-        )
+        """As `conflict` with each booking near, its arithmetic inlined (a placement's guard
+        runs for every session it books)."""
+        day, start, end = booking.on, booking.start_min, booking.end_min
+        clashes = []
+        for held in self.near(booking.therapist_id, day):
+            offset = (held.on - day).days * MINUTES_PER_DAY
+            if (
+                offset + held.start_min < end + turnover_min
+                and start < offset + held.end_min + turnover_min
+                and held.owner != booking.owner
+            ):
+                clashes.append(held)
+        return tuple(clashes)
 
     def adding(self, booking: Booking) -> Bookings:
         """These bookings and `booking` (replacing the session's earlier booking, if any)."""
@@ -120,7 +152,9 @@ class Bookings:
         key = (booking.therapist_id, booking.on)
         by_day = dict(held.by_day)
         by_day[key] = tuple(sorted([*held.on(*key), booking], key=_order))
-        return Bookings(by_day, {**held.by_session, booking.owner.session_id: booking})
+        index = _shard(booking.owner.session_id)
+        shard = {**held.by_session[index], booking.owner.session_id: booking}
+        return Bookings(by_day, _replaced(held.by_session, index, shard))
 
     def book(self, booking: Booking, turnover_min: int) -> Bookings:
         """`adding`, guarded: raises OverlapError rather than hold an overlap."""
@@ -128,8 +162,43 @@ class Bookings:
             raise OverlapError(f"{booking.owner.session_id} overlaps {clashes[0].owner.session_id}")
         return self.adding(booking)
 
+    def changed(self, freed: Iterable[str], booked: Iterable[Booking]) -> Bookings:
+        """`without` each of `freed` and of the sessions `booked`, then `adding` each of
+        `booked` in turn, in one copy."""
+        booked = tuple(booked)
+        gone = {*freed, *(booking.owner.session_id for booking in booked)}
+        latest = {booking.owner.session_id: booking for booking in booked}
+        shards: list[Mapping[str, Booking]] = list(self.by_session)
+        copies: dict[int, dict[str, Booking]] = {}
+
+        def own(index: int) -> dict[str, Booking]:
+            if index not in copies:
+                shards[index] = copies[index] = dict(shards[index])
+            return copies[index]
+
+        days: set[tuple[str, date]] = set()
+        for session_id in gone:
+            old = shards[_shard(session_id)].get(session_id)
+            if old is not None:
+                del own(_shard(session_id))[session_id]
+                days.add((old.therapist_id, old.on))
+        added: dict[tuple[str, date], list[Booking]] = {}
+        for session_id, booking in latest.items():
+            own(_shard(session_id))[session_id] = booking
+            added.setdefault((booking.therapist_id, booking.on), []).append(booking)
+        by_day = dict(self.by_day)
+        for key in days | set(added):
+            kept = [b for b in self.by_day.get(key, ()) if b.owner.session_id not in gone]
+            held = tuple(sorted([*kept, *added.get(key, ())], key=_order))
+            if held:
+                by_day[key] = held
+            else:
+                by_day.pop(key, None)
+        return Bookings(by_day, tuple(shards))
+
     def without(self, session_id: str) -> Bookings:
-        booking = self.by_session.get(session_id)
+        index = _shard(session_id)
+        booking = self.by_session[index].get(session_id)
         if booking is None:
             return self
         key = (booking.therapist_id, booking.on)
@@ -137,9 +206,13 @@ class Bookings:
         remaining = tuple(b for b in by_day.pop(key) if b.owner.session_id != session_id)
         if remaining:
             by_day[key] = remaining
-        by_session = dict(self.by_session)
-        del by_session[session_id]
-        return Bookings(by_day, by_session)
+        shard = dict(self.by_session[index])
+        del shard[session_id]
+        return Bookings(by_day, _replaced(self.by_session, index, shard))
+
+
+def _replaced(shards: Shards, index: int, shard: Mapping[str, Booking]) -> Shards:
+    return (*shards[:index], shard, *shards[index + 1 :])
 
 
 def _order(booking: Booking) -> tuple[date, str, int, str]:

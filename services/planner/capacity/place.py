@@ -31,7 +31,7 @@ from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from services.planner.calendar import ClinicCalendar
     from services.planner.capacity.roster import Roster
@@ -114,7 +114,7 @@ def place_course(
             released.append(held)
         requests = (
             course.request(session, day, therapist_id)
-            for day in days_within_horizon(due, calendar, policy)
+            for day in _open_days_within_horizon(due, calendar, policy)
         )
         assignment, tried = _first_free_day(requests, roster, bookings, policy)
         if assignment is None:
@@ -139,8 +139,15 @@ def days_within_horizon(
     due: date, calendar: ClinicCalendar, policy: CapacityPolicy
 ) -> tuple[date, ...]:
     """The open days a session due on `due` may take (R-CAPACITY)."""
+    return tuple(_open_days_within_horizon(due, calendar, policy))
+
+
+def _open_days_within_horizon(
+    due: date, calendar: ClinicCalendar, policy: CapacityPolicy
+) -> Iterator[date]:
+    """`days_within_horizon` one by one: a session mostly takes the first."""
     days = (due + timedelta(days=n) for n in range(policy.horizon_days + 1))
-    return tuple(day for day in days if calendar.is_open(day))
+    return (day for day in days if calendar.is_open(day))
 
 
 def _due(planned: date, previous: date | None, cadence: Cadence, calendar: ClinicCalendar) -> date:
