@@ -51,8 +51,11 @@ def courses_touched(  # noqa: PLR0911 - one answer per kind of command
         case UpdateProfile():
             return _profiled(before, after)
         case EligibilityChanged():
-            if eligibility_view(before.eligibility) == eligibility_view(after.eligibility):
+            was, now = eligibility_view(before.eligibility), eligibility_view(after.eligibility)
+            if was == now:
                 return NOTHING
+            if was.surgeries != now.surgeries:
+                return None  # R-POSTOP's surgery, as the clinic's event of it: every course
             return _not_finished(after)
         case PhysicalTherapyBooked():
             changed = set(before.physical_therapy) ^ set(after.physical_therapy)
