@@ -171,6 +171,12 @@ class Staffing:
                 bookings = bookings.without(key)
             elif self._past(placement.on):  # not loaded: held as placed
                 bookings = bookings.adding(self._booking(key, placement))
+        # Planned on the same day still, yet no longer held: a staff change took them.
+        core_on = {s.session_id: s.on for s in published.sessions}
+        taken = [
+            p for p in held.values()
+            if p.session_id not in stable and core_on.get(p.session_id) == p.planned_on
+        ]  # fmt: skip
         preferred = prescription.preferred_time
         course = CourseToPlace(
             self.patient_id, course_id, prescription.cadence,
@@ -179,6 +185,7 @@ class Staffing:
             preferred_min=None if preferred is None else minute_of_day(preferred),
             physical_therapy=self._physical_therapy(state),
             therapist_id=next((p.therapist_id for p in stable.values()), None),
+            aims={session_key(self.patient_id, p.session_id): (p.on, p.start_min) for p in taken},
         )  # fmt: skip
         result = place_course(course, self.clinic.roster, bookings, self.calendar, self.policy)
         planned_on = {s.session_id: s.on for s in sessions}
@@ -246,6 +253,8 @@ class Staffing:
     ) -> PlannedSession:
         placement = _placement(state, course_id, session.session_id)
         if placement is None:
+            if session.on in state.waiting_on(course_id):  # R-CAPACITY: it waits, untimed
+                return replace(session, starts_at=None, therapist_id=None)
             return session
         return replace(
             session, on=placement.on, starts_at=self._starts_at(placement),

@@ -17,6 +17,9 @@ placed in turn with `assign_session`:
 - R-CONTINUITY: the course's therapist is the one given, else the therapist of its first
   held booking, else the one its first placed session got. A substitute on one day does
   not become the course's therapist.
+- R-THERAPIST-ABSENT: a session a staff change took from its therapist aims at the start it
+  had (`aims`), on its day, before the preferred time: another therapist at the same time
+  first, else the nearest time that day, else a later day.
 """
 
 from __future__ import annotations
@@ -48,16 +51,19 @@ class CourseToPlace:
     # R-PT-BEFORE: the first physical-therapy start of each day that has one, local minutes.
     physical_therapy: Mapping[date, int] = field(default_factory=dict)
     therapist_id: str | None = None  # R-CONTINUITY: the therapist of its earlier sessions
+    # R-THERAPIST-ABSENT: session id → (day, start) it held before a staff change took it.
+    aims: Mapping[str, tuple[date, int]] = field(default_factory=dict)
 
     def owner(self, session: DatedSession) -> Owner:
         return Owner(self.patient_id, self.course_id, session.session_id)
 
     def request(self, session: DatedSession, day: date, therapist_id: str | None) -> SessionRequest:
+        aim = self.aims.get(session.session_id)
         return SessionRequest(
             self.owner(session),
             day,
             session.duration_min,
-            preferred_min=self.preferred_min,
+            preferred_min=aim[1] if aim is not None and aim[0] == day else self.preferred_min,
             physical_therapy_min=self.physical_therapy.get(day),
             therapist_id=therapist_id,
         )

@@ -7,7 +7,7 @@ shows on the day the core gave it, without a time, as there.
 """
 
 from dataclasses import replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.planner.feeds.feed import session_event
@@ -23,15 +23,20 @@ def course_sessions(
     if published is None:
         return []
     placed = {p.session_id: p for p in state.placements if p.course_id == course_id}
+    waiting = state.waiting_on(course_id)
     return [
-        session_event(patient_id, published, _shown(session, placed.get(session.session_id), zone))
+        session_event(
+            patient_id, published, _shown(session, placed.get(session.session_id), waiting, zone)
+        )
         for session in published.sessions
     ]
 
 
-def _shown(session: PlannedSession, placement: Placed | None, zone: ZoneInfo) -> PlannedSession:
+def _shown(
+    session: PlannedSession, placement: Placed | None, waiting: tuple[date, ...], zone: ZoneInfo
+) -> PlannedSession:
     if placement is None:
-        return session
+        return replace(session, starts_at=None) if session.on in waiting else session
     # Wall-clock arithmetic in the clinic's zone, as the bookings are kept.
     midnight = datetime.combine(placement.on, time(0), tzinfo=zone)
     starts_at = midnight + timedelta(minutes=placement.start_min)
