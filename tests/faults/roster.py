@@ -123,7 +123,10 @@ def accounted(run: Outcome, workload: Workload) -> list[str]:
     rostered = {roster.clinic_id for roster in workload.rosters}
     cadences = workload.cadences
     problems = []
-    placed_count = waiting_count = 0
+    placed_count = waiting_count = past_count = 0
+    # The planner never places a session dated before its clinic-local yesterday: such a
+    # session without a therapist is past, neither placed nor waiting.
+    yesterday = datetime.now(CLINIC_ZONE).date() - timedelta(days=1)
     for course_id, plan in sorted(run.plans.items()):
         sessions = plan["placed"]
         twice = [s for s, n in Counter(s["session_id"] for s in sessions).items() if n > 1]
@@ -139,6 +142,9 @@ def accounted(run: Outcome, workload: Workload) -> list[str]:
         waiting_since: str | None = None
         previous: date | None = None
         for s in sessions:
+            if s["therapist_id"] is None and date.fromisoformat(s["on"]) < yesterday:
+                past_count += 1
+                continue
             if s["therapist_id"] is None:
                 waiting_count += 1
                 waiting_since = waiting_since or s["session_id"]
@@ -155,6 +161,7 @@ def accounted(run: Outcome, workload: Workload) -> list[str]:
             previous = on
     run.counts["sessions placed (rostered clinics)"] = placed_count
     run.counts["sessions waiting (rostered clinics)"] = waiting_count
+    run.counts["sessions past, never placed (rostered clinics)"] = past_count
     return problems
 
 
