@@ -137,3 +137,37 @@ async def told_of_the_absence(system: System, patient: str) -> set[str]:
     therapists = {key for key in told if key[0] == "therapist_schedule_changed"}
     assert therapists == {key for key in expected if key[0] == "therapist_schedule_changed"}
     return {recipient for kind, recipient in told if kind == "therapist_schedule_changed"}
+
+
+async def test_a_shortage_waits_and_the_front_desk_is_told_once_naming_the_days(
+    system: System,
+) -> None:
+    """R-CAPACITY: nobody is free for the course's later sessions within the horizon (the one
+    therapist leaves); those sessions wait without therapist or time, the event names their
+    days and R-CAPACITY, and the front desk gets one `capacity_shortage` notice of it."""
+    monday = next_monday(today())
+    staff = StaffFeed(f"shortage-{uuid.uuid4().hex[:8]}")
+    last_day = monday + timedelta(days=3)
+    await system.staff(
+        staff.rostered("T1", monday - timedelta(days=7), MORNINGS), staff.left("T1", last_day)
+    )
+    await system.consumed()
+    (scheduled,) = await prescribed(system, staff, monday, 1)
+    data = scheduled["data"]
+    waiting = [s for s in data["sessions"] if s["on"] > last_day.isoformat()]
+    assert waiting
+    assert all(s["therapist_id"] is None and s["starts_at"] is None for s in waiting)
+    assert data["capacity_shortage_on"] == [s["on"] for s in waiting]
+    assert "R-CAPACITY" in data["rules"]
+    no_overlap_inside_hours([s for s in data["sessions"] if s["on"] <= last_day.isoformat()])
+
+    def shortage_notices() -> list[Event] | None:
+        notices = [n["data"] for n in system.notices(scheduled["subject"])
+                   if n["data"]["kind"] == "capacity_shortage"]  # fmt: skip
+        return notices or None
+
+    (notice,) = await system.until(shortage_notices)
+    assert (notice["recipient"], notice["cause_id"]) == ("front-desk", scheduled["id"])
+    assert waiting[0]["on"] in notice["summary"]
+    await system.consumed()
+    assert len(shortage_notices() or []) == 1
