@@ -59,6 +59,8 @@ class AnnouncedCourse:
     version: int
     tentative: bool
     sessions: tuple[Announced, ...]
+    # The days its sessions wait on as last told (R-CAPACITY; empty in older memories).
+    shortage_on: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +115,9 @@ def calendar_update(
     ]
     others = tuple(c for c in calendars if c.course_id != data.course_id)
     kept = () if data.status in _ENDED else current
-    remembered = AnnouncedCourse(data.course_id, data.version, tentative, kept)
+    remembered = AnnouncedCourse(
+        data.course_id, data.version, tentative, kept, tuple(data.capacity_shortage_on)
+    )
     events = (*requests, *cancels)
     return (*others, remembered), CalendarUpdate(at, events) if events else None
 

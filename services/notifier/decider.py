@@ -125,7 +125,7 @@ class NotifierDecider:
         calendar, update = calendar_update(state.calendar, patient, data, command.at, self.timezone)
         memory = replace(remember_course_break(state, data), calendar=calendar)
         notices = [schedule_notice(cause, patient, data, update)]
-        notices += capacity_notices(cause, patient, data)
+        notices += capacity_notices(cause, patient, data, previous)
         change = CourseChange(cause, patient, data, previous, update)
         therapists = therapist_notices(self.routing, change)
         if therapists.unmapped:

@@ -12,8 +12,9 @@
   recipient that hears of several therapists (a shared inbox, a log copy) gets one naming
   them all: the contract's one notice per cause, kind and recipient.
 - `capacity_shortage` (R-CAPACITY): to the routes' recipients of the kind (the front desk),
-  when the event reports a new shortage (`rules` names R-CAPACITY) and names its days
-  (`capacity_shortage_on`); once per cause, as every notice.
+  when the event reports a new shortage (`rules` names R-CAPACITY, and `capacity_shortage_on`
+  names days not told before for the course: R-CAPACITY alone may mean a day moved); once
+  per cause, as every notice.
 Summaries name days, therapist ids and the opaque patient and course ids, nothing else.
 """
 
@@ -113,9 +114,16 @@ def _therapist_notice(change: CourseChange, days: ChangedDays) -> Notice:
                   with_rules(text, rules), calendar)  # fmt: skip
 
 
-def capacity_notices(cause_id: str, patient_id: str, data: s.CourseData) -> Sequence[Notice]:
-    """A new R-CAPACITY shortage, naming the days the course's sessions wait on."""
-    if RuleId.CAPACITY not in data.rules or not data.capacity_shortage_on:
+def capacity_notices(
+    cause_id: str, patient_id: str, data: s.CourseData, previous: AnnouncedCourse | None
+) -> Sequence[Notice]:
+    """A new R-CAPACITY shortage, naming the days the course's sessions wait on. R-CAPACITY
+    also names a session moved to a later day, so a shortage is new only where it names days
+    not told before for the course."""
+    if RuleId.CAPACITY not in data.rules:
+        return []
+    told = set() if previous is None else set(previous.shortage_on)
+    if not set(data.capacity_shortage_on) - told:
         return []
     on = listed([day.isoformat() for day in sorted(data.capacity_shortage_on)])
     text = (

@@ -180,6 +180,28 @@ def test_r_capacity_a_shortage_already_reported_or_without_days_is_not_told_agai
     assert told(shell, Kind.CAPACITY_SHORTAGE) == []
 
 
+def test_r_capacity_a_day_moved_in_a_course_already_short_tells_no_shortage_again() -> None:
+    """R-CAPACITY also names a session moved to a later day; the shortage is told again
+    only when days the course waits on were not told before."""
+    shell, _ = notifier()
+    waiting = [*PLAN[:2], session(3, "2026-03-06", None)]
+    shell.handle(schedule("scheduled", "sched-1", 1, rules=["R-CAPACITY"], sessions=waiting,
+                          capacity_shortage_on=["2026-03-06"]))  # fmt: skip
+    moved = [PLAN[0], session(2, "2026-03-05", "T2"), waiting[2]]
+    change = {"session_id": f"{COURSE}-s2", "from_on": "2026-03-04", "to_on": "2026-03-05",
+              "from_starts_at": None, "to_starts_at": None,
+              "from_therapist_id": "T1", "to_therapist_id": "T2"}  # fmt: skip
+    absent = ["R-THERAPIST-ABSENT", "R-CAPACITY"]
+    shell.handle(schedule("rescheduled", "sched-2", 2, rules=absent, sessions=moved,
+                          changes=[change], capacity_shortage_on=["2026-03-06"]))  # fmt: skip
+    more = [*moved[:2], session(3, "2026-03-07", None)]
+    shell.handle(schedule("rescheduled", "sched-3", 3, rules=["R-ROSTER", "R-CAPACITY"],
+                          sessions=more, changes=[],
+                          capacity_shortage_on=["2026-03-07"]))  # fmt: skip
+    causes = [a.cause.id for a in told(shell, Kind.CAPACITY_SHORTAGE)]
+    assert sorted(set(causes)) == ["sched-1", "sched-3"]
+
+
 def test_coalescing_never_merges_a_therapist_notice_and_keeps_shortages_apart() -> None:
     assert not mergeable(Kind.THERAPIST_SCHEDULE_CHANGED)
     assert mergeable(Kind.CAPACITY_SHORTAGE)
