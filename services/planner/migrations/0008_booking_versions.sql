@@ -1,0 +1,30 @@
+-- A random token per clinic, replaced by every statement that writes the clinic's bookings,
+-- in the writer's own transaction: a planner keeps a clinic's bookings in memory between
+-- batches and reads them again only when the token is no longer the one it saw or wrote
+-- (services/planner/repository.py). Random, not a counter: a write rolled back, or another
+-- process's write, can never leave the token a stale copy was kept under.
+CREATE TABLE IF NOT EXISTS booking_versions (
+    clinic_id text PRIMARY KEY,
+    token     uuid NOT NULL
+);
+
+-- The table's own schema named: a writer's search_path may not hold it (`courseflow db prune`).
+CREATE OR REPLACE FUNCTION bookings_written() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format(
+        'INSERT INTO %I.booking_versions (clinic_id, token) '
+        'SELECT clinic_id, gen_random_uuid() FROM (SELECT DISTINCT clinic_id FROM written) AS w '
+        'ON CONFLICT (clinic_id) DO UPDATE SET token = EXCLUDED.token',
+        TG_TABLE_SCHEMA);
+    RETURN NULL;
+END $$;
+
+-- A trigger with transition tables names one event only.
+CREATE OR REPLACE TRIGGER bookings_inserted AFTER INSERT ON bookings
+    REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION bookings_written();
+CREATE OR REPLACE TRIGGER bookings_deleted AFTER DELETE ON bookings
+    REFERENCING OLD TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION bookings_written();
+CREATE OR REPLACE TRIGGER bookings_updated_from AFTER UPDATE ON bookings
+    REFERENCING OLD TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION bookings_written();
+CREATE OR REPLACE TRIGGER bookings_updated_to AFTER UPDATE ON bookings
+    REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION bookings_written();
