@@ -4,14 +4,14 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from schemas.clinic import PatientEnrolled
 from services.planner.booking_rows import SEPARATOR, book, free, held, loaded_since
-from services.planner.capacity.bookings import Bookings
+from services.planner.capacity.bookings import Booking, Bookings
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
 from services.planner.clinic_repository import ClinicRepository
 from services.planner.decider import Timed
@@ -23,11 +23,10 @@ from services.runtime.decider import Decided
 from services.runtime.locks import LockNamespace
 from services.runtime.timers import TimerTable
 
-if TYPE_CHECKING:
-    from services.planner.capacity.bookings import Booking
-
 UTC_ZONE = ZoneInfo("UTC")
 ReminderKey = tuple[str, str]  # (patient_id, course_id)
+# Each session a batch booked or freed: its clinic, and its booking as the batch left it.
+Written = Mapping[str, tuple[str, Booking | None]]
 REMINDERS = TimerTable(
     "planner.next-course-reminder", "reminders", ("patient_id", "course_id"), "fire_on"
 )
@@ -174,17 +173,14 @@ class PlannerRepository:
         for clinic_id in clinic_ids:
             booked = [b for c, b in latest.values() if c == clinic_id and b is not None]
             await book(conn, clinic_id, booked, self.zone, self.turnover_min)
-        await self._keep_written(conn, clinic_ids, decided)
+        await self._keep_written(conn, latest)
 
-    async def _keep_written(
-        self,
-        conn: Conn,
-        clinic_ids: Sequence[str],
-        decided: Sequence[Decided[Any, PatientState, Timed]],
-    ) -> None:
-        """The written clinics' bookings kept as the batch left them, under a token of their
-        own set in this transaction: if it rolls back, the table keeps the token before, and
-        the next batch reads the clinic again."""
+    async def _keep_written(self, conn: Conn, latest: Written) -> None:
+        """The written clinics' bookings kept as the batch left them (each session as its
+        last decision left it: booked, or freed), under a token of their own set in this
+        transaction: if it rolls back, the table keeps the token before, and the next batch
+        reads the clinic again."""
+        clinic_ids = sorted({clinic_id for clinic_id, _ in latest.values()})
         tokens = {clinic_id: str(uuid.uuid4()) for clinic_id in clinic_ids}
         await conn.execute(
             "INSERT INTO booking_versions (clinic_id, token) "
@@ -193,18 +189,13 @@ class PlannerRepository:
             list(tokens),
             list(tokens.values()),
         )
-        changes: dict[str, list[BookingsChanged]] = {}
-        for one in decided:
-            for timed in one.outputs:
-                if isinstance(timed.output, BookingsChanged):
-                    changes.setdefault(timed.output.clinic_id, []).append(timed.output)
         for clinic_id, token in tokens.items():
             kept = self._kept.pop(clinic_id, None)
             if kept is None:  # not read by this batch (cannot happen: it wrote the clinic)
                 continue
-            bookings = kept.bookings
-            for change in changes.get(clinic_id, ()):
-                bookings = bookings.changed(change.freed, change.booked)
+            touched = [(key, b) for key, (c, b) in latest.items() if c == clinic_id]
+            booked = [b for _, b in touched if b is not None]
+            bookings = kept.bookings.changed([key for key, _ in touched], booked)
             self._kept[clinic_id] = _Kept(token, kept.since, bookings)
 
 
