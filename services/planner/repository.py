@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from schemas.clinic import PatientEnrolled
-from services.planner.booking_rows import SEPARATOR, book, free, held, loaded_since
+from services.planner.booking_rows import SEPARATOR, free, held, insert, loaded_since
 from services.planner.capacity.bookings import Booking, Bookings
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
 from services.planner.clinic_repository import ClinicRepository
@@ -172,7 +172,7 @@ class PlannerRepository:
         clinic_ids = sorted({clinic_id for clinic_id, _ in latest.values()})
         for clinic_id in clinic_ids:
             booked = [b for c, b in latest.values() if c == clinic_id and b is not None]
-            await book(conn, clinic_id, booked, self.zone, self.turnover_min)
+            await insert(conn, clinic_id, booked, self.zone, self.turnover_min)
         await self._keep_written(conn, latest)
 
     async def _keep_written(self, conn: Conn, latest: Written) -> None:
