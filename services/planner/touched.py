@@ -51,12 +51,7 @@ def courses_touched(  # noqa: PLR0911 - one answer per kind of command
         case UpdateProfile():
             return _profiled(before, after)
         case EligibilityChanged():
-            was, now = eligibility_view(before.eligibility), eligibility_view(after.eligibility)
-            if was == now:
-                return NOTHING
-            if was.surgeries != now.surgeries:
-                return None  # R-POSTOP's surgery, as the clinic's event of it: every course
-            return _not_finished(after)
+            return _decided(before, after)
         case PhysicalTherapyBooked():
             changed = set(before.physical_therapy) ^ set(after.physical_therapy)
             days = {calendar.local_date(pt.starts_at) for pt in changed}
@@ -64,6 +59,15 @@ def courses_touched(  # noqa: PLR0911 - one answer per kind of command
                 p.course_id for p in before.published if any(s.on in days for s in p.sessions)
             )
     return None  # a surgery, a withdrawal: rare, every course
+
+
+def _decided(before: PatientState, after: PatientState) -> frozenset[str] | None:
+    was, now = eligibility_view(before.eligibility), eligibility_view(after.eligibility)
+    if was == now:
+        return NOTHING
+    if was.surgeries != now.surgeries:
+        return None  # R-POSTOP's surgery, as the clinic's event of it: every course
+    return _not_finished(after)
 
 
 def _prescribed(before: PatientState, after: PatientState, course_id: str) -> frozenset[str] | None:
