@@ -56,7 +56,14 @@ from bench.processes import (
     with_database,
 )
 from bench.stats import IdleResult, PhaseResult
-from bench.workload import Message, generate, mix, rostered_clinics, rosters
+from bench.workload import (
+    PLANNER_CLOCK_OFFSET_DAYS,
+    Message,
+    generate,
+    mix,
+    rostered_clinics,
+    rosters,
+)
 from services import SERVICES
 from services.runtime.topics import RunTopics
 from services.stack.kafka import KafkaStack
@@ -340,8 +347,21 @@ async def _roster_rounds(
             patients=args.patients, rate=None, watcher=watcher, probe=probe, db=db,
         )  # fmt: skip
         report.phase(with_rosters)
-        rounds.append(report.RosterRound(without, with_rosters))
+        booked = await _bookings(db, run, clinics)
+        print(f"  bookings held by the phase's clinics: {booked}", flush=True)
+        rounds.append(report.RosterRound(without, with_rosters, booked))
     return rounds
+
+
+async def _bookings(db: asyncpg.Connection, run: Run, clinics: tuple[str, ...]) -> int:
+    """The sessions the planner placed for `clinics` (so a reader sees placement happened)."""
+    assert run.group is not None
+    schema = run.group.groups["planner"]
+    count: int = await db.fetchval(
+        f'SELECT count(*) FROM "{schema}".bookings WHERE clinic_id = ANY($1::text[])',  # noqa: S608
+        list(clinics),
+    )
+    return count
 
 
 async def _idle(run: Run, seconds: float) -> IdleResult:
@@ -383,7 +403,11 @@ async def start_services(run: Run) -> Path:
     env = service_env(
         bootstrap=args.bootstrap, database_url=database_url, topics=run.topics,
         log_level=args.log_level,
-        overrides={"COURSEFLOW_TOPIC_PARTITIONS": str(args.partitions), **overrides},
+        overrides={
+            "COURSEFLOW_TOPIC_PARTITIONS": str(args.partitions),
+            "COURSEFLOW_PLANNER_CLOCK_OFFSET_DAYS": str(PLANNER_CLOCK_OFFSET_DAYS),
+            **overrides,
+        },
     )  # fmt: skip
     run_dir = Path(tempfile.gettempdir()) / f"courseflow-bench-{run.suffix}"
     groups = {s: s if args.cli else f"{s}_{run.suffix}" for s in SERVICES}

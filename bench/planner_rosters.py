@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.planner_core import CALENDAR, TODAY, workload_commands
-from bench.workload import HOURS, OPEN_WEEKDAYS, ROSTER_SINCE_DAYS
+from bench.workload import HOURS, OPEN_WEEKDAYS, PLANNER_CLOCK_OFFSET_DAYS, ROSTER_SINCE_DAYS
 from schemas.causes import Cause
 from services.planner.capacity.bookings import Bookings
 from services.planner.capacity.clock import parse_wall_clock
@@ -33,6 +33,10 @@ from services.planner.state import PatientState
 from services.runtime.decider import Context, Decided, Rejected
 
 NOW = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+# The planner's day, as `make bench` runs it: the day before the courses start, so that every
+# session is placed (none is dated before its yesterday).
+PLANNER_TODAY = TODAY + timedelta(days=PLANNER_CLOCK_OFFSET_DAYS)
+PLANNER_NOW = NOW + timedelta(days=PLANNER_CLOCK_OFFSET_DAYS)
 
 
 def roster(clinic_id: str, therapists: int) -> Roster:
@@ -82,7 +86,7 @@ def run(
         } or None
         for patient, command in batch:
             state = states.get(patient, PatientState())
-            context = Context(TODAY, NOW, shared, patient)
+            context = Context(PLANNER_TODAY, PLANNER_NOW, shared, patient)
             result = decider.decide(state, command, context)
             if isinstance(result, Rejected):
                 continue

@@ -36,6 +36,7 @@ class RosterRound:
 
     without: PhaseResult
     with_rosters: PhaseResult
+    bookings: int = 0  # held at the end of the with-rosters phase: the sessions it placed
 
 
 def _rate_of(results: list[PhaseResult]) -> float:
@@ -191,6 +192,7 @@ def _roster_rows(rounds: list[RosterRound], shape: tuple[int, int]) -> None:
     for number, one in enumerate(rounds, start=1):
         rates = (one.without.pipeline_rate, one.with_rosters.pipeline_rate)
         _row(f"  round {number}: without · with", f"{rates[0]:,.0f} · {rates[1]:,.0f}/s")
+        _row(f"  round {number}: bookings held after the phase with rosters", f"{one.bookings:,}")
     for name, results in (("without", [r.without for r in rounds]),
                           ("with", [r.with_rosters for r in rounds])):  # fmt: skip
         cpu = sum(r.cpu_ms_per_event for r in results) / len(results)

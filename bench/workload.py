@@ -4,7 +4,9 @@ Every patient's script starts with an enrolment and a prescription, then session
 (mostly completions, some not performed) interleaved with clinical episodes: a flare and
 its remission, a fever and its resolution, physical therapy bookings, and for a few
 patients a knee replacement followed by the physician's clearance (always last: it cancels
-the course). Clinical dates lie in the recent past, so decisions are computed for today.
+the course). Clinical dates lie in the recent past, so eligibility decides for today; the
+planner runs on the day before the courses start (`PLANNER_CLOCK_OFFSET_DAYS`), so it places
+every session of a course.
 
 Patients belong to the clinic `bench`, which has no roster (date-only plans), or are spread
 over rostered clinics (`rostered_clinics`): each clinic's roster (`rosters`) is sent on
@@ -32,6 +34,12 @@ UNROSTERED = ("bench",)
 OPEN_WEEKDAYS = range(6)
 HOURS = ("07:00", "20:00")
 ROSTER_SINCE_DAYS = 60  # effective long before the oldest clinical date of the workload
+COURSE_START_DAYS = -25  # every course starts this many days from the scripts' today
+# The planner places no session dated before its clinic-local yesterday (`loaded_since`):
+# the harness runs it on the day before the courses start (COURSEFLOW_PLANNER_CLOCK_OFFSET_DAYS),
+# with and without rosters alike, so every session of a course is placed, not only the last.
+# Only the planner's clock moves: eligibility and the notifier keep today.
+PLANNER_CLOCK_OFFSET_DAYS = COURSE_START_DAYS - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +90,7 @@ class _Patient:
         data = {
             "course_id": self.course, "sessions": self.rng.choice((15, 15, 18, 20)),
             "cadence": self.rng.choice(("daily", "every_other_day")),
-            "start_on": self.day(-25).isoformat(),
+            "start_on": self.day(COURSE_START_DAYS).isoformat(),
             "preferred_time": self.rng.choice(("09:00", "10:00", "14:30", "16:00")),
         }  # fmt: skip
         return self.event("clinic.course.prescribed", -28, data)

@@ -76,11 +76,19 @@ async def book(
 ) -> None:
     """Hold `bookings`, whose owners' session ids are `session_key`s (a session booked
     again moves: its old row is replaced)."""
+    rows = list(bookings)
+    await free(conn, [b.owner.session_id for b in rows])
+    await insert(conn, clinic_id, rows, zone, turnover_min)
+
+
+async def insert(
+    conn: Conn, clinic_id: str, bookings: Iterable[Booking], zone: ZoneInfo, turnover_min: int
+) -> None:
+    """`book` for sessions that hold no row (freed already)."""
     rows = sorted(bookings, key=lambda b: b.owner.session_id)
     if not rows:
         return
     spans = [instants(b, zone) for b in rows]
-    await free(conn, [b.owner.session_id for b in rows])
     await conn.execute(
         "INSERT INTO bookings (session_id, therapist_id, clinic_id, patient_id, course_id, "
         "starts_at, ends_at, turnover_min) "

@@ -1,15 +1,17 @@
 """The planner schema: one row per patient (the core's state as jsonb), next-course reminders."""
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from schemas.clinic import PatientEnrolled
-from services.planner.booking_rows import SEPARATOR, book, free, held, loaded_since
+from services.planner.booking_rows import SEPARATOR, free, held, insert, loaded_since
+from services.planner.capacity.bookings import Booking, Bookings
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
 from services.planner.clinic_repository import ClinicRepository
 from services.planner.decider import Timed
@@ -21,11 +23,10 @@ from services.runtime.decider import Decided
 from services.runtime.locks import LockNamespace
 from services.runtime.timers import TimerTable
 
-if TYPE_CHECKING:
-    from services.planner.capacity.bookings import Booking
-
 UTC_ZONE = ZoneInfo("UTC")
 ReminderKey = tuple[str, str]  # (patient_id, course_id)
+# Each session a batch booked or freed: its clinic, and its booking as the batch left it.
+Written = Mapping[str, tuple[str, Booking | None]]
 REMINDERS = TimerTable(
     "planner.next-course-reminder", "reminders", ("patient_id", "course_id"), "fire_on"
 )
@@ -41,6 +42,10 @@ class PlannerRepository:
     turnover_min: int = DEFAULT_CAPACITY_POLICY.turnover_min
     # The clinic-local day (the Decider's `Context.today`); None: every booking is loaded.
     today: Callable[[], date] | None = None
+    # A clinic's bookings as the last batch holding its lock read or wrote them, under the
+    # token of `booking_versions` (migration 0008) they stand for. Only a batch holding the
+    # clinic's lock exclusively reads or replaces its entry, so batches never share one.
+    _kept: dict[str, "_Kept"] = field(default_factory=dict, compare=False, repr=False)
 
     async def load_shared(
         self,
@@ -71,12 +76,34 @@ class PlannerRepository:
         ids = sorted(staffed)
         clinics = await ClinicRepository().load_many(conn, ids)
         since = loaded_since(self.today)
+        rostered = [clinic_id for clinic_id, c in clinics.items() if not c.roster.is_empty]
+        bookings = await self._bookings(conn, rostered, since)
         capacity = {
-            clinic_id: ClinicCapacity(clinic.roster, await held(conn, clinic_id, self.zone, since))
-            for clinic_id, clinic in clinics.items()
-            if not clinic.roster.is_empty
+            clinic_id: ClinicCapacity(clinics[clinic_id].roster, bookings[clinic_id])
+            for clinic_id in rostered
         }
         return capacity or None
+
+    async def _bookings(
+        self, conn: Conn, clinic_ids: Sequence[str], since: date | None
+    ) -> dict[str, Bookings]:
+        """The clinics' bookings: kept ones whose token is still the table's, others read."""
+        if not clinic_ids:
+            return {}
+        rows = await conn.fetch(
+            "SELECT clinic_id, token::text FROM booking_versions WHERE clinic_id = ANY($1::text[])",
+            list(clinic_ids),
+        )
+        tokens: dict[str, str | None] = dict.fromkeys(clinic_ids)
+        tokens |= {row["clinic_id"]: row["token"] for row in rows}
+        bookings = {}
+        for clinic_id, token in tokens.items():
+            kept = self._kept.get(clinic_id)
+            if kept is None or kept.token != token or kept.since != since:
+                kept = _Kept(token, since, await held(conn, clinic_id, self.zone, since))
+                self._kept[clinic_id] = kept
+            bookings[clinic_id] = kept.bookings
+        return bookings
 
     @staticmethod
     async def _staffed(conn: Conn, clinic_ids: set[str]) -> set[str]:
@@ -142,9 +169,41 @@ class PlannerRepository:
         if not latest:
             return
         await free(conn, list(latest))
-        for clinic_id in sorted({clinic_id for clinic_id, _ in latest.values()}):
+        clinic_ids = sorted({clinic_id for clinic_id, _ in latest.values()})
+        for clinic_id in clinic_ids:
             booked = [b for c, b in latest.values() if c == clinic_id and b is not None]
-            await book(conn, clinic_id, booked, self.zone, self.turnover_min)
+            await insert(conn, clinic_id, booked, self.zone, self.turnover_min)
+        await self._keep_written(conn, latest)
+
+    async def _keep_written(self, conn: Conn, latest: Written) -> None:
+        """The written clinics' bookings kept as the batch left them (each session as its
+        last decision left it: booked, or freed), under a token of their own set in this
+        transaction: if it rolls back, the table keeps the token before, and the next batch
+        reads the clinic again."""
+        clinic_ids = sorted({clinic_id for clinic_id, _ in latest.values()})
+        tokens = {clinic_id: str(uuid.uuid4()) for clinic_id in clinic_ids}
+        await conn.execute(
+            "INSERT INTO booking_versions (clinic_id, token) "
+            "SELECT * FROM unnest($1::text[], $2::uuid[]) "
+            "ON CONFLICT (clinic_id) DO UPDATE SET token = EXCLUDED.token",
+            list(tokens),
+            list(tokens.values()),
+        )
+        for clinic_id, token in tokens.items():
+            kept = self._kept.pop(clinic_id, None)
+            if kept is None:  # not read by this batch (cannot happen: it wrote the clinic)
+                continue
+            touched = [(key, b) for key, (c, b) in latest.items() if c == clinic_id]
+            booked = [b for _, b in touched if b is not None]
+            bookings = kept.bookings.changed([key for key, _ in touched], booked)
+            self._kept[clinic_id] = _Kept(token, kept.since, bookings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    token: str | None  # None: no booking of the clinic was ever written
+    since: date | None
+    bookings: Bookings
 
 
 class RosterArrivedError(asyncpg.SerializationError):

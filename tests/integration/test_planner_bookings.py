@@ -10,14 +10,18 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from schemas.causes import Cause
 from services.ops.prune import Retention, prune
 from services.planner.app import build_runtime
 from services.planner.booking_rows import book, free, held, session_key
 from services.planner.capacity.bookings import Booking, Owner
 from services.planner.clinic import ClinicSessions, ClinicState, StaffDecider
 from services.planner.clinic_repository import ClinicRepository
+from services.planner.decider import Timed
 from services.planner.repository import PlannerRepository
+from services.planner.staffing import BookingsChanged
 from services.planner.state import PatientState
+from services.runtime.decider import Decided
 from services.runtime.locks import LockNamespace, lock_keys
 from tests.clinic_events import ClinicFeed
 from tests.integration.conftest import DATABASE_URL
@@ -230,3 +234,44 @@ async def test_db_prune_deletes_the_bookings_past_their_retention_only(
     assert (deleted[f"{schema}.bookings"], again[f"{schema}.bookings"]) == (2, 0)
     async with pool.acquire() as conn:
         assert sorted(b.on for b in await held(conn, "north", ZoneInfo(ZONE))) == days[2:]
+
+
+async def test_a_clinics_bookings_kept_between_batches_are_read_again_once_changed_elsewhere(
+    pool: asyncpg.Pool,
+) -> None:
+    """The planner keeps a clinic's bookings between batches under the token the writer
+    changes (migration 0008): another writer's booking, or a batch's write rolled back, is
+    never hidden by the copy kept."""
+    zone, state = ZoneInfo(ZONE), enrolled_in("north")
+    repository = PlannerRepository(SCHEMA, zone)
+    roster = ClinicState((StaffDecider().translate(StaffFeed("north").rostered("T1", MONDAY)),))
+
+    async def loaded() -> list[str]:
+        async with pool.acquire() as conn, conn.transaction():
+            capacity = await repository.load_shared(conn, ["P1"], {"P1": state}, [])
+        assert capacity is not None
+        return sorted(b.owner.patient_id for b in capacity["north"].bookings)
+
+    async with pool.acquire() as conn, conn.transaction():
+        await ClinicRepository(zone).save_many(conn, {"north": roster}, [])
+    assert await loaded() == []
+    await booked(pool, session(2, "T1", 540, 550))  # another process's write
+    assert await loaded() == ["P2"]
+
+    change = BookingsChanged("north", (session(3, "T1", 600, 610),), ())
+    written = Decided("P3", None, state, (Timed(change, datetime.now(UTC)),), Cause.internal("t"))
+
+    async def batch(*, fails: bool) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await repository.load_shared(conn, ["P3"], {"P3": state}, [])
+            await repository.save_many(conn, {}, [written])
+            if fails:
+                raise RuntimeError("the batch fails after its write")
+
+    with pytest.raises(RuntimeError):
+        await batch(fails=True)
+    assert await loaded() == ["P2"]
+    await batch(fails=False)
+    assert await loaded() == ["P2", "P3"]
+    async with pool.acquire() as conn:
+        assert len(await held(conn, "north", zone)) == 2
