@@ -95,13 +95,15 @@ def build_runtime(
     )
     runtime.consume(settings.topic_eligibility, decode_decision, decider, repository, context)
     _commands: PlannerPipeline = runtime.consume(
-        settings.topic_planner_commands, decode_planner_command, decider, repository, context
-    )
+        settings.topic_planner_commands, decode_planner_command, decider, repository, context,
+        quiet=True,
+    )  # fmt: skip
     staff = StaffDecider(f"{settings.event_source}/planner", settings.topic_planner_commands)
     runtime.consume(
         settings.topic_staff_events, decode_staff_event, staff,
         ClinicRepository(zone, today),
         context, key_of=clinic_of, key_name="clinic_id", lock_namespace=LockNamespace.CLINIC,
+        quiet=True,
     )  # fmt: skip
     service = PlannerService(settings, clock, pipeline)
 

@@ -122,13 +122,17 @@ class ServiceRuntime:
         key_of: Callable[[Ev], str] = subject_of,
         key_name: str = "subject",
         lock_namespace: LockNamespace = LockNamespace.PATIENT,
+        quiet: bool = False,
     ) -> Pipeline[Ev, C, S, O]:
         """Handle `topic` in the consumer group named after the service: each batch folded
         by `decider` in one transaction with the inbox, dead letters and outbox of the
         service's schema. `after_commit` runs once a batch that handled events has committed
         (a wake-up). A record whose key is not `key_of(event)` is dead-lettered; the batch
         locks those keys in `lock_namespace` (a staff topic: `clinic_id` in the clinic
-        namespace). The pipeline is returned so that timers can fire through it."""
+        namespace). `quiet`: a topic that carries few records (staff changes, the planner's
+        own commands) waits `CONSUMER_QUIET_BATCH_TIMEOUT_MS` between empty fetches, so its
+        idle consumer wakes far less often. The pipeline is returned so that timers can fire
+        through it."""
         pipeline = Pipeline(
             consumer=self.name, schema=self.schema, decode=decode, decider=decider,
             repository=repository, context=context,
@@ -144,7 +148,9 @@ class ServiceRuntime:
             max_records=self.settings.consumer_max_records,
             fetch_min_bytes=self.settings.consumer_fetch_min_bytes,
             fetch_max_wait_ms=self.settings.consumer_fetch_max_wait_ms,
-            batch_timeout_ms=self.settings.consumer_batch_timeout_ms,
+            batch_timeout_ms=self.settings.consumer_quiet_batch_timeout_ms
+            if quiet
+            else self.settings.consumer_batch_timeout_ms,
             session_timeout_ms=self.settings.consumer_session_timeout_ms,
             heartbeat_interval_ms=self.settings.consumer_heartbeat_interval_ms,
             auto_offset_reset="earliest",

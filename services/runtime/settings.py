@@ -65,6 +65,10 @@ class ServiceSettings(BaseSettings):
     # FastStream's batch loop waits this long for records and, when none came, sleeps as long
     # again before it asks: an idle consumer adds up to this much latency to its next record.
     consumer_batch_timeout_ms: int = 75
+    # The same for topics that carry few records (the planner's staff events and its own
+    # commands): a service has one consumer per topic, and each idle one wakes once per
+    # twice this.
+    consumer_quiet_batch_timeout_ms: int = 500
     # After a batch of more than one record (traffic is flowing), wait this long before the
     # next fetch, so records gather into fewer, larger transactions; a lone record at a low
     # rate goes on at once.
