@@ -276,6 +276,7 @@ def _calendar(args: argparse.Namespace) -> int:
     import asyncpg  # noqa: PLC0415
 
     from services.ops import calendar  # noqa: PLC0415
+    from services.ops.therapist import TherapistRefusedError  # noqa: PLC0415
     from services.planner.feeds.store import CourseFeed  # noqa: PLC0415
     from services.runtime.settings import ServiceSettings  # noqa: PLC0415
 
@@ -290,7 +291,7 @@ def _calendar(args: argparse.Namespace) -> int:
             return _calendar_url(database_url, asked)
         revoked = asyncio.run(calendar.revoke_feed_url(database_url, asked))
         print("URL revoked" if revoked else "no live URL for that feed: nothing to revoke")
-    except calendar.UnclearTherapistError as exc:
+    except TherapistRefusedError as exc:  # no one therapist feed named: a usage error
         print(f"courseflow calendar {action}: {exc}", file=sys.stderr)
         return 2
     except calendar.FeedRefusedError as exc:

@@ -7,11 +7,11 @@ it answer 404 at once, and the next `url` makes a new one. The command works in 
 planner's schema with the operators' database URL, as `courseflow patient` reads it.
 """
 
-import json
 from dataclasses import dataclass
 
 import asyncpg
 
+from services.ops.therapist import chosen_clinic, rosters_of
 from services.planner.feeds.store import (
     CourseFeed,
     Feed,
@@ -30,10 +30,6 @@ NOT_MIGRATED = "the planner has not created its tables yet: start it once (it mi
 
 class FeedRefusedError(Exception):
     """Why no URL is printed; the message is for the operator."""
-
-
-class UnclearTherapistError(Exception):
-    """The command names no one therapist feed (a usage error); the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,28 +91,7 @@ async def _known_feed(conn: asyncpg.Connection, schema: str, asked: Asked) -> Fe
 
 async def _therapist(conn: asyncpg.Connection, schema: str, asked: TherapistAsked) -> TherapistFeed:
     """The therapist's feed in the clinic named, or in the one clinic that rosters them."""
-    rostered = json.dumps([{"kind": "rostered", "therapist_id": asked.therapist_id}])
-    clinics: list[str] = [
-        row["clinic_id"]
-        for row in await conn.fetch(
-            f'SELECT clinic_id FROM "{checked_schema(schema)}".clinics '  # noqa: S608
-            "WHERE roster @> $1::jsonb ORDER BY clinic_id",
-            rostered,
-        )
-    ]
-    if asked.clinic_id is not None:
-        if asked.clinic_id not in clinics:
-            raise UnclearTherapistError(
-                f"the planner knows no therapist {asked.therapist_id} in clinic {asked.clinic_id}"
-            )
-        return TherapistFeed(asked.clinic_id, asked.therapist_id)
-    if not clinics:
-        raise UnclearTherapistError(
-            f"the planner knows no therapist {asked.therapist_id} (no clinic's roster has them)"
-        )
-    if len(clinics) > 1:
-        raise UnclearTherapistError(
-            f"therapist {asked.therapist_id} is rostered in clinics {', '.join(clinics)}: "
-            "name one with --clinic"
-        )
-    return TherapistFeed(clinics[0], asked.therapist_id)
+    clinics = sorted(await rosters_of(conn, schema, asked.therapist_id))
+    return TherapistFeed(
+        chosen_clinic(asked.therapist_id, asked.clinic_id, clinics), asked.therapist_id
+    )

@@ -49,8 +49,8 @@ async def therapist_report(
     conn = await asyncpg.connect(database_url, server_settings=search_path)
     try:
         async with conn.transaction(readonly=True):
-            rosters = await _rosters(conn, query.therapist_id)
-            clinic_id = chosen_clinic(query, sorted(rosters))
+            rosters = await rosters_of(conn, query.schema, query.therapist_id)
+            clinic_id = chosen_clinic(query.therapist_id, query.clinic_id, sorted(rosters))
             # From the day before: a booking late that evening may reach the first day.
             bookings = await held(conn, clinic_id, zone, query.from_on - ONE_DAY)
     finally:
@@ -67,29 +67,32 @@ async def therapist_report(
     return lines
 
 
-async def _rosters(conn: asyncpg.Connection, therapist_id: str) -> dict[str, Roster]:
-    """The rosters of the clinics that ever rostered the therapist, by clinic id."""
-    if await conn.fetchval("SELECT to_regclass('clinics')") is None:
+async def rosters_of(conn: asyncpg.Connection, schema: str, therapist_id: str) -> dict[str, Roster]:
+    """The rosters of the clinics that ever rostered the therapist, by clinic id (also read
+    by `courseflow calendar url therapist`)."""
+    clinics = f'"{checked_schema(schema)}".clinics'
+    if await conn.fetchval("SELECT to_regclass($1)", clinics) is None:
         return {}  # the planner has not made its tables yet: no clinic has a roster
     rostered = json.dumps([{"kind": "rostered", "therapist_id": therapist_id}])
     rows = await conn.fetch(
-        "SELECT clinic_id, roster::text FROM clinics WHERE roster @> $1::jsonb", rostered
+        f"SELECT clinic_id, roster::text FROM {clinics} WHERE roster @> $1::jsonb",  # noqa: S608
+        rostered,
     )
     return {row["clinic_id"]: ClinicState.from_json_text(row["roster"]).roster for row in rows}
 
 
-def chosen_clinic(query: TherapistQuery, clinics: Sequence[str]) -> str:
-    """The clinic to show, of those that rostered the therapist (sorted)."""
-    therapist, listed = query.therapist_id, ", ".join(clinics)
+def chosen_clinic(therapist: str, clinic_id: str | None, clinics: Sequence[str]) -> str:
+    """The clinic named, or the one clinic, of those that rostered the therapist (sorted)."""
+    listed = ", ".join(clinics)
     if not clinics:
         raise TherapistRefusedError(f"unknown therapist {therapist}: no clinic rostered them")
-    if query.clinic_id is not None:
-        if query.clinic_id not in clinics:
+    if clinic_id is not None:
+        if clinic_id not in clinics:
             raise TherapistRefusedError(
-                f"therapist {therapist} was never rostered in clinic {query.clinic_id} "
+                f"therapist {therapist} was never rostered in clinic {clinic_id} "
                 f"(rostered in: {listed})"
             )
-        return query.clinic_id
+        return clinic_id
     if len(clinics) > 1:
         raise TherapistRefusedError(
             f"therapist {therapist} is rostered in several clinics: {listed}; "

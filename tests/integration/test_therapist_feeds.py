@@ -157,7 +157,7 @@ async def test_a_therapists_feed_over_http_follows_an_absence_and_is_revoked(
         for action in ("url", "revoke"):
             code, _, err = await feed_cli(cli_env, action, "therapist", f"T9-{suffix}")
             assert code == 2, err
-            assert f"knows no therapist T9-{suffix}" in err
+            assert f"unknown therapist T9-{suffix}" in err
             code, _, err = await feed_cli(cli_env, action, "therapist", t2, "--clinic", "K-none")
             assert code == 2, err
-            assert f"knows no therapist {t2} in clinic K-none" in err
+            assert f"{t2} was never rostered in clinic K-none" in err

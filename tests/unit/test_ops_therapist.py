@@ -88,9 +88,9 @@ def test_spans_are_local_wall_clock_up_to_midnight() -> None:
 
 def test_the_clinic_shown_is_the_one_rostering_the_therapist_or_the_one_asked_for() -> None:
     query = TherapistQuery("t-anna", MONDAY, 7)
-    assert chosen_clinic(query, ["north"]) == "north"
+    assert chosen_clinic(query.therapist_id, query.clinic_id, ["north"]) == "north"
     asked = TherapistQuery("t-anna", MONDAY, 7, clinic_id="south")
-    assert chosen_clinic(asked, ["north", "south"]) == "south"
+    assert chosen_clinic(asked.therapist_id, asked.clinic_id, ["north", "south"]) == "south"
 
 
 @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ def test_no_clinic_to_show_is_refused_with_the_reason(
     clinic: str | None, clinics: list[str], message: str
 ) -> None:
     with pytest.raises(TherapistRefusedError, match=re.escape(message)):
-        chosen_clinic(TherapistQuery("t-anna", MONDAY, 7, clinic_id=clinic), clinics)
+        chosen_clinic("t-anna", clinic, clinics)
 
 
 @pytest.mark.parametrize(
