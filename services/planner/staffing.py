@@ -20,10 +20,11 @@ placed is kept beside it (`PatientState.placements`) and shown in the outputs.
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from schemas.rules import RuleId
-from services.planner.booking_rows import instants, session_key
+from services.planner.booking_rows import session_key
 from services.planner.calendar import ClinicCalendar
 from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.capacity.clock import minute_of_day
@@ -252,18 +253,7 @@ class Staffing:
         self, session: PlannedSession, course_id: str, state: PatientState
     ) -> PlannedSession:
         placement = _placement(state, course_id, session.session_id)
-        if placement is None:
-            if session.on in state.waiting_on(course_id):  # R-CAPACITY: it waits, untimed
-                return replace(session, starts_at=None, therapist_id=None)
-            return session
-        return replace(
-            session, on=placement.on, starts_at=self._starts_at(placement),
-            therapist_id=placement.therapist_id,
-        )  # fmt: skip
-
-    def _starts_at(self, placement: Placed) -> datetime:
-        key = session_key(self.patient_id, placement.session_id)
-        return instants(self._booking(key, placement), self.calendar.zone)[0]
+        return shown_session(session, placement, state.waiting_on(course_id), self.calendar.zone)
 
     def _changes(self, output: Rescheduled, before: PatientState) -> tuple[SessionChange, ...]:
         """Every session shown elsewhere or at another time or by another therapist than
@@ -303,6 +293,24 @@ def _naming_capacity(outputs: tuple[Output, ...], short: Collection[str]) -> tup
         if isinstance(event, CourseEvent) and RuleId.CAPACITY not in event.rules:
             named[last[course_id]] = replace(event, rules=(*event.rules, RuleId.CAPACITY))
     return tuple(named)
+
+
+def shown_session(
+    session: PlannedSession, placement: Placed | None, waiting: Collection[date], zone: ZoneInfo
+) -> PlannedSession:
+    """A session as events and feeds show it: where it is placed, its therapist's day and
+    start (wall-clock arithmetic in the clinic's zone, as bookings are kept); waiting for
+    capacity (R-CAPACITY), without therapist or time; else as the core dated it."""
+    if placement is None:
+        if session.on in waiting:
+            return replace(session, starts_at=None, therapist_id=None)
+        return session
+    starts_at = datetime.combine(placement.on, time(0), tzinfo=zone) + timedelta(
+        minutes=placement.start_min
+    )
+    return replace(
+        session, on=placement.on, starts_at=starts_at, therapist_id=placement.therapist_id
+    )
 
 
 def _placement(state: PatientState, course_id: str, session_id: str) -> Placed | None:

@@ -6,13 +6,11 @@ and start, as the course's schedule events show it; a session waiting after a sh
 shows on the day the core gave it, without a time, as there.
 """
 
-from dataclasses import replace
-from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.planner.feeds.feed import session_event
-from services.planner.outputs import PlannedSession
-from services.planner.state import PatientState, Placed
+from services.planner.staffing import shown_session
+from services.planner.state import PatientState
 from services.runtime.session_calendar import SessionEvent
 
 
@@ -26,20 +24,8 @@ def course_sessions(
     waiting = state.waiting_on(course_id)
     return [
         session_event(
-            patient_id, published, _shown(session, placed.get(session.session_id), waiting, zone)
+            patient_id, published,
+            shown_session(session, placed.get(session.session_id), waiting, zone),
         )
         for session in published.sessions
-    ]
-
-
-def _shown(
-    session: PlannedSession, placement: Placed | None, waiting: tuple[date, ...], zone: ZoneInfo
-) -> PlannedSession:
-    if placement is None:
-        return replace(session, starts_at=None) if session.on in waiting else session
-    # Wall-clock arithmetic in the clinic's zone, as the bookings are kept.
-    midnight = datetime.combine(placement.on, time(0), tzinfo=zone)
-    starts_at = midnight + timedelta(minutes=placement.start_min)
-    return replace(
-        session, on=placement.on, starts_at=starts_at, therapist_id=placement.therapist_id
-    )
+    ]  # fmt: skip
