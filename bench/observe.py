@@ -70,10 +70,12 @@ def work(before: dict[str, Sample], after: dict[str, Sample]) -> list[TopicWork]
     for service, samples in after.items():
         base = before.get(service, {})
         totals: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        consumer_of = _consumers(samples)
         for (family, sample, labels), value in samples.items():
             topic = dict(labels).get("topic")
             if topic is None:
                 continue
+            topic = consumer_of.get(topic, topic)
             delta = value - base.get((family, sample, labels), 0.0)
             if sample == "courseflow_batch_seconds_sum":
                 totals[topic]["seconds"] += delta
@@ -87,6 +89,18 @@ def work(before: dict[str, Sample], after: dict[str, Sample]) -> list[TopicWork]
                            t["seconds"])
                  for topic, t in sorted(totals.items())]  # fmt: skip
     return rows
+
+
+def _consumers(samples: Sample) -> dict[str, str]:
+    """Each topic → the topics of the consumer that reads it, as its batches are labelled (a
+    consumer may read several topics: "a,b"), so its messages and its batches add up."""
+    return {
+        topic: labels_topic
+        for (_, sample, labels) in samples
+        if sample == "courseflow_batch_seconds_count"
+        and (labels_topic := dict(labels).get("topic")) is not None
+        for topic in labels_topic.split(",")
+    }
 
 
 def published(before: dict[str, Sample], after: dict[str, Sample]) -> dict[str, float]:

@@ -77,7 +77,7 @@ def phase(result: PhaseResult) -> None:
     print("  handler work (one DB transaction per consumed batch; replicas added up):")
     for w in result.work:
         busy = w.handler_seconds / result.end_seconds if result.end_seconds else 0
-        topic = w.topic.rsplit(".", 1)[-1]
+        topic = "+".join(name.rsplit(".", 1)[-1] for name in w.topic.split(","))
         print(f"    {w.service:<11} {topic:<14} {w.messages:>7.0f} msgs ({w.duplicates:.0f} dup)"
               f" {w.batches:>5.0f} batches avg {w.batch_size:>5.1f}/batch"
               f" {w.ms_per_message:>6.2f} ms/msg in tx, busy {busy:>4.0%}")  # fmt: skip

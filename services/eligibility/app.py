@@ -54,7 +54,7 @@ def build_runtime(
         settings.topic_eligibility,
     )  # fmt: skip
     pipeline = runtime.consume(
-        settings.topic_patient_events, decode_clinic_event, decider, EligibilityRepository(),
+        {settings.topic_patient_events: decode_clinic_event}, decider, EligibilityRepository(),
         clinic_context(clock, settings.clinic_timezone),
     )  # fmt: skip
     service = EligibilityService(settings, clock, pipeline)

@@ -67,9 +67,9 @@ def build_runtime(
     repository = NotifierRepository(coalesce=window_s > 0)
     context = clinic_context(clock, settings.clinic_timezone)
     queued = asyncio.Event()  # the delivery loop starts at once on notices queued here
-    for topic in (settings.topic_schedule, settings.topic_eligibility):
-        runtime.consume(topic, decode_any_event, decider, repository, context,
-                        after_commit=queued.set)  # fmt: skip
+    topics = (settings.topic_schedule, settings.topic_eligibility)
+    runtime.consume(dict.fromkeys(topics, decode_any_event), decider, repository, context,
+                    after_commit=queued.set)  # fmt: skip
 
     def deliveries(pool: asyncpg.Pool) -> _WorkerWithClient:
         client = httpx.AsyncClient(timeout=settings.webhook_timeout_s)

@@ -60,8 +60,7 @@ class PlannerService:
 
     settings: PlannerSettings
     clock: Clock
-    # Either topic's pipeline would do for the reminders: both fold with the same Decider
-    # and repository under the same patient locks.
+    # The patient topics' pipeline: the reminders fold through it under the same patient locks.
     pipeline: "PlannerPipeline"
 
     async def fire(self, conn: Conn, key: TimerKey, due_on: date) -> list[OutboxMessage]:
@@ -90,17 +89,19 @@ def build_runtime(
 
     repository = PlannerRepository(name, zone, settings.capacity_policy().turnover_min, today)
     context = clinic_context(clock, settings.clinic_timezone)
+    # One consumer for the three topics the patient Decider folds: a batch of patient events
+    # and one of eligibility decisions would otherwise take turns on the same clinic locks.
     pipeline: PlannerPipeline = runtime.consume(
-        settings.topic_patient_events, decode_clinic_event, decider, repository, context
-    )
-    runtime.consume(settings.topic_eligibility, decode_decision, decider, repository, context)
-    _commands: PlannerPipeline = runtime.consume(
-        settings.topic_planner_commands, decode_planner_command, decider, repository, context,
-        quiet=True,
+        {
+            settings.topic_patient_events: decode_clinic_event,
+            settings.topic_eligibility: decode_decision,
+            settings.topic_planner_commands: decode_planner_command,
+        },
+        decider, repository, context,
     )  # fmt: skip
     staff = StaffDecider(f"{settings.event_source}/planner", settings.topic_planner_commands)
     runtime.consume(
-        settings.topic_staff_events, decode_staff_event, staff,
+        {settings.topic_staff_events: decode_staff_event}, staff,
         ClinicRepository(zone, today),
         context, key_of=clinic_of, key_name="clinic_id", lock_namespace=LockNamespace.CLINIC,
         quiet=True,

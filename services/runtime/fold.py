@@ -2,6 +2,7 @@
 in-memory shell the services' tests use (`services.runtime.memory`)."""
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic
@@ -21,17 +22,36 @@ from services.runtime.decider import (
 )
 from services.runtime.incoming import Incoming
 
+HANDLED, DUPLICATE, DEAD_LETTER = "handled", "duplicate", "dead_letter"
+
 
 @dataclass
 class BatchResult:
-    handled: int = 0
-    duplicates: int = 0
-    dead_letters: int = 0
+    """What a batch did with its records, per record topic and outcome: a consumer may read
+    several topics, and operators count each topic's messages."""
+
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def count(self, incoming: Incoming, outcome: str) -> None:
+        self.counts[incoming.topic, outcome] += 1
 
     def add(self, other: "BatchResult") -> None:
-        self.handled += other.handled
-        self.duplicates += other.duplicates
-        self.dead_letters += other.dead_letters
+        self.counts.update(other.counts)
+
+    @property
+    def handled(self) -> int:
+        return self._total(HANDLED)
+
+    @property
+    def duplicates(self) -> int:
+        return self._total(DUPLICATE)
+
+    @property
+    def dead_letters(self) -> int:
+        return self._total(DEAD_LETTER)
+
+    def _total(self, outcome: str) -> int:
+        return sum(n for (_, counted), n in self.counts.items() if counted == outcome)
 
 
 @dataclass
@@ -75,7 +95,7 @@ class Fold(Generic[Ev, C, S, O]):
             **{self.key_field: key},
         )  # fmt: skip
         if (event.source, event.id) not in first:
-            self.result.duplicates += 1
+            self.result.count(incoming, DUPLICATE)
             log.info("duplicate skipped")
             return
         first.discard((event.source, event.id))
@@ -99,7 +119,7 @@ class Fold(Generic[Ev, C, S, O]):
             outputs = len(decided.outputs)
             if self.shared is not None and isinstance(self.decider, SharingDecider):
                 self.shared = self.decider.share(self.shared, decided)
-        self.result.handled += 1
+        self.result.count(incoming, HANDLED)
         log.info("handled", outputs=outputs, latency_ms=_ms_since(started))
 
     def changed_states(self) -> dict[str, S]:

@@ -9,7 +9,7 @@ from typing import Any, Generic
 import structlog
 
 from services.runtime.decider import C, Context, Decided, Decider, Ev, O, S
-from services.runtime.fold import BatchResult, Fold
+from services.runtime.fold import DEAD_LETTER, BatchResult, Fold
 from services.runtime.incoming import Incoming
 from services.runtime.outbox import OutboxMessage
 
@@ -51,5 +51,6 @@ class InMemoryShell(Generic[Ev, C, S, O]):
         self.decided += fold.decided
         self.outbox += [message for one in fold.decided for message in self.decider.encode(one)]
         self.dead_letters += [reason for _, reason in fold.dead]
-        fold.result.dead_letters = len(fold.dead)
+        for record, _ in fold.dead:
+            fold.result.count(record, DEAD_LETTER)
         return fold.result

@@ -17,6 +17,7 @@ from schemas.dead_letters import ERROR_HEADER
 if TYPE_CHECKING:
     from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 
+    from services.runtime.fold import BatchResult
     from services.runtime.publish import PendingRow
     from services.runtime.relay import OutboxState
 
@@ -95,15 +96,12 @@ class Metrics:
             ["service", "timer"], registry=self.registry,
         )  # fmt: skip
 
-    def batch_done(
-        self, topic: str, *, handled: int, duplicates: int, dead_letters: int, seconds: float
-    ) -> None:
-        for outcome, count in (
-            ("handled", handled), ("duplicate", duplicates), ("dead_letter", dead_letters)
-        ):  # fmt: skip
-            if count:
-                self.messages.labels(self.service, topic, outcome).inc(count)
-        self.batch_latency.labels(self.service, topic).observe(seconds)
+    def batch_done(self, topics: str, result: "BatchResult", seconds: float) -> None:
+        """A consumed batch of the consumer that reads `topics` (comma-separated): its
+        messages counted under each record's own topic, its time under the consumer's."""
+        for (topic, outcome), count in result.counts.items():
+            self.messages.labels(self.service, topic, outcome).inc(count)
+        self.batch_latency.labels(self.service, topics).observe(seconds)
 
     def outbox(self, schema: str, state: "OutboxState") -> None:
         self.outbox_backlog.labels(schema).set(state.backlog)

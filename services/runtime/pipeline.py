@@ -38,7 +38,7 @@ from services.runtime.decider import (
     S,
     SharingRepository,
 )
-from services.runtime.fold import BatchResult, Fold
+from services.runtime.fold import DEAD_LETTER, DUPLICATE, BatchResult, Fold
 from services.runtime.inbox import first_deliveries, forget_deliveries
 from services.runtime.incoming import Incoming, input_problem
 from services.runtime.locks import LockNamespace, limit_lock_waits, lock_keys, try_lock_keys
@@ -46,6 +46,7 @@ from services.runtime.outbox import OutboxMessage, enqueue
 from services.runtime.retry import is_transient, retry_transient
 
 T = TypeVar("T")
+NOT_READ_HERE = "the record's topic is not one this consumer reads"
 
 
 def subject_of(event: Any) -> str:
@@ -69,7 +70,8 @@ class _UnprocessableError(Exception):
 class Pipeline(Generic[Ev, C, S, O]):
     consumer: str
     schema: str
-    decode: Callable[[bytes], Ev | Rejected]
+    # Per topic read, how a record's value becomes an event (a consumer may read several).
+    decoders: Mapping[str, Callable[[bytes], Ev | Rejected]]
     decider: Decider[Ev, C, S, O]
     repository: Repository[C, S, O]
     context: Callable[[], Context]
@@ -197,7 +199,10 @@ class Pipeline(Generic[Ev, C, S, O]):
 
     def _admitted(self, incoming: Incoming) -> Ev | Rejected:
         """The decoded event, or why neither it nor its key may go near SQL."""
-        event = self.decode(incoming.value)
+        decode = self.decoders.get(incoming.topic)
+        if decode is None:
+            return Rejected(NOT_READ_HERE)
+        event = decode(incoming.value)
         if isinstance(event, Rejected):
             return event
         problem = input_problem(
@@ -216,10 +221,10 @@ class Pipeline(Generic[Ev, C, S, O]):
         messages: list[OutboxMessage] = []
         for (incoming, reason), position in zip(fold.dead, positions, strict=True):
             if position not in first:
-                fold.result.duplicates += 1
+                fold.result.count(incoming, DUPLICATE)
                 continue
             first.discard(position)
-            fold.result.dead_letters += 1
+            fold.result.count(incoming, DEAD_LETTER)
             self.log.warning(
                 "dead-lettered", reason=reason, topic=incoming.topic,
                 partition=incoming.partition, offset=incoming.offset,

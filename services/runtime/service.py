@@ -6,7 +6,7 @@ the FastStream app made by `app()` calls both from its lifespan hooks.
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -112,8 +112,7 @@ class ServiceRuntime:
 
     def consume(  # noqa: PLR0913 - each argument is one independent choice of a service
         self,
-        topic: str,
-        decode: Callable[[bytes], Ev | Rejected],
+        decoders: Mapping[str, Callable[[bytes], Ev | Rejected]],
         decider: Decider[Ev, C, S, O],
         repository: Repository[C, S, O],
         context: Callable[[], Context],
@@ -124,25 +123,28 @@ class ServiceRuntime:
         lock_namespace: LockNamespace = LockNamespace.PATIENT,
         quiet: bool = False,
     ) -> Pipeline[Ev, C, S, O]:
-        """Handle `topic` in the consumer group named after the service: each batch folded
-        by `decider` in one transaction with the inbox, dead letters and outbox of the
-        service's schema. `after_commit` runs once a batch that handled events has committed
-        (a wake-up). A record whose key is not `key_of(event)` is dead-lettered; the batch
-        locks those keys in `lock_namespace` (a staff topic: `clinic_id` in the clinic
-        namespace). `quiet`: a topic that carries few records (staff changes, the planner's
-        own commands) waits `CONSUMER_QUIET_BATCH_TIMEOUT_MS` between empty fetches, so its
-        idle consumer wakes far less often. The pipeline is returned so that timers can fire
-        through it."""
+        """Handle the topics of `decoders` (each with its decoder) with one consumer of the
+        group named after the service: each batch, whichever topics its records come from,
+        folded by `decider` in one transaction with the inbox, dead letters and outbox of
+        the service's schema. Topics folded by the same Decider share one consumer, so their
+        batches never take turns on the same locks and an idle service polls once.
+        `after_commit` runs once a batch that handled events has committed (a wake-up). A
+        record whose key is not `key_of(event)` is dead-lettered; the batch locks those keys
+        in `lock_namespace` (a staff topic: `clinic_id` in the clinic namespace). `quiet`:
+        topics that carry few records (staff changes) wait `CONSUMER_QUIET_BATCH_TIMEOUT_MS`
+        between empty fetches, so their idle consumer wakes far less often. The pipeline is
+        returned so that timers can fire through it."""
         pipeline = Pipeline(
-            consumer=self.name, schema=self.schema, decode=decode, decider=decider,
+            consumer=self.name, schema=self.schema, decoders=dict(decoders), decider=decider,
             repository=repository, context=context,
             dead_letter_topic=self.settings.topic_dead_letters, log=self.log,
             key_of=key_of, key_name=key_name,
             lock_namespace=lock_namespace, lock_timeout_ms=self.settings.db_lock_timeout_ms,
         )  # fmt: skip
+        topics = ",".join(decoders)
 
         @self.broker.subscriber(
-            topic,
+            *decoders,
             group_id=self.name,
             batch=True,
             max_records=self.settings.consumer_max_records,
@@ -165,17 +167,14 @@ class ServiceRuntime:
             failpoints.hit("after_db_commit")
             if after_commit is not None and result.handled:
                 after_commit()
-            self.metrics.batch_done(
-                topic, handled=result.handled, duplicates=result.duplicates,
-                dead_letters=result.dead_letters, seconds=time.perf_counter() - started,
-            )  # fmt: skip
+            self.metrics.batch_done(topics, result, time.perf_counter() - started)
             self._record_lag(consumer, records)
             if len(records) > 1 and self.settings.consumer_gather_ms:
                 await asyncio.sleep(self.settings.consumer_gather_ms / 1000)
             if result.dead_letters or result.duplicates:
                 self.log.info(
                     "batch done", batch_size=len(records), duplicates=result.duplicates,
-                    dead_letters=result.dead_letters, topic=topic,
+                    dead_letters=result.dead_letters, topic=topics,
                 )  # fmt: skip
 
         return pipeline

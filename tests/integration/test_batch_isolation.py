@@ -7,6 +7,7 @@ only the record that fails is dead-lettered; the others take effect once, in ord
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from services.runtime.decider import Context, Rejected
 from services.runtime.incoming import Incoming
 from services.runtime.outbox import OutboxMessage
+from services.runtime.pipeline import NOT_READ_HERE
 from tests.integration.echo.service import (
     EchoDecided,
     EchoDecider,
@@ -122,3 +124,28 @@ async def test_a_record_that_fails_once_is_handled_not_dead_lettered(
 
     assert (result.handled, result.dead_letters) == (1, 0)
     assert [(topic, value) for topic, value, _ in await outbox(pool)] == [("out", b"e-0")]
+
+
+async def test_one_batch_of_several_topics_decodes_each_record_by_its_topic(
+    pool: asyncpg.Pool, suffix: str
+) -> None:
+    # One consumer reads several topics (the planner's patient events, decisions and
+    # commands): each record is decoded by its own topic's decoder, and a record of a topic
+    # the consumer has no decoder for is dead-lettered, not guessed at.
+    def rejecting(_raw: bytes) -> Rejected:
+        return Rejected("not a ping of this topic")
+
+    two_topics = pipeline(f"isolation_{suffix}")
+    two_topics.decoders = {**two_topics.decoders, "other": rejecting}
+    records = [record(0), replace(record(1), topic="other"), replace(record(2), topic="unread")]
+
+    result = await two_topics.handle(pool, records)
+
+    assert (result.handled, result.dead_letters) == (1, 2)
+    assert result.counts == {("clinic", "handled"): 1, ("other", "dead_letter"): 1,
+                             ("unread", "dead_letter"): 1}  # fmt: skip
+    rows = await outbox(pool)
+    assert [(topic, headers["x-error"] if topic == "dead" else value)
+            for topic, value, headers in rows] == [
+        ("out", b"e-0"), ("dead", "not a ping of this topic"), ("dead", NOT_READ_HERE),
+    ]  # fmt: skip

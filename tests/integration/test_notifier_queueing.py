@@ -77,7 +77,8 @@ class Notifier:
         """One batch of `events` as records of one partition; the statements it took."""
         decider = NotifierDecider(ROUTING, "UTC", window_s)
         pipeline = Pipeline(
-            consumer="notifier", schema=self.schema, decode=decode_any_event, decider=decider,
+            consumer="notifier", schema=self.schema, decoders={"sched": decode_any_event},
+            decider=decider,
             repository=NotifierRepository(coalesce=window_s > 0),
             context=clinic_context(SystemClock(), "UTC"), dead_letter_topic="dead",
             log=structlog.get_logger(),

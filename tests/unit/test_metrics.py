@@ -6,6 +6,8 @@ from typing import Any
 from prometheus_client import generate_latest
 
 from schemas.dead_letters import ERROR_HEADER
+from services.runtime.fold import BatchResult
+from services.runtime.incoming import Incoming
 from services.runtime.metrics import DELIVERY_OUTCOMES, Metrics
 from services.runtime.publish import PendingRow
 
@@ -85,3 +87,23 @@ async def test_health_is_measured_at_each_scrape_and_absent_before() -> None:
     assert "courseflow_healthy{" not in generate_latest(metrics.registry).decode()
     assert 'courseflow_healthy{service="notifier"} 1.0' in await scrape(metrics, healthy=True)
     assert 'courseflow_healthy{service="notifier"} 0.0' in await scrape(metrics, healthy=False)
+
+
+def test_a_consumer_of_several_topics_counts_messages_per_record_topic_and_batches_once() -> None:
+    metrics = Metrics("planner")
+    result = BatchResult()
+    for topic, outcome in [("clinic.patient-events", "handled"), ("courseflow.eligibility",
+                           "handled"), ("courseflow.eligibility", "dead_letter")]:  # fmt: skip
+        result.count(Incoming(topic, 0, 0, b"p-1", b""), outcome)
+    consumer = "clinic.patient-events,courseflow.eligibility"
+    metrics.batch_done(consumer, result, 0.02)
+    messages = "courseflow_messages_total"
+    assert value(metrics, messages, service="planner", topic="clinic.patient-events",
+                 outcome="handled") == 1  # fmt: skip
+    assert value(metrics, messages, service="planner", topic="courseflow.eligibility",
+                 outcome="handled") == 1  # fmt: skip
+    assert value(metrics, messages, service="planner", topic="courseflow.eligibility",
+                 outcome="dead_letter") == 1  # fmt: skip
+    assert value(metrics, "courseflow_batch_seconds_count", service="planner",
+                 topic=consumer) == 1  # fmt: skip
+    assert (result.handled, result.dead_letters, result.duplicates) == (2, 1, 0)

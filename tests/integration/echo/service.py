@@ -105,7 +105,8 @@ def echo_pipeline(
 ) -> EchoPipeline:
     """The echo service's pipeline alone (no broker), dead-lettering to topic `dead`."""
     return Pipeline(
-        consumer=consumer, schema=schema, decode=decode, decider=decider or EchoDecider("out"),
+        consumer=consumer, schema=schema, decoders={"clinic": decode},
+        decider=decider or EchoDecider("out"),
         repository=EchoRepository(), context=clinic_context(SystemClock(), "UTC"),
         dead_letter_topic="dead", log=structlog.get_logger(), **options,
     )  # fmt: skip
@@ -119,7 +120,7 @@ def build(name: str, suffix: str) -> ServiceRuntime:
     )  # fmt: skip
 
     runtime.consume(
-        settings.topic_patient_events, decode, EchoDecider(settings.topic_schedule),
+        {settings.topic_patient_events: decode}, EchoDecider(settings.topic_schedule),
         EchoRepository(), clinic_context(SystemClock(), "UTC"),
     )  # fmt: skip
     return runtime
