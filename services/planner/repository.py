@@ -137,7 +137,7 @@ class PlannerRepository:
             # batch (migration 0007); identifiers hold no control character (CONTRACT.md).
             await conn.execute(
                 "INSERT INTO patients (patient_id, state, clinic_id, courses_to_place) "
-                "SELECT patient_id, state::jsonb, NULLIF(clinic_id, ''), "
+                "SELECT patient_id, state::json, NULLIF(clinic_id, ''), "
                 "string_to_array(to_place, $4) "
                 "FROM unnest($1::text[], $2::text[], $3::text[], $5::text[]) "
                 "AS s(patient_id, state, clinic_id, to_place) "

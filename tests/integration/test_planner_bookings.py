@@ -182,6 +182,32 @@ async def a_clinic_lock_awaited(pool: asyncpg.Pool) -> None:
     await eventually(waiting, timeout_s=10)
 
 
+async def test_a_state_is_stored_as_the_json_text_written_and_read_back_equal(
+    pool: asyncpg.Pool,
+) -> None:
+    # json, not jsonb: PostgreSQL checks the syntax and keeps the text, so a write does not
+    # build a binary document nor a read print one again (migration 0009).
+    _, _, placed = prescribed(north("T1"))
+    repository = PlannerRepository(zone=ZoneInfo(ZONE))
+    async with pool.acquire() as conn, conn.transaction():
+        await repository.save_many(conn, {"P1": placed.state}, [])
+        stored = await conn.fetchrow(
+            "SELECT pg_typeof(state)::text AS type, state::text AS text FROM patients"
+        )
+        loaded = await repository.load_many(conn, ["P1"])
+        compression = await conn.fetchval(
+            "SELECT attcompression::text FROM pg_attribute "
+            "WHERE attrelid = 'patients'::regclass AND attname = 'state'"
+        )
+        lz4 = await conn.fetchval(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+    assert stored is not None
+    assert (stored["type"], stored["text"]) == ("json", placed.state.to_json_text())
+    assert loaded == {"P1": placed.state}
+    assert compression == ("l" if lz4 else "")  # "": the server's default (pglz)
+
+
 async def test_a_first_roster_waits_for_a_batch_of_its_clinic_and_sees_its_courses(
     pool: asyncpg.Pool,
 ) -> None:
