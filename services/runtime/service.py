@@ -169,8 +169,8 @@ class ServiceRuntime:
                 after_commit()
             self.metrics.batch_done(topics, result, time.perf_counter() - started)
             self._record_lag(consumer, records)
-            if len(records) > 1 and self.settings.consumer_gather_ms:
-                await asyncio.sleep(self.settings.consumer_gather_ms / 1000)
+            if pause_s := self.settings.gather_pause_s(len(records)):
+                await asyncio.sleep(pause_s)
             if result.dead_letters or result.duplicates:
                 self.log.info(
                     "batch done", batch_size=len(records), duplicates=result.duplicates,

@@ -65,13 +65,12 @@ class ServiceSettings(BaseSettings):
     # FastStream's batch loop waits this long for records and, when none came, sleeps as long
     # again before it asks: an idle consumer adds up to this much latency to its next record.
     consumer_batch_timeout_ms: int = 75
-    # The same for topics that carry few records (the planner's staff events and its own
-    # commands): a service has one consumer per topic, and each idle one wakes once per
-    # twice this.
+    # The same for topics that carry few records (the planner's staff events): a service has
+    # one consumer per Decider, and each idle one wakes once per twice this.
     consumer_quiet_batch_timeout_ms: int = 500
-    # After a batch of more than one record (traffic is flowing), wait this long before the
-    # next fetch, so records gather into fewer, larger transactions; a lone record at a low
-    # rate goes on at once.
+    # After a batch of more than one record but fewer than `consumer_max_records` (traffic is
+    # flowing, none is held back), wait this long before the next fetch, so records gather
+    # into fewer, larger transactions; a lone record at a low rate goes on at once.
     consumer_gather_ms: int = 50
     # A replica that stops heartbeating (paused, partitioned) loses its partitions after this.
     consumer_session_timeout_ms: int = 10_000
@@ -111,6 +110,13 @@ class ServiceSettings(BaseSettings):
         return [
             server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()
         ]
+
+    def gather_pause_s(self, batch_size: int) -> float:
+        """The wait after a consumed batch of `batch_size` records before the next fetch: none
+        after a lone record (a low rate) or a full batch (more records are waiting already)."""
+        if 1 < batch_size < self.consumer_max_records:
+            return self.consumer_gather_ms / 1000
+        return 0.0
 
     @model_validator(mode="after")
     def _sasl_needs_credentials(self) -> Self:
