@@ -50,10 +50,10 @@ _WRITE = """
 WITH remembered AS (
     INSERT INTO patients (patient_id, version, blocked_by_postop, surgical_evaluation_advised,
                           advised_stages, next_course_from, calendar)
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(
+    SELECT * FROM json_to_recordset($1::json) AS m(
         patient_id text, version integer, blocked_by_postop boolean,
         surgical_evaluation_advised boolean, advised_stages smallint[], next_course_from date,
-        calendar jsonb)
+        calendar json)
     ON CONFLICT (patient_id) DO UPDATE SET version = EXCLUDED.version,
         blocked_by_postop = EXCLUDED.blocked_by_postop,
         surgical_evaluation_advised = EXCLUDED.surgical_evaluation_advised,
@@ -63,11 +63,11 @@ WITH remembered AS (
     INSERT INTO deliveries (notice_id, cause_id, kind, recipient, channel, family, patient_id,
         correlation_id, summary, rules, source_topic, source_partition, source_offset, due_at,
         traceparent, tracestate, status, carried_by, merged_kinds, calendar)
-    SELECT * FROM jsonb_to_recordset($2::jsonb) AS d(
+    SELECT * FROM json_to_recordset($2::json) AS d(
         notice_id uuid, cause_id text, kind text, recipient text, channel text, family text,
         patient_id text, correlation_id text, summary text, rules text[], source_topic text,
         source_partition integer, source_offset bigint, due_at timestamptz, traceparent text,
-        tracestate text, status text, carried_by uuid, merged_kinds text[], calendar jsonb)
+        tracestate text, status text, carried_by uuid, merged_kinds text[], calendar json)
     ON CONFLICT DO NOTHING
 )
 UPDATE deliveries AS d SET status = 'merged', carried_by = t.carrier

@@ -2,6 +2,7 @@
 batch is queued in the same few statements whatever the batch's size, coalescing gives what
 queueing one notice at a time gave, and a replayed cause adds nothing and takes nothing over."""
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -182,3 +183,25 @@ async def test_a_replayed_cause_adds_nothing_and_takes_nothing_over(notifier: No
     assert await notifier.deliveries(patient) == before
     assert before["course_resumed"]["status"] == "pending"
     assert before["course_suspended"]["carried_by"] == "course_resumed"
+
+
+async def test_calendars_are_stored_as_the_json_text_written(notifier: Notifier) -> None:
+    # json, not jsonb: PostgreSQL checks the syntax and keeps the text, so neither a write
+    # builds a binary document nor a read prints one again (migration 0006).
+    patient = h.new_patient()
+    await notifier.handle(h.schedule_event("suspended", patient))
+    types = await notifier.db.fetch(
+        "SELECT table_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = $1 AND column_name = 'calendar' ORDER BY table_name",
+        notifier.schema,
+    )
+    assert [(row["table_name"], row["data_type"]) for row in types] == [
+        ("deliveries", "json"), ("patients", "json"),
+    ]  # fmt: skip
+    stored = await notifier.db.fetchval(
+        f"SELECT calendar::text FROM {notifier.schema}.patients WHERE patient_id = $1", patient
+    )
+    [course] = json.loads(stored)
+    assert (course["sessions"], course["tentative"]) == ([], False)  # suspended: none announced
+    # The keys in the order written (jsonb keeps them ordered by length instead).
+    assert list(course) == ["course_id", "version", "tentative", "sessions", "shortage_on"]
