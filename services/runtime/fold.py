@@ -72,9 +72,12 @@ class Fold(Generic[Ev, C, S, O]):
     shared: Any = None
     # What the Decider's keys are called in log lines (`patient_id`, a clinic's `clinic_id`).
     key_field: str = field(init=False)
+    # Checked once per batch: a runtime Protocol check is slow, and this runs per event.
+    _sharing: SharingDecider | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.key_field = key_field(self.decider)
+        self._sharing = self.decider if isinstance(self.decider, SharingDecider) else None
 
     def add(
         self,
@@ -117,8 +120,8 @@ class Fold(Generic[Ev, C, S, O]):
             )
             self.decided.append(decided)
             outputs = len(decided.outputs)
-            if self.shared is not None and isinstance(self.decider, SharingDecider):
-                self.shared = self.decider.share(self.shared, decided)
+            if self.shared is not None and self._sharing is not None:
+                self.shared = self._sharing.share(self.shared, decided)
         self.result.count(incoming, HANDLED)
         log.info("handled", outputs=outputs, latency_ms=_ms_since(started))
 
