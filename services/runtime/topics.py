@@ -115,15 +115,18 @@ class RunTopics:
 
     def inputs(self, service: str) -> list[str]:
         """The topics a service consumes."""
+        return [topic for topics in self.consumers(service) for topic in topics]
+
+    def consumers(self, service: str) -> list[list[str]]:
+        """The topics of each consumer (one group member per process) of a service: one per
+        Decider, whatever its topics (`ServiceRuntime.consume`)."""
         return {
-            "eligibility": [self.patient_events],
+            "eligibility": [[self.patient_events]],
             "planner": [
-                self.patient_events,
-                self.eligibility,
-                self.staff_events,
-                self.planner_commands,
+                [self.patient_events, self.eligibility, self.planner_commands],
+                [self.staff_events],
             ],
-            "notifier": [self.eligibility, self.schedule],
+            "notifier": [[self.schedule, self.eligibility]],
         }[service]
 
     def env(self) -> dict[str, str]:

@@ -86,11 +86,11 @@ class ReplicatedSystem:
 
     # -- waiting ----------------------------------------------------------------------------
     async def groups_settled(self, timeout_s: float = 60) -> None:
-        """Until each group is Stable with one member per input topic of each of its processes:
+        """Until each group is Stable with one member per consumer of each of its processes:
         every planner process holds partitions before the load starts."""
         want = {
-            "eligibility": len(self.topics.inputs("eligibility")),
-            "planner": len(self.topics.inputs("planner")) * len(self.planners),
+            "eligibility": len(self.topics.consumers("eligibility")),
+            "planner": len(self.topics.consumers("planner")) * len(self.planners),
         }
         for group, members in want.items():
             await self._polled(

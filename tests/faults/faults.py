@@ -81,8 +81,8 @@ class Injector:
     timeline: list[str] = field(default_factory=list)
 
     def members_per_replica(self, service: str) -> int:
-        """One consumer (group member) per input topic in each process."""
-        return len(self.run.topics.inputs(service))
+        """One consumer (group member) per Decider in each process."""
+        return len(self.run.topics.consumers(service))
 
     async def groups_settled(self, timeout_s: float = SETTLE_S) -> None:
         """Until every group is Stable with exactly the members of its running replicas (a

@@ -24,14 +24,20 @@ async def topic_durability(bootstrap: str, topic: str) -> tuple[int, str, int]:
             described = await admin.describe_topics([topic])
             return list(described[0]["partitions"]) if described else []
 
+        async def min_insync() -> list[Any]:
+            # Nor its configuration: a broker that does not know it yet answers with none.
+            resource = ConfigResource(
+                ConfigResourceType.TOPIC, topic, {"min.insync.replicas": None}
+            )
+            responses = await admin.describe_configs([resource])
+            entries = responses[0].to_object()["resources"][0]["config_entries"]
+            return [e for e in entries if e["config_names"] == "min.insync.replicas"]
+
         first, *_ = await eventually(partitions, timeout_s=30)
         replicas = len(first["replicas"])
-        resource = ConfigResource(ConfigResourceType.TOPIC, topic, {"min.insync.replicas": None})
-        responses = await admin.describe_configs([resource])
+        (entry,) = await eventually(min_insync, timeout_s=30)
     finally:
         await admin.close()
-    entries: list[Any] = responses[0].to_object()["resources"][0]["config_entries"]
-    (entry,) = [e for e in entries if e["config_names"] == "min.insync.replicas"]
     return replicas, entry["config_value"], entry.get("config_source", TOPIC_CONFIG_SOURCE)
 
 

@@ -1,5 +1,7 @@
 """A run's own topics: the settings they give point every service at exactly those topics."""
 
+import importlib
+
 import pytest
 
 from services import SERVICES
@@ -23,3 +25,17 @@ def test_the_settings_of_a_run_name_its_topics(
     assert configured == topics.every
     assert set(topics.inputs(service)) <= set(topics.every)
     assert len(set(topics.every)) == len(topics.every)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_run_knows_the_consumers_each_service_builds(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests and benchmarks wait for a group with one member per consumer of each process.
+    topics = RunTopics.under("run.8")
+    for variable, value in topics.env().items():
+        monkeypatch.setenv(variable, value)
+    app = importlib.import_module(f"services.{service}.app")
+    runtime, _ = app.build_runtime(service_settings(service))
+    built = [list(subscriber.topic_names) for subscriber in runtime.broker.subscribers]
+    assert sorted(built) == sorted(topics.consumers(service))
