@@ -21,6 +21,7 @@ placed is kept beside it (`PatientState.placements`) and shown in the outputs.
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from schemas.rules import RuleId
@@ -112,24 +113,24 @@ class Staffing:
             waiting=tuple(waiting[course_id] for course_id in sorted(waiting)),
         )  # fmt: skip
         short = _newly_short(before, state, touched)
-        shown = _naming_capacity(
-            tuple(self._shown(output, before, state) for output in outputs), short
-        )
+        was, now = _Shown.of(before, self.calendar.zone), _Shown.of(state, self.calendar.zone)
+        shown = _naming_capacity(tuple(self._shown(output, was, now) for output in outputs), short)
         if unstaffed is not None:
-            state, moved = self._rescheduled(before, state, unstaffed, short)
+            state, moved = self._rescheduled(was, now, unstaffed, short)
             shown += moved
         return state, shown, booked, freed
 
     def _rescheduled(
         self,
-        before: PatientState,
-        after: PatientState,
+        was: "_Shown",
+        now: "_Shown",
         unstaffed: Unstaffed,
         short: Collection[str],
     ) -> tuple[PatientState, tuple[Output, ...]]:
         """A `rescheduled` per hit course whose sessions now show otherwise, or that has
         sessions newly waiting (a shortage is never silent); its version is the course's
         next, kept in the core's record of what was published."""
+        after = now.state
         outputs: list[Output] = []
         published = list(after.published)
         for index, course in enumerate(published):
@@ -139,7 +140,7 @@ class Staffing:
                 course.course_id, course.status, course.version + 1, (unstaffed.rule,),
                 course.sessions, course.completed_sessions, (),
             )  # fmt: skip
-            shown = self._shown(event, before, after)
+            shown = self._shown(event, was, now)
             assert isinstance(shown, Rescheduled)
             newly_short = course.course_id in short
             if not shown.changes and not newly_short:
@@ -228,39 +229,33 @@ class Staffing:
             earliest[local.date()] = min(minute, earliest.get(local.date(), minute))
         return earliest
 
-    def _shown(self, output: Output, before: PatientState, after: PatientState) -> Output:
+    def _shown(self, output: Output, was: "_Shown", now: "_Shown") -> Output:
         if isinstance(output, ReviewFlag):
-            return self._review(output, after)
+            return self._review(output, now)
         if not isinstance(output, CourseEvent):
             return output
-        sessions = tuple(self._session(s, output.course_id, after) for s in output.sessions)
-        waiting = after.waiting_on(output.course_id)
+        sessions = now.sessions(output.sessions, output.course_id)
+        waiting = now.state.waiting_on(output.course_id)
         shown = replace(output, sessions=sessions, capacity_shortage_on=waiting)
         if isinstance(shown, Rescheduled):
-            return replace(shown, changes=self._changes(shown, before))
+            return replace(shown, changes=self._changes(shown, was))
         return shown
 
-    def _review(self, flag: ReviewFlag, state: PatientState) -> ReviewFlag:
+    def _review(self, flag: ReviewFlag, now: "_Shown") -> ReviewFlag:
         """The flagged course as last published, its sessions shown with their placements."""
-        published = state.published_course(flag.course_id)
+        published = now.state.published_course(flag.course_id)
         if published is None:
             return flag
-        sessions = tuple(self._session(s, flag.course_id, state) for s in published.sessions)
-        waiting = state.waiting_on(flag.course_id)
+        sessions = now.sessions(published.sessions, flag.course_id)
+        waiting = now.state.waiting_on(flag.course_id)
         return replace(flag, sessions=sessions, capacity_shortage_on=waiting)
 
-    def _session(
-        self, session: PlannedSession, course_id: str, state: PatientState
-    ) -> PlannedSession:
-        placement = _placement(state, course_id, session.session_id)
-        return shown_session(session, placement, state.waiting_on(course_id), self.calendar.zone)
-
-    def _changes(self, output: Rescheduled, before: PatientState) -> tuple[SessionChange, ...]:
+    def _changes(self, output: Rescheduled, before: "_Shown") -> tuple[SessionChange, ...]:
         """Every session shown elsewhere or at another time or by another therapist than
         before; sessions added or dropped as the core found them."""
-        published = before.published_course(output.course_id)
+        published = before.state.published_course(output.course_id)
         was = {} if published is None else {
-            s.session_id: self._session(s, output.course_id, before) for s in published.sessions
+            s.session_id: s for s in before.sessions(published.sessions, output.course_id)
         }  # fmt: skip
         now = {s.session_id: s for s in output.sessions}
         changes = [c for c in output.changes if c.session_id not in was or c.session_id not in now]
@@ -276,6 +271,31 @@ class Staffing:
                     old.therapist_id, session.therapist_id,
                 ))  # fmt: skip
         return tuple(changes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """A state's sessions as shown: its placements indexed once per decision (every event
+    shows every session of its course)."""
+
+    state: PatientState
+    zone: ZoneInfo
+    placements: Mapping[tuple[str, str], Placed]
+
+    @classmethod
+    def of(cls, state: PatientState, zone: ZoneInfo) -> "_Shown":
+        # Reversed: of two placements of one session (never kept), the first counts.
+        placements = {(p.course_id, p.session_id): p for p in reversed(state.placements)}
+        return cls(state, zone, placements)
+
+    def sessions(
+        self, sessions: Iterable[PlannedSession], course_id: str
+    ) -> tuple[PlannedSession, ...]:
+        waiting, placements, zone = self.state.waiting_on(course_id), self.placements, self.zone
+        return tuple(
+            shown_session(s, placements.get((course_id, s.session_id)), waiting, zone)
+            for s in sessions
+        )
 
 
 def _newly_short(before: PatientState, after: PatientState, courses: Iterable[str]) -> set[str]:
@@ -305,19 +325,17 @@ def shown_session(
         if session.on in waiting:
             return replace(session, starts_at=None, therapist_id=None)
         return session
-    starts_at = datetime.combine(placement.on, time(0), tzinfo=zone) + timedelta(
-        minutes=placement.start_min
-    )
+    starts_at = _starts_at(placement.on, placement.start_min, zone)
     return replace(
         session, on=placement.on, starts_at=starts_at, therapist_id=placement.therapist_id
     )
 
 
-def _placement(state: PatientState, course_id: str, session_id: str) -> Placed | None:
-    return next(
-        (p for p in state.placements if p.course_id == course_id and p.session_id == session_id),
-        None,
-    )
+@lru_cache(maxsize=4096)
+def _starts_at(on: date, start_min: int, zone: ZoneInfo) -> datetime:
+    # Cached: every event shows every placed session of its course, and the next decision
+    # shows most of them again (a datetime is immutable, so one may be shared).
+    return datetime.combine(on, time(0), tzinfo=zone) + timedelta(minutes=start_min)
 
 
 def _key(patient_id: str, placement: Placed) -> str:
