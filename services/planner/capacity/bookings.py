@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from services.planner.capacity.clock import MINUTES_PER_DAY
 
@@ -132,19 +132,7 @@ class Bookings:
         return self.by_session[_shard(session_id)].get(session_id)
 
     def conflicts_with(self, booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
-        """As `conflict` with each booking near, its arithmetic inlined (a placement's guard
-        runs for every session it books)."""
-        day, start, end = booking.on, booking.start_min, booking.end_min
-        clashes = []
-        for held in self.near(booking.therapist_id, day):
-            offset = (held.on - day).days * MINUTES_PER_DAY
-            if (
-                offset + held.start_min < end + turnover_min
-                and start < offset + held.end_min + turnover_min
-                and held.owner != booking.owner
-            ):
-                clashes.append(held)
-        return tuple(clashes)
+        return _clashes(self.near(booking.therapist_id, booking.on), booking, turnover_min)
 
     def adding(self, booking: Booking) -> Bookings:
         """These bookings and `booking` (replacing the session's earlier booking, if any)."""
@@ -167,6 +155,8 @@ class Bookings:
         `booked` in turn, in one copy."""
         booked = tuple(booked)
         gone = {*freed, *(booking.owner.session_id for booking in booked)}
+        if not gone:
+            return self
         latest = {booking.owner.session_id: booking for booking in booked}
         shards: list[Mapping[str, Booking]] = list(self.by_session)
         copies: dict[int, dict[str, Booking]] = {}
@@ -209,6 +199,88 @@ class Bookings:
         shard = dict(self.by_session[index])
         del shard[session_id]
         return Bookings(by_day, _replaced(self.by_session, index, shard))
+
+
+class HeldBookings(Protocol):
+    """What assignment reads of the bookings held: `Bookings`, or a placement's `Draft`."""
+
+    def on(self, therapist_id: str, day: date) -> tuple[Booking, ...]: ...
+
+    def count_on(self, therapist_id: str, day: date) -> int: ...
+
+
+class Draft:
+    """A working copy of `Bookings` for one course's placement, changed in place: each
+    change costs an entry of its own instead of a copy of the clinic's indexes (a placement
+    frees and books a session at a time, often a dozen). `bookings()` gives the result."""
+
+    __slots__ = ("_base", "_days", "_sessions")
+
+    def __init__(self, base: Bookings) -> None:
+        self._base = base
+        self._days: dict[tuple[str, date], tuple[Booking, ...]] = {}  # changed days
+        self._sessions: dict[str, Booking | None] = {}  # changed sessions; None: freed
+
+    def on(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
+        key = (therapist_id, day)
+        held = self._days.get(key)
+        return self._base.by_day.get(key, ()) if held is None else held
+
+    def near(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
+        return (
+            self.on(therapist_id, day - ONE_DAY)
+            + self.on(therapist_id, day)
+            + self.on(therapist_id, day + ONE_DAY)
+        )
+
+    def count_on(self, therapist_id: str, day: date) -> int:
+        return len(self.on(therapist_id, day))
+
+    def of_session(self, session_id: str) -> Booking | None:
+        if session_id in self._sessions:
+            return self._sessions[session_id]
+        return self._base.of_session(session_id)
+
+    def without(self, session_id: str) -> None:
+        """As `Bookings.without`."""
+        booking = self.of_session(session_id)
+        if booking is None:
+            return
+        key = (booking.therapist_id, booking.on)
+        self._days[key] = tuple(b for b in self.on(*key) if b.owner.session_id != session_id)
+        self._sessions[session_id] = None
+
+    def book(self, booking: Booking, turnover_min: int) -> None:
+        """As `Bookings.book`."""
+        if clashes := _clashes(self.near(booking.therapist_id, booking.on), booking, turnover_min):
+            raise OverlapError(f"{booking.owner.session_id} overlaps {clashes[0].owner.session_id}")
+        session_id = booking.owner.session_id
+        self.without(session_id)
+        key = (booking.therapist_id, booking.on)
+        self._days[key] = tuple(sorted([*self.on(*key), booking], key=_order))
+        self._sessions[session_id] = booking
+
+    def bookings(self) -> Bookings:
+        """The base `without` each session freed here and with each booked here."""
+        freed = [session_id for session_id, held in self._sessions.items() if held is None]
+        booked = [held for held in self._sessions.values() if held is not None]
+        return self._base.changed(freed, booked)
+
+
+def _clashes(near: Iterable[Booking], booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
+    """As `conflict` with each booking near, its arithmetic inlined (a placement's guard
+    runs for every session it books)."""
+    day, start, end = booking.on, booking.start_min, booking.end_min
+    clashes = []
+    for held in near:
+        offset = (held.on - day).days * MINUTES_PER_DAY
+        if (
+            offset + held.start_min < end + turnover_min
+            and start < offset + held.end_min + turnover_min
+            and held.owner != booking.owner
+        ):
+            clashes.append(held)
+    return tuple(clashes)
 
 
 def _replaced(shards: Shards, index: int, shard: Mapping[str, Booking]) -> Shards:
