@@ -166,13 +166,14 @@ class Staffing:
             and (self._past(held[s.session_id].on) or self._still_held(held[s.session_id]))
         }  # fmt: skip
         sessions = [s for s in published.sessions if s.session_id in stable or not self._past(s.on)]
-        bookings = self.clinic.bookings
+        freed, past = [], []
         for placement in held.values():
             key = _key(self.patient_id, placement)
             if placement.session_id not in stable:
-                bookings = bookings.without(key)
+                freed.append(key)
             elif self._past(placement.on):  # not loaded: held as placed
-                bookings = bookings.adding(self._booking(key, placement))
+                past.append(self._booking(key, placement))
+        bookings = self.clinic.bookings.changed(freed, past)
         # Planned on the same day still, yet no longer held: a staff change took them.
         core_on = {s.session_id: s.on for s in published.sessions}
         taken = [
