@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from schemas.rules import RuleId
 from services.planner.booking_rows import session_key
 from services.planner.calendar import ClinicCalendar
-from services.planner.capacity.bookings import Booking, Bookings, Owner
+from services.planner.capacity.bookings import Booking, Bookings, Draft, Owner
 from services.planner.capacity.clock import minute_of_day
 from services.planner.capacity.place import CourseToPlace, place_course
 from services.planner.capacity.policy import CapacityPolicy
@@ -166,14 +166,13 @@ class Staffing:
             and (self._past(held[s.session_id].on) or self._still_held(held[s.session_id]))
         }  # fmt: skip
         sessions = [s for s in published.sessions if s.session_id in stable or not self._past(s.on)]
-        freed, past = [], []
+        draft = Draft(self.clinic.bookings)
         for placement in held.values():
             key = _key(self.patient_id, placement)
             if placement.session_id not in stable:
-                freed.append(key)
+                draft.without(key)
             elif self._past(placement.on):  # not loaded: held as placed
-                past.append(self._booking(key, placement))
-        bookings = self.clinic.bookings.changed(freed, past)
+                draft.adding(self._booking(key, placement))
         # Planned on the same day still, yet no longer held: a staff change took them.
         core_on = {s.session_id: s.on for s in published.sessions}
         taken = [
@@ -190,7 +189,9 @@ class Staffing:
             therapist_id=next((p.therapist_id for p in stable.values()), None),
             aims={session_key(self.patient_id, p.session_id): (p.on, p.start_min) for p in taken},
         )  # fmt: skip
-        result = place_course(course, self.clinic.roster, bookings, self.calendar, self.policy)
+        result = place_course(
+            course, self.clinic.roster, draft.bookings(), self.calendar, self.policy
+        )
         planned_on = {s.session_id: s.on for s in sessions}
         placed, waiting = [], set()
         for session in sessions:

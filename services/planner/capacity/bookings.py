@@ -210,36 +210,34 @@ class HeldBookings(Protocol):
 
 
 class Draft:
-    """A working copy of `Bookings` for one course's placement, changed in place: each
-    change costs an entry of its own instead of a copy of the clinic's indexes (a placement
+    """A working copy of `Bookings` for one course's placement, changed in place: its own
+    copy of the day index, made once, and of each session shard it changes (a placement
     frees and books a session at a time, often a dozen). `bookings()` gives the result."""
 
-    __slots__ = ("_base", "_days", "_sessions")
+    __slots__ = ("_by_day", "_by_session", "_done", "_owned")
 
     def __init__(self, base: Bookings) -> None:
-        self._base = base
-        self._days: dict[tuple[str, date], tuple[Booking, ...]] = {}  # changed days
-        self._sessions: dict[str, Booking | None] = {}  # changed sessions; None: freed
+        self._by_day = dict(base.by_day)
+        self._by_session: list[Mapping[str, Booking]] = list(base.by_session)
+        self._owned: dict[int, dict[str, Booking]] = {}  # the shards copied so far
+        self._done = False
 
     def on(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
-        key = (therapist_id, day)
-        held = self._days.get(key)
-        return self._base.by_day.get(key, ()) if held is None else held
+        return self._by_day.get((therapist_id, day), ())
 
     def near(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
+        by_day = self._by_day
         return (
-            self.on(therapist_id, day - ONE_DAY)
-            + self.on(therapist_id, day)
-            + self.on(therapist_id, day + ONE_DAY)
+            by_day.get((therapist_id, day - ONE_DAY), ())
+            + by_day.get((therapist_id, day), ())
+            + by_day.get((therapist_id, day + ONE_DAY), ())
         )
 
     def count_on(self, therapist_id: str, day: date) -> int:
         return len(self.on(therapist_id, day))
 
     def of_session(self, session_id: str) -> Booking | None:
-        if session_id in self._sessions:
-            return self._sessions[session_id]
-        return self._base.of_session(session_id)
+        return self._by_session[_shard(session_id)].get(session_id)
 
     def without(self, session_id: str) -> None:
         """As `Bookings.without`."""
@@ -247,24 +245,37 @@ class Draft:
         if booking is None:
             return
         key = (booking.therapist_id, booking.on)
-        self._days[key] = tuple(b for b in self.on(*key) if b.owner.session_id != session_id)
-        self._sessions[session_id] = None
+        remaining = tuple(b for b in self._by_day.pop(key) if b.owner.session_id != session_id)
+        if remaining:
+            self._by_day[key] = remaining
+        del self._shard(session_id)[session_id]
+
+    def adding(self, booking: Booking) -> None:
+        """As `Bookings.adding`."""
+        session_id = booking.owner.session_id
+        self.without(session_id)
+        key = (booking.therapist_id, booking.on)
+        self._by_day[key] = tuple(sorted([*self.on(*key), booking], key=_order))
+        self._shard(session_id)[session_id] = booking
 
     def book(self, booking: Booking, turnover_min: int) -> None:
         """As `Bookings.book`."""
         if clashes := _clashes(self.near(booking.therapist_id, booking.on), booking, turnover_min):
             raise OverlapError(f"{booking.owner.session_id} overlaps {clashes[0].owner.session_id}")
-        session_id = booking.owner.session_id
-        self.without(session_id)
-        key = (booking.therapist_id, booking.on)
-        self._days[key] = tuple(sorted([*self.on(*key), booking], key=_order))
-        self._sessions[session_id] = booking
+        self.adding(booking)
 
     def bookings(self) -> Bookings:
-        """The base `without` each session freed here and with each booked here."""
-        freed = [session_id for session_id, held in self._sessions.items() if held is None]
-        booked = [held for held in self._sessions.values() if held is not None]
-        return self._base.changed(freed, booked)
+        """The bookings as changed; they take over the draft's indexes, so it is done."""
+        self._done = True
+        return Bookings(self._by_day, tuple(self._by_session))
+
+    def _shard(self, session_id: str) -> dict[str, Booking]:
+        if self._done:
+            raise RuntimeError("a draft is not changed after its bookings() were taken")
+        index = _shard(session_id)
+        if index not in self._owned:
+            self._by_session[index] = self._owned[index] = dict(self._by_session[index])
+        return self._owned[index]
 
 
 def _clashes(near: Iterable[Booking], booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
