@@ -256,21 +256,18 @@ class Staffing:
         """Every session shown elsewhere or at another time or by another therapist than
         before; sessions added or dropped as the core found them."""
         published = before.state.published_course(output.course_id)
-        was = {} if published is None else {
-            s.session_id: s for s in before.sessions(published.sessions, output.course_id)
-        }  # fmt: skip
+        was = {} if published is None else before.shown_at(published.sessions, output.course_id)
         now = {s.session_id: s for s in output.sessions}
         changes = [c for c in output.changes if c.session_id not in was or c.session_id not in now]
         for session_id, session in now.items():
             old = was.get(session_id)
             if old is None:
                 continue
-            if (old.on, old.starts_at, old.therapist_id) != (
-                session.on, session.starts_at, session.therapist_id
-            ):  # fmt: skip
+            if old != (session.on, session.starts_at, session.therapist_id):
+                on, starts_at, therapist_id = old
                 changes.append(SessionChange(
-                    session_id, old.on, session.on, old.starts_at, session.starts_at,
-                    old.therapist_id, session.therapist_id,
+                    session_id, on, session.on, starts_at, session.starts_at,
+                    therapist_id, session.therapist_id,
                 ))  # fmt: skip
         return tuple(changes)
 
@@ -298,6 +295,16 @@ class _Shown:
             shown_session(s, placements.get((course_id, s.session_id)), waiting, zone)
             for s in sessions
         )
+
+    def shown_at(
+        self, sessions: Iterable[PlannedSession], course_id: str
+    ) -> dict[str, tuple[date, datetime | None, str | None]]:
+        """Session id → (day, start, therapist) of each as `sessions` shows it."""
+        waiting, placements, zone = self.state.waiting_on(course_id), self.placements, self.zone
+        return {
+            s.session_id: _shown_at(s, placements.get((course_id, s.session_id)), waiting, zone)
+            for s in sessions
+        }
 
 
 def _newly_short(before: PatientState, after: PatientState, courses: Iterable[str]) -> set[str]:
@@ -327,10 +334,25 @@ def shown_session(
         if session.on in waiting:
             return replace(session, starts_at=None, therapist_id=None)
         return session
+    on, starts_at, therapist_id = _shown_at(session, placement, waiting, zone)
+    # Built field by field, not by `replace` (twice the cost): this runs for every session
+    # of every event with a roster. A new field of PlannedSession is to be kept here too.
+    return PlannedSession(
+        session.session_id, session.number, on, starts_at, session.duration_min,
+        session.notes, session.sequence, therapist_id,
+    )  # fmt: skip
+
+
+def _shown_at(
+    session: PlannedSession, placement: Placed | None, waiting: Collection[date], zone: ZoneInfo
+) -> tuple[date, datetime | None, str | None]:
+    """The day, start and therapist `shown_session` shows."""
+    if placement is None:
+        if session.on in waiting:
+            return (session.on, None, None)
+        return (session.on, session.starts_at, session.therapist_id)
     starts_at = _starts_at(placement.on, placement.start_min, zone)
-    return replace(
-        session, on=placement.on, starts_at=starts_at, therapist_id=placement.therapist_id
-    )
+    return (placement.on, starts_at, placement.therapist_id)
 
 
 @lru_cache(maxsize=4096)
