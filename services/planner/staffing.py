@@ -21,12 +21,13 @@ placed is kept beside it (`PatientState.placements`) and shown in the outputs.
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from schemas.rules import RuleId
 from services.planner.booking_rows import session_key
 from services.planner.calendar import ClinicCalendar
-from services.planner.capacity.bookings import Booking, Bookings, Owner
+from services.planner.capacity.bookings import Booking, Bookings, Draft, Owner
 from services.planner.capacity.clock import minute_of_day
 from services.planner.capacity.place import CourseToPlace, place_course
 from services.planner.capacity.policy import CapacityPolicy
@@ -112,24 +113,24 @@ class Staffing:
             waiting=tuple(waiting[course_id] for course_id in sorted(waiting)),
         )  # fmt: skip
         short = _newly_short(before, state, touched)
-        shown = _naming_capacity(
-            tuple(self._shown(output, before, state) for output in outputs), short
-        )
+        was, now = _Shown.of(before, self.calendar.zone), _Shown.of(state, self.calendar.zone)
+        shown = _naming_capacity(tuple(self._shown(output, was, now) for output in outputs), short)
         if unstaffed is not None:
-            state, moved = self._rescheduled(before, state, unstaffed, short)
+            state, moved = self._rescheduled(was, now, unstaffed, short)
             shown += moved
         return state, shown, booked, freed
 
     def _rescheduled(
         self,
-        before: PatientState,
-        after: PatientState,
+        was: "_Shown",
+        now: "_Shown",
         unstaffed: Unstaffed,
         short: Collection[str],
     ) -> tuple[PatientState, tuple[Output, ...]]:
         """A `rescheduled` per hit course whose sessions now show otherwise, or that has
         sessions newly waiting (a shortage is never silent); its version is the course's
         next, kept in the core's record of what was published."""
+        after = now.state
         outputs: list[Output] = []
         published = list(after.published)
         for index, course in enumerate(published):
@@ -139,7 +140,7 @@ class Staffing:
                 course.course_id, course.status, course.version + 1, (unstaffed.rule,),
                 course.sessions, course.completed_sessions, (),
             )  # fmt: skip
-            shown = self._shown(event, before, after)
+            shown = self._shown(event, was, now)
             assert isinstance(shown, Rescheduled)
             newly_short = course.course_id in short
             if not shown.changes and not newly_short:
@@ -165,13 +166,13 @@ class Staffing:
             and (self._past(held[s.session_id].on) or self._still_held(held[s.session_id]))
         }  # fmt: skip
         sessions = [s for s in published.sessions if s.session_id in stable or not self._past(s.on)]
-        bookings = self.clinic.bookings
+        draft = Draft(self.clinic.bookings)
         for placement in held.values():
             key = _key(self.patient_id, placement)
             if placement.session_id not in stable:
-                bookings = bookings.without(key)
+                draft.without(key)
             elif self._past(placement.on):  # not loaded: held as placed
-                bookings = bookings.adding(self._booking(key, placement))
+                draft.adding(self._booking(key, placement))
         # Planned on the same day still, yet no longer held: a staff change took them.
         core_on = {s.session_id: s.on for s in published.sessions}
         taken = [
@@ -188,7 +189,9 @@ class Staffing:
             therapist_id=next((p.therapist_id for p in stable.values()), None),
             aims={session_key(self.patient_id, p.session_id): (p.on, p.start_min) for p in taken},
         )  # fmt: skip
-        result = place_course(course, self.clinic.roster, bookings, self.calendar, self.policy)
+        result = place_course(
+            course, self.clinic.roster, draft.bookings(), self.calendar, self.policy
+        )
         planned_on = {s.session_id: s.on for s in sessions}
         placed, waiting = [], set()
         for session in sessions:
@@ -228,54 +231,80 @@ class Staffing:
             earliest[local.date()] = min(minute, earliest.get(local.date(), minute))
         return earliest
 
-    def _shown(self, output: Output, before: PatientState, after: PatientState) -> Output:
+    def _shown(self, output: Output, was: "_Shown", now: "_Shown") -> Output:
         if isinstance(output, ReviewFlag):
-            return self._review(output, after)
+            return self._review(output, now)
         if not isinstance(output, CourseEvent):
             return output
-        sessions = tuple(self._session(s, output.course_id, after) for s in output.sessions)
-        waiting = after.waiting_on(output.course_id)
+        sessions = now.sessions(output.sessions, output.course_id)
+        waiting = now.state.waiting_on(output.course_id)
         shown = replace(output, sessions=sessions, capacity_shortage_on=waiting)
         if isinstance(shown, Rescheduled):
-            return replace(shown, changes=self._changes(shown, before))
+            return replace(shown, changes=self._changes(shown, was))
         return shown
 
-    def _review(self, flag: ReviewFlag, state: PatientState) -> ReviewFlag:
+    def _review(self, flag: ReviewFlag, now: "_Shown") -> ReviewFlag:
         """The flagged course as last published, its sessions shown with their placements."""
-        published = state.published_course(flag.course_id)
+        published = now.state.published_course(flag.course_id)
         if published is None:
             return flag
-        sessions = tuple(self._session(s, flag.course_id, state) for s in published.sessions)
-        waiting = state.waiting_on(flag.course_id)
+        sessions = now.sessions(published.sessions, flag.course_id)
+        waiting = now.state.waiting_on(flag.course_id)
         return replace(flag, sessions=sessions, capacity_shortage_on=waiting)
 
-    def _session(
-        self, session: PlannedSession, course_id: str, state: PatientState
-    ) -> PlannedSession:
-        placement = _placement(state, course_id, session.session_id)
-        return shown_session(session, placement, state.waiting_on(course_id), self.calendar.zone)
-
-    def _changes(self, output: Rescheduled, before: PatientState) -> tuple[SessionChange, ...]:
+    def _changes(self, output: Rescheduled, before: "_Shown") -> tuple[SessionChange, ...]:
         """Every session shown elsewhere or at another time or by another therapist than
         before; sessions added or dropped as the core found them."""
-        published = before.published_course(output.course_id)
-        was = {} if published is None else {
-            s.session_id: self._session(s, output.course_id, before) for s in published.sessions
-        }  # fmt: skip
+        published = before.state.published_course(output.course_id)
+        was = {} if published is None else before.shown_at(published.sessions, output.course_id)
         now = {s.session_id: s for s in output.sessions}
         changes = [c for c in output.changes if c.session_id not in was or c.session_id not in now]
         for session_id, session in now.items():
             old = was.get(session_id)
             if old is None:
                 continue
-            if (old.on, old.starts_at, old.therapist_id) != (
-                session.on, session.starts_at, session.therapist_id
-            ):  # fmt: skip
+            if old != (session.on, session.starts_at, session.therapist_id):
+                on, starts_at, therapist_id = old
                 changes.append(SessionChange(
-                    session_id, old.on, session.on, old.starts_at, session.starts_at,
-                    old.therapist_id, session.therapist_id,
+                    session_id, on, session.on, starts_at, session.starts_at,
+                    therapist_id, session.therapist_id,
                 ))  # fmt: skip
         return tuple(changes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """A state's sessions as shown: its placements indexed once per decision (every event
+    shows every session of its course)."""
+
+    state: PatientState
+    zone: ZoneInfo
+    placements: Mapping[tuple[str, str], Placed]
+
+    @classmethod
+    def of(cls, state: PatientState, zone: ZoneInfo) -> "_Shown":
+        # Reversed: of two placements of one session (never kept), the first counts.
+        placements = {(p.course_id, p.session_id): p for p in reversed(state.placements)}
+        return cls(state, zone, placements)
+
+    def sessions(
+        self, sessions: Iterable[PlannedSession], course_id: str
+    ) -> tuple[PlannedSession, ...]:
+        waiting, placements, zone = self.state.waiting_on(course_id), self.placements, self.zone
+        return tuple(
+            shown_session(s, placements.get((course_id, s.session_id)), waiting, zone)
+            for s in sessions
+        )
+
+    def shown_at(
+        self, sessions: Iterable[PlannedSession], course_id: str
+    ) -> dict[str, tuple[date, datetime | None, str | None]]:
+        """Session id → (day, start, therapist) of each as `sessions` shows it."""
+        waiting, placements, zone = self.state.waiting_on(course_id), self.placements, self.zone
+        return {
+            s.session_id: _shown_at(s, placements.get((course_id, s.session_id)), waiting, zone)
+            for s in sessions
+        }
 
 
 def _newly_short(before: PatientState, after: PatientState, courses: Iterable[str]) -> set[str]:
@@ -305,19 +334,32 @@ def shown_session(
         if session.on in waiting:
             return replace(session, starts_at=None, therapist_id=None)
         return session
-    starts_at = datetime.combine(placement.on, time(0), tzinfo=zone) + timedelta(
-        minutes=placement.start_min
-    )
-    return replace(
-        session, on=placement.on, starts_at=starts_at, therapist_id=placement.therapist_id
-    )
+    on, starts_at, therapist_id = _shown_at(session, placement, waiting, zone)
+    # Built field by field, not by `replace` (twice the cost): this runs for every session
+    # of every event with a roster. A new field of PlannedSession is to be kept here too.
+    return PlannedSession(
+        session.session_id, session.number, on, starts_at, session.duration_min,
+        session.notes, session.sequence, therapist_id,
+    )  # fmt: skip
 
 
-def _placement(state: PatientState, course_id: str, session_id: str) -> Placed | None:
-    return next(
-        (p for p in state.placements if p.course_id == course_id and p.session_id == session_id),
-        None,
-    )
+def _shown_at(
+    session: PlannedSession, placement: Placed | None, waiting: Collection[date], zone: ZoneInfo
+) -> tuple[date, datetime | None, str | None]:
+    """The day, start and therapist `shown_session` shows."""
+    if placement is None:
+        if session.on in waiting:
+            return (session.on, None, None)
+        return (session.on, session.starts_at, session.therapist_id)
+    starts_at = _starts_at(placement.on, placement.start_min, zone)
+    return (placement.on, starts_at, placement.therapist_id)
+
+
+@lru_cache(maxsize=4096)
+def _starts_at(on: date, start_min: int, zone: ZoneInfo) -> datetime:
+    # Cached: every event shows every placed session of its course, and the next decision
+    # shows most of them again (a datetime is immutable, so one may be shared).
+    return datetime.combine(on, time(0), tzinfo=zone) + timedelta(minutes=start_min)
 
 
 def _key(patient_id: str, placement: Placed) -> str:

@@ -35,7 +35,7 @@ from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPo
 if TYPE_CHECKING:
     from datetime import date
 
-    from services.planner.capacity.bookings import Bookings
+    from services.planner.capacity.bookings import HeldBookings
     from services.planner.capacity.roster import Roster
 
 
@@ -58,7 +58,7 @@ class Assignment:
 def assign_session(
     request: SessionRequest,
     roster: Roster,
-    bookings: Bookings,
+    bookings: HeldBookings,
     policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
 ) -> Assignment | None:
     """A therapist and start for `request`, or None when nobody is free that day."""
@@ -87,7 +87,7 @@ def free_at(
     request: SessionRequest,
     start_min: int,
     roster: Roster,
-    bookings: Bookings,
+    bookings: HeldBookings,
     policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
 ) -> tuple[str, ...]:
     """Therapists free at exactly `start_min` that day: fewest bookings first, then by id."""
@@ -106,7 +106,7 @@ def _allowed_starts(
     request: SessionRequest,
     therapist_id: str,
     roster: Roster,
-    bookings: Bookings,
+    bookings: HeldBookings,
     policy: CapacityPolicy,
 ) -> tuple[Starts, ...]:
     stretches = roster.stretches_on(therapist_id, request.on)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from services.planner.capacity.clock import MINUTES_PER_DAY
 
@@ -132,19 +132,7 @@ class Bookings:
         return self.by_session[_shard(session_id)].get(session_id)
 
     def conflicts_with(self, booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
-        """As `conflict` with each booking near, its arithmetic inlined (a placement's guard
-        runs for every session it books)."""
-        day, start, end = booking.on, booking.start_min, booking.end_min
-        clashes = []
-        for held in self.near(booking.therapist_id, day):
-            offset = (held.on - day).days * MINUTES_PER_DAY
-            if (
-                offset + held.start_min < end + turnover_min
-                and start < offset + held.end_min + turnover_min
-                and held.owner != booking.owner
-            ):
-                clashes.append(held)
-        return tuple(clashes)
+        return _clashes(self.near(booking.therapist_id, booking.on), booking, turnover_min)
 
     def adding(self, booking: Booking) -> Bookings:
         """These bookings and `booking` (replacing the session's earlier booking, if any)."""
@@ -167,6 +155,8 @@ class Bookings:
         `booked` in turn, in one copy."""
         booked = tuple(booked)
         gone = {*freed, *(booking.owner.session_id for booking in booked)}
+        if not gone:
+            return self
         latest = {booking.owner.session_id: booking for booking in booked}
         shards: list[Mapping[str, Booking]] = list(self.by_session)
         copies: dict[int, dict[str, Booking]] = {}
@@ -209,6 +199,99 @@ class Bookings:
         shard = dict(self.by_session[index])
         del shard[session_id]
         return Bookings(by_day, _replaced(self.by_session, index, shard))
+
+
+class HeldBookings(Protocol):
+    """What assignment reads of the bookings held: `Bookings`, or a placement's `Draft`."""
+
+    def on(self, therapist_id: str, day: date) -> tuple[Booking, ...]: ...
+
+    def count_on(self, therapist_id: str, day: date) -> int: ...
+
+
+class Draft:
+    """A working copy of `Bookings` for one course's placement, changed in place: its own
+    copy of the day index, made once, and of each session shard it changes (a placement
+    frees and books a session at a time, often a dozen). `bookings()` gives the result."""
+
+    __slots__ = ("_by_day", "_by_session", "_done", "_owned")
+
+    def __init__(self, base: Bookings) -> None:
+        self._by_day = dict(base.by_day)
+        self._by_session: list[Mapping[str, Booking]] = list(base.by_session)
+        self._owned: dict[int, dict[str, Booking]] = {}  # the shards copied so far
+        self._done = False
+
+    def on(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
+        return self._by_day.get((therapist_id, day), ())
+
+    def near(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
+        by_day = self._by_day
+        return (
+            by_day.get((therapist_id, day - ONE_DAY), ())
+            + by_day.get((therapist_id, day), ())
+            + by_day.get((therapist_id, day + ONE_DAY), ())
+        )
+
+    def count_on(self, therapist_id: str, day: date) -> int:
+        return len(self.on(therapist_id, day))
+
+    def of_session(self, session_id: str) -> Booking | None:
+        return self._by_session[_shard(session_id)].get(session_id)
+
+    def without(self, session_id: str) -> None:
+        """As `Bookings.without`."""
+        booking = self.of_session(session_id)
+        if booking is None:
+            return
+        key = (booking.therapist_id, booking.on)
+        remaining = tuple(b for b in self._by_day.pop(key) if b.owner.session_id != session_id)
+        if remaining:
+            self._by_day[key] = remaining
+        del self._shard(session_id)[session_id]
+
+    def adding(self, booking: Booking) -> None:
+        """As `Bookings.adding`."""
+        session_id = booking.owner.session_id
+        self.without(session_id)
+        key = (booking.therapist_id, booking.on)
+        self._by_day[key] = tuple(sorted([*self.on(*key), booking], key=_order))
+        self._shard(session_id)[session_id] = booking
+
+    def book(self, booking: Booking, turnover_min: int) -> None:
+        """As `Bookings.book`."""
+        if clashes := _clashes(self.near(booking.therapist_id, booking.on), booking, turnover_min):
+            raise OverlapError(f"{booking.owner.session_id} overlaps {clashes[0].owner.session_id}")
+        self.adding(booking)
+
+    def bookings(self) -> Bookings:
+        """The bookings as changed; they take over the draft's indexes, so it is done."""
+        self._done = True
+        return Bookings(self._by_day, tuple(self._by_session))
+
+    def _shard(self, session_id: str) -> dict[str, Booking]:
+        if self._done:
+            raise RuntimeError("a draft is not changed after its bookings() were taken")
+        index = _shard(session_id)
+        if index not in self._owned:
+            self._by_session[index] = self._owned[index] = dict(self._by_session[index])
+        return self._owned[index]
+
+
+def _clashes(near: Iterable[Booking], booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
+    """As `conflict` with each booking near, its arithmetic inlined (a placement's guard
+    runs for every session it books)."""
+    day, start, end = booking.on, booking.start_min, booking.end_min
+    clashes = []
+    for held in near:
+        offset = (held.on - day).days * MINUTES_PER_DAY
+        if (
+            offset + held.start_min < end + turnover_min
+            and start < offset + held.end_min + turnover_min
+            and held.owner != booking.owner
+        ):
+            clashes.append(held)
+    return tuple(clashes)
 
 
 def _replaced(shards: Shards, index: int, shard: Mapping[str, Booking]) -> Shards:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from services.planner.cadence import Cadence, next_session_date
 from services.planner.capacity.assign import Assignment, SessionRequest, assign_session
-from services.planner.capacity.bookings import Booking, Bookings, Owner
+from services.planner.capacity.bookings import Booking, Bookings, Draft, Owner
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 
 if TYPE_CHECKING:
@@ -104,41 +104,44 @@ def place_course(
     policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY,
 ) -> Placement:
     """Books the course's sessions that hold no booking in `bookings`."""
-    therapist_id = course.therapist_id or _first_held_therapist(course, bookings)
+    draft = Draft(bookings)
+    therapist_id = course.therapist_id or _first_held_therapist(course, draft)
     booked: list[Booking] = []
     released: list[Booking] = []
     moved: list[Moved] = []
     previous: date | None = None
     for session in course.sessions:
         due = _due(session.on, previous, course.cadence, calendar)
-        held = bookings.of_session(session.session_id)
+        held = draft.of_session(session.session_id)
         if held is not None:
             if held.on >= due:
                 previous = held.on
                 continue
-            bookings = bookings.without(session.session_id)
+            draft.without(session.session_id)
             released.append(held)
         requests = (
             course.request(session, day, therapist_id)
             for day in _open_days_within_horizon(due, calendar, policy)
         )
-        assignment, tried = _first_free_day(requests, roster, bookings, policy)
+        assignment, tried = _first_free_day(requests, roster, draft, policy)
         if assignment is None:
             shortage = Shortage(course.course_id, session.session_id, tried)
-            waiting = _held_after(course, session, bookings)
+            waiting = _held_after(course, session, draft)
             for held_later in waiting:
-                bookings = bookings.without(held_later.owner.session_id)
+                draft.without(held_later.owner.session_id)
             released += waiting
-            return Placement(tuple(booked), tuple(released), tuple(moved), shortage, bookings)
+            return Placement(
+                tuple(booked), tuple(released), tuple(moved), shortage, draft.bookings()
+            )
         booking = assignment.booking
-        bookings = bookings.book(booking, policy.turnover_min)
+        draft.book(booking, policy.turnover_min)
         booked.append(booking)
         was_on = session.on if held is None else held.on
         if booking.on != was_on:
             moved.append(Moved(session.session_id, was_on, booking.on))
         therapist_id = therapist_id or booking.therapist_id
         previous = booking.on
-    return Placement(tuple(booked), tuple(released), tuple(moved), None, bookings)
+    return Placement(tuple(booked), tuple(released), tuple(moved), None, draft.bookings())
 
 
 def days_within_horizon(
@@ -167,7 +170,7 @@ def _due(planned: date, previous: date | None, cadence: Cadence, calendar: Clini
 def _first_free_day(
     requests: Iterable[SessionRequest],
     roster: Roster,
-    bookings: Bookings,
+    bookings: Draft,
     policy: CapacityPolicy,
 ) -> tuple[Assignment | None, tuple[date, ...]]:
     tried: list[date] = []
@@ -178,12 +181,12 @@ def _first_free_day(
     return None, tuple(tried)
 
 
-def _held_after(course: CourseToPlace, session: DatedSession, bookings: Bookings) -> list[Booking]:
+def _held_after(course: CourseToPlace, session: DatedSession, bookings: Draft) -> list[Booking]:
     later = course.sessions[course.sessions.index(session) + 1 :]
     held = (bookings.of_session(s.session_id) for s in later)
     return [booking for booking in held if booking is not None]
 
 
-def _first_held_therapist(course: CourseToPlace, bookings: Bookings) -> str | None:
+def _first_held_therapist(course: CourseToPlace, bookings: Draft) -> str | None:
     held = (bookings.of_session(session.session_id) for session in course.sessions)
     return next((booking.therapist_id for booking in held if booking is not None), None)

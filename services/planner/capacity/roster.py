@@ -20,14 +20,14 @@ one stretch of continuous work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from services.planner.capacity.clock import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 ONE_DAY = timedelta(days=1)
 WEEKDAYS = 7
@@ -116,16 +116,17 @@ class TherapistRoster:
         """R-ROSTER: the working stretches of `day`; none when absent, gone or not yet rostered."""
         if self.left is not None and day > self.left.last_day:
             return ()
-        if any(absence.covers(day) for absence in self.absences):
+        if self.absences and any(absence.covers(day) for absence in self.absences):
             return ()
-        in_force = [hours for hours in self.hours if hours.effective_from <= day]
-        return in_force[-1].week[day.weekday()] if in_force else ()
+        return self.rostered_on(day)
 
     def rostered_on(self, day: date) -> tuple[Stretch, ...]:
         """The weekly hours in force on `day`, whether or not the therapist is absent or gone
         (what the roster says of that day, for people; `stretches_on` is when they work)."""
-        in_force = [hours for hours in self.hours if hours.effective_from <= day]
-        return in_force[-1].week[day.weekday()] if in_force else ()
+        for hours in reversed(self.hours):  # sorted by effective_from: the last in force
+            if hours.effective_from <= day:
+                return hours.week[day.weekday()]
+        return ()
 
     def absence_on(self, day: date) -> Absent | None:
         """The (merged) absence covering `day`, if any."""
@@ -151,6 +152,12 @@ class Roster:
     """A clinic's therapists, sorted by id."""
 
     therapists: tuple[TherapistRoster, ...] = ()
+    # Each therapist by id: assignment looks one up for every day it tries.
+    by_id: Mapping[str, TherapistRoster] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_id = {therapist.therapist_id: therapist for therapist in reversed(self.therapists)}
+        object.__setattr__(self, "by_id", by_id)
 
     @classmethod
     def from_facts(cls, facts: Iterable[StaffFact]) -> Roster:
@@ -169,7 +176,7 @@ class Roster:
         return not any(therapist.hours for therapist in self.therapists)
 
     def therapist(self, therapist_id: str) -> TherapistRoster | None:
-        return next((t for t in self.therapists if t.therapist_id == therapist_id), None)
+        return self.by_id.get(therapist_id)
 
     def stretches_on(self, therapist_id: str, day: date) -> tuple[Stretch, ...]:
         therapist = self.therapist(therapist_id)
