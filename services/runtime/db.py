@@ -52,7 +52,16 @@ async def create_pool(
         min_size=1,
         max_size=max_size,
         command_timeout=command_timeout,
-        server_settings={"search_path": schema, "application_name": f"courseflow-{schema}"},
+        server_settings={
+            "search_path": schema,
+            "application_name": f"courseflow-{schema}",
+            # Each statement is planned with its arguments and the tables as they are now.
+            # A pooled connection keeps its prepared statements, and the plan PostgreSQL
+            # would otherwise keep after five runs is made for the tables of that moment:
+            # one made while a table was empty (a fresh schema, the first minutes of a
+            # clinic) scanned the whole table at every later run (docs/performance.md).
+            "plan_cache_mode": "force_custom_plan",
+        },
     )
     if pool is None:  # pragma: no cover - asyncpg types the pool as optional
         raise RuntimeError("asyncpg returned no pool")
