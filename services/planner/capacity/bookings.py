@@ -113,12 +113,7 @@ class Bookings:
 
     def near(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
         """Bookings that may reach into `day` with their turnover: the day and both neighbours."""
-        by_day = self.by_day
-        return (
-            by_day.get((therapist_id, day - ONE_DAY), ())
-            + by_day.get((therapist_id, day), ())
-            + by_day.get((therapist_id, day + ONE_DAY), ())
-        )
+        return _near(self.by_day, therapist_id, day)
 
     def of_therapist(self, therapist_id: str, from_on: date) -> tuple[Booking, ...]:
         """The therapist's bookings on `from_on` and later, by day and start."""
@@ -226,12 +221,7 @@ class Draft:
         return self._by_day.get((therapist_id, day), ())
 
     def near(self, therapist_id: str, day: date) -> tuple[Booking, ...]:
-        by_day = self._by_day
-        return (
-            by_day.get((therapist_id, day - ONE_DAY), ())
-            + by_day.get((therapist_id, day), ())
-            + by_day.get((therapist_id, day + ONE_DAY), ())
-        )
+        return _near(self._by_day, therapist_id, day)
 
     def count_on(self, therapist_id: str, day: date) -> int:
         return len(self.on(therapist_id, day))
@@ -276,6 +266,16 @@ class Draft:
         if index not in self._owned:
             self._by_session[index] = self._owned[index] = dict(self._by_session[index])
         return self._owned[index]
+
+
+def _near(
+    by_day: Mapping[tuple[str, date], tuple[Booking, ...]], therapist_id: str, day: date
+) -> tuple[Booking, ...]:
+    return (
+        by_day.get((therapist_id, day - ONE_DAY), ())
+        + by_day.get((therapist_id, day), ())
+        + by_day.get((therapist_id, day + ONE_DAY), ())
+    )
 
 
 def _clashes(near: Iterable[Booking], booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
