@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.planner.capacity.bookings import Booking, Bookings, OverlapError, conflict
+from services.planner.capacity.bookings import Booking, Bookings, Draft, OverlapError, conflict
 from services.planner.capacity.clock import MINUTES_PER_DAY
 from services.planner.capacity.free import (
     Starts,
@@ -172,3 +172,43 @@ def test_bookings_changed_at_once_as_one_at_a_time(bookings, data) -> None:
         one_at_a_time = one_at_a_time.adding(b)
     assert held.changed(freed, booked) == one_at_a_time
     assert list(held.changed(freed, booked)) == list(one_at_a_time)
+
+
+@given(day_bookings(), st.data())
+def test_a_draft_changed_in_place_ends_as_the_bookings_changed_one_at_a_time(
+    bookings, data
+) -> None:
+    held = Bookings.of(bookings)
+    sessions = sorted({b.owner.session_id for b in bookings} | {"c9-s99"})
+    moves = st.sampled_from([lambda b: replace(b, therapist_id="t-ben"),
+                             lambda b: replace(b, on=b.on + timedelta(days=1))])  # fmt: skip
+    again = st.tuples(st.sampled_from(bookings), moves).map(lambda pair: pair[1](pair[0]))
+    steps = data.draw(st.lists(
+        st.one_of(st.sampled_from(sessions), again) if bookings else st.sampled_from(sessions),
+        max_size=6,
+    ))  # fmt: skip
+    draft, expected = Draft(held), held
+    for step in steps:  # a session id is freed, a booking is added
+        if isinstance(step, str):
+            draft.without(step)
+            expected = expected.without(step)
+        else:
+            draft.adding(step)
+            expected = expected.adding(step)
+        assert draft.near("t-ben", MONDAY) == expected.near("t-ben", MONDAY)
+    result = draft.bookings()
+    assert result == expected
+    assert list(result) == list(expected)
+    assert Bookings.of(bookings) == held  # the draft copied what it changed
+
+
+def test_a_draft_whose_bookings_were_taken_refuses_any_change() -> None:
+    first = booking(1, hm(9), hm(9, 15))
+    draft = Draft(Bookings.of([first]))
+    done = draft.bookings()
+    with pytest.raises(RuntimeError):
+        draft.without(first.owner.session_id)
+    with pytest.raises(RuntimeError):
+        draft.adding(booking(2, hm(10), hm(10, 15)))
+    assert list(done) == [first]
+    assert done.on("t-anna", MONDAY) == (first,)  # the refused change touched nothing

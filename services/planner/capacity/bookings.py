@@ -234,19 +234,21 @@ class Draft:
         booking = self.of_session(session_id)
         if booking is None:
             return
+        shard = self._shard(session_id)  # first: a draft that is done raises before any change
         key = (booking.therapist_id, booking.on)
         remaining = tuple(b for b in self._by_day.pop(key) if b.owner.session_id != session_id)
         if remaining:
             self._by_day[key] = remaining
-        del self._shard(session_id)[session_id]
+        del shard[session_id]
 
     def adding(self, booking: Booking) -> None:
         """As `Bookings.adding`."""
         session_id = booking.owner.session_id
         self.without(session_id)
+        shard = self._shard(session_id)
         key = (booking.therapist_id, booking.on)
         self._by_day[key] = tuple(sorted([*self.on(*key), booking], key=_order))
-        self._shard(session_id)[session_id] = booking
+        shard[session_id] = booking
 
     def book(self, booking: Booking, turnover_min: int) -> None:
         """As `Bookings.book`."""
