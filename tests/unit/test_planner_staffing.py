@@ -1,9 +1,11 @@
 """R-CAPACITY in the patient path: with a roster, the core's sessions get a therapist and a
 start; without one the planner decides exactly as before (the other planner tests)."""
 
-from datetime import timedelta
+from dataclasses import fields, replace
+from datetime import datetime, time, timedelta
 from itertools import combinations
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from schemas.causes import Cause
 from schemas.codec import parse_event
@@ -13,9 +15,9 @@ from services.planner.capacity.clock import minute_of_day
 from services.planner.capacity.roster import Roster
 from services.planner.clinic import StaffDecider
 from services.planner.decider import PlannerDecider
-from services.planner.outputs import Cancelled, CourseEvent, Scheduled
-from services.planner.staffing import BookingsChanged, ClinicCapacity
-from services.planner.state import PatientState
+from services.planner.outputs import Cancelled, CourseEvent, PlannedSession, Scheduled
+from services.planner.staffing import BookingsChanged, ClinicCapacity, shown_session
+from services.planner.state import PatientState, Placed
 from services.runtime.decider import Context, Decided, Rejected
 from services.runtime.memory import InMemoryShell
 from tests.clinic_events import ClinicFeed
@@ -136,3 +138,21 @@ def _booked(decided: Decided[Any, Any, Any]) -> list[Any]:
     return [
         b for t in decided.outputs if isinstance(t.output, BookingsChanged) for b in t.output.booked
     ]
+
+
+def test_a_shown_session_changes_day_start_and_therapist_only() -> None:
+    # `shown_session` builds the session field by field (it runs for every session of every
+    # event); a field PlannedSession gains must be carried there too, and named here.
+    assert [f.name for f in fields(PlannedSession)] == [
+        "session_id", "number", "on", "starts_at", "duration_min", "notes", "sequence",
+        "therapist_id",
+    ]  # fmt: skip
+    zone = ZoneInfo("Europe/Vienna")
+    tuesday, wednesday = D + timedelta(days=1), D + timedelta(days=2)
+    session = PlannedSession("C1-s03", 3, tuesday, None, 9, ("R-PT-BEFORE",), ("massage",))
+    placement = Placed("C1", "C1-s03", tuesday, "T2", wednesday, 9 * 60 + 40, 9 * 60 + 49)
+    shown = shown_session(session, placement, (), zone)
+    starts_at = datetime.combine(wednesday, time(9, 40), tzinfo=zone)
+    assert shown == replace(session, on=wednesday, starts_at=starts_at, therapist_id="T2")
+    assert shown_session(session, None, (tuesday,), zone) == replace(session, starts_at=None)
+    assert shown_session(session, None, (), zone) is session
