@@ -37,10 +37,10 @@ async def lock_keys(
 ) -> None:
     """Take the transaction locks of `names` in `namespace`, in one global order.
 
-    A service consuming two topics (the planner) handles one patient from two batches at
-    once; taking all of a batch's locks up front, always in the same order, makes those
-    batches queue instead of deadlocking on each other's row locks. `command_timeout_s`
-    replaces the pool's command timeout for this one statement.
+    Two batches may hold one patient at once (two replicas around a rebalance, a timer's
+    command beside a consumed batch); taking all of a batch's locks up front, always in the
+    same order, makes those batches queue instead of deadlocking on each other's row locks.
+    `command_timeout_s` replaces the pool's command timeout for this one statement.
     """
     if names:
         # Volatile functions in the select list run after ORDER BY: locks follow the order.
