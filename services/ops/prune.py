@@ -9,7 +9,8 @@ first, their carrier in a later batch, so the foreign key always holds.
 
 A booking that ended before the planner's clinic-local yesterday is never read again by the
 planner (it places nothing there, and keeps a past session's placement without its row);
-it is kept `bookings_days` for operators looking back, then goes.
+it is kept `bookings_days` for operators looking back, then goes: clinic by clinic, each
+batch under the clinic's lock, as a planner batch writes them.
 """
 
 from collections.abc import Callable, Iterable
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from services.runtime.db import checked_schema
+from services.runtime.locks import LockNamespace, lock_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,9 @@ class Table:
     days: Callable[[Retention], int]
     # One batch: $1 the cut-off time, $2 the batch size; `{t}` is the schema-qualified table.
     delete_batch: str
+    # $3 a clinic, each batch under that clinic's lock, as a planner batch writes its bookings
+    # (and through `bookings_written` the clinic's token): the two queue, never deadlock.
+    per_clinic: bool = False
 
 
 TABLES = (
@@ -65,7 +70,8 @@ TABLES = (
         "bookings",
         lambda r: r.bookings_days,
         "DELETE FROM {t} WHERE (patient_id, session_id) IN (SELECT patient_id, session_id"
-        " FROM {t} WHERE ends_at < $1 ORDER BY ends_at LIMIT $2)",
+        " FROM {t} WHERE clinic_id = $3 AND ends_at < $1 ORDER BY ends_at LIMIT $2)",
+        per_clinic=True,
     ),
 )
 
@@ -92,15 +98,47 @@ async def prune(  # noqa: PLR0913 (the keyword-only ones: how, when, where to te
                 cutoff = now - timedelta(days=days)
                 statement = table.delete_batch.format(t=qualified)
                 total = 0
-                while True:
-                    status = await conn.execute(statement, cutoff, batch_size)
-                    count = int(status.rsplit(" ", 1)[-1])
-                    if count == 0:
-                        break
-                    total += count
-                    report(f"{schema}.{table.name}: deleted {count} ({total} so far)")
+                for clinic_id in await _clinics(conn, table, qualified, cutoff):
+                    while True:
+                        count = await _delete_batch(
+                            conn, statement, (cutoff, batch_size), schema, clinic_id
+                        )
+                        if count == 0:
+                            break
+                        total += count
+                        report(f"{schema}.{table.name}: deleted {count} ({total} so far)")
                 report(f"{schema}.{table.name}: {total} rows older than {days} days deleted")
                 deleted[f"{schema}.{table.name}"] = total
     finally:
         await conn.close()
     return deleted
+
+
+async def _clinics(
+    conn: asyncpg.Connection, table: Table, qualified: str, cutoff: datetime
+) -> list[str | None]:
+    """The clinics whose rows a per-clinic table deletes, in order; [None] for another."""
+    if not table.per_clinic:
+        return [None]
+    rows = await conn.fetch(
+        f"SELECT DISTINCT clinic_id FROM {qualified} WHERE ends_at < $1 ORDER BY 1",  # noqa: S608
+        cutoff,
+    )
+    return [row["clinic_id"] for row in rows]
+
+
+async def _delete_batch(
+    conn: asyncpg.Connection,
+    statement: str,
+    args: tuple[datetime, int],
+    schema: str,
+    clinic_id: str | None,
+) -> int:
+    """One batch in its own transaction; a clinic's under the planner's lock of the clinic."""
+    async with conn.transaction():
+        if clinic_id is None:
+            status = await conn.execute(statement, *args)
+        else:
+            await lock_keys(conn, LockNamespace.CLINIC, [f"{schema}:{clinic_id}"])
+            status = await conn.execute(statement, *args, clinic_id)
+    return int(status.rsplit(" ", 1)[-1])

@@ -262,6 +262,36 @@ async def test_db_prune_deletes_the_bookings_past_their_retention_only(
         assert sorted(b.on for b in await held(conn, "north", ZoneInfo(ZONE))) == days[2:]
 
 
+async def test_db_prune_deletes_a_clinics_bookings_under_its_lock_as_a_planner_batch_does(
+    pool: asyncpg.Pool, suffix: str
+) -> None:
+    # A planner batch writes a clinic's bookings, and the tokens of several clinics, under the
+    # clinics' locks; a prune deleting the rows and tokens of several clinics without them
+    # could take the same row locks in another order and deadlock with it.
+    await booked(pool, session(1, "T1", 540, 550, MONDAY - timedelta(days=41)))
+    now = datetime.combine(MONDAY, time(12), tzinfo=UTC)
+    schema = f"plan_{suffix}"
+    async with pool.acquire() as batch, batch.transaction():
+        await lock_keys(batch, LockNamespace.CLINIC, [f"{schema}:north"])
+        pruning = asyncio.create_task(prune(
+            DATABASE_URL, [schema], Retention(30, 7, 30, bookings_days=30),
+            batch_size=10, now=now, report=lambda _: None,
+        ))  # fmt: skip
+
+        async def waiting_for_the_clinic() -> bool:
+            async with pool.acquire() as observer:  # outside the batch: a fresh snapshot
+                return bool(await observer.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory' "
+                    "AND query LIKE '%pg_advisory_xact_lock%'"
+                ))  # fmt: skip
+
+        await eventually(waiting_for_the_clinic, timeout_s=30)
+        assert not pruning.done()
+        assert await batch.fetchval("SELECT count(*) FROM bookings") == 1
+    deleted = await asyncio.wait_for(pruning, timeout=30)
+    assert deleted[f"{schema}.bookings"] == 1
+
+
 async def test_a_clinics_bookings_kept_between_batches_are_read_again_once_changed_elsewhere(
     pool: asyncpg.Pool,
 ) -> None:
