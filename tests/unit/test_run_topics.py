@@ -9,13 +9,17 @@ from services.runtime.launcher import service_settings
 from services.runtime.topics import RunTopics
 
 
-@pytest.mark.parametrize("service", SERVICES)
-def test_the_settings_of_a_run_name_its_topics(
-    service: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    topics = RunTopics.under("run.7")
-    for variable, value in topics.env().items():
+@pytest.fixture
+def topics(monkeypatch: pytest.MonkeyPatch) -> RunTopics:
+    """A run's topics, set in the environment the services' settings read."""
+    run = RunTopics.under("run.7")
+    for variable, value in run.env().items():
         monkeypatch.setenv(variable, value)
+    return run
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_settings_of_a_run_name_its_topics(service: str, topics: RunTopics) -> None:
     settings = service_settings(service)
     configured = [
         settings.topic_patient_events, settings.topic_eligibility, settings.topic_schedule,
@@ -28,13 +32,8 @@ def test_the_settings_of_a_run_name_its_topics(
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_a_run_knows_the_consumers_each_service_builds(
-    service: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_run_knows_the_consumers_each_service_builds(service: str, topics: RunTopics) -> None:
     # Tests and benchmarks wait for a group with one member per consumer of each process.
-    topics = RunTopics.under("run.8")
-    for variable, value in topics.env().items():
-        monkeypatch.setenv(variable, value)
     app = importlib.import_module(f"services.{service}.app")
     runtime, _ = app.build_runtime(service_settings(service))
     built = [list(subscriber.topic_names) for subscriber in runtime.broker.subscribers]
