@@ -78,27 +78,29 @@ async def book(
     again moves: its old row is replaced)."""
     rows = list(bookings)
     await free(conn, [b.owner.session_id for b in rows])
-    await insert(conn, clinic_id, rows, zone, turnover_min)
+    await insert(conn, [(clinic_id, b) for b in rows], zone, turnover_min)
 
 
 async def insert(
-    conn: Conn, clinic_id: str, bookings: Iterable[Booking], zone: ZoneInfo, turnover_min: int
+    conn: Conn, bookings: Iterable[tuple[str, Booking]], zone: ZoneInfo, turnover_min: int
 ) -> None:
-    """`book` for sessions that hold no row (freed already)."""
-    rows = sorted(bookings, key=lambda b: b.owner.session_id)
+    """`book` for sessions that hold no row (freed already), each (clinic, booking), of any
+    clinics in one statement."""
+    rows = sorted(bookings, key=lambda row: (row[0], row[1].owner.session_id))
     if not rows:
         return
-    spans = [instants(b, zone) for b in rows]
+    spans = [instants(b, zone) for _, b in rows]
     await conn.execute(
         "INSERT INTO bookings (session_id, therapist_id, clinic_id, patient_id, course_id, "
         "starts_at, ends_at, turnover_min) "
-        "SELECT s, t, $3, p, c, st, en, $8 FROM unnest($1::text[], $2::text[], $4::text[], "
-        "$5::text[], $6::timestamptz[], $7::timestamptz[]) AS r(s, t, p, c, st, en)",
-        [session_id_of(b.owner.session_id)[1] for b in rows],
-        [b.therapist_id for b in rows],
-        clinic_id,
-        [b.owner.patient_id for b in rows],
-        [b.owner.course_id for b in rows],
+        "SELECT s, t, k, p, c, st, en, $8 FROM unnest($1::text[], $2::text[], $3::text[], "
+        "$4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[]) "
+        "AS r(s, t, k, p, c, st, en)",
+        [session_id_of(b.owner.session_id)[1] for _, b in rows],
+        [b.therapist_id for _, b in rows],
+        [clinic_id for clinic_id, _ in rows],
+        [b.owner.patient_id for _, b in rows],
+        [b.owner.course_id for _, b in rows],
         [start for start, _ in spans],
         [end for _, end in spans],
         turnover_min,

@@ -169,10 +169,8 @@ class PlannerRepository:
         if not latest:
             return
         await free(conn, list(latest))
-        clinic_ids = sorted({clinic_id for clinic_id, _ in latest.values()})
-        for clinic_id in clinic_ids:
-            booked = [b for c, b in latest.values() if c == clinic_id and b is not None]
-            await insert(conn, clinic_id, booked, self.zone, self.turnover_min)
+        booked = [(clinic_id, b) for clinic_id, b in latest.values() if b is not None]
+        await insert(conn, booked, self.zone, self.turnover_min)
         await self._keep_written(conn, latest)
 
     async def _keep_written(self, conn: Conn, latest: Written) -> None:

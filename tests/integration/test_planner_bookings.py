@@ -331,3 +331,35 @@ async def test_a_clinics_bookings_kept_between_batches_are_read_again_once_chang
     assert await loaded() == ["P2", "P3"]
     async with pool.acquire() as conn:
         assert len(await held(conn, "north", zone)) == 2
+
+
+async def test_a_batch_writes_the_bookings_of_all_its_clinics_and_each_clinics_token(
+    pool: asyncpg.Pool,
+) -> None:
+    """One statement inserts a batch's bookings of every clinic: each lands in its own clinic,
+    and each clinic's token changes, so no planner's kept copy of either stays in use."""
+    zone, state = ZoneInfo(ZONE), enrolled_in("north")
+    north_booking, south_booking = session(1, "T1", 540, 550), session(2, "T9", 540, 550)
+    decided = Decided(
+        "P1", None, state,
+        tuple(Timed(change, datetime.now(UTC)) for change in (
+            BookingsChanged("north", (north_booking,), ()),
+            BookingsChanged("south", (south_booking,), ()),
+        )),
+        Cause.internal("t"),
+    )  # fmt: skip
+
+    async def tokens() -> dict[str, str]:
+        async with pool.acquire() as conn:
+            rows = await conn.fetch("SELECT clinic_id, token::text FROM booking_versions")
+        return {row["clinic_id"]: row["token"] for row in rows}
+
+    before = await tokens()
+    async with pool.acquire() as conn, conn.transaction():
+        await PlannerRepository(SCHEMA, zone).save_many(conn, {}, [decided])
+    async with pool.acquire() as conn:
+        assert list(await held(conn, "north", zone)) == [north_booking]
+        assert list(await held(conn, "south", zone)) == [south_booking]
+    after = await tokens()
+    assert {"north", "south"} <= set(after)
+    assert all(after[clinic] != before.get(clinic) for clinic in ("north", "south"))
