@@ -9,14 +9,7 @@ from hypothesis import strategies as st
 
 from services.planner.capacity.bookings import Booking, Bookings, Draft, OverlapError, conflict
 from services.planner.capacity.clock import MINUTES_PER_DAY
-from services.planner.capacity.free import (
-    Starts,
-    earliest,
-    free_starts,
-    free_time,
-    latest_until,
-    nearest,
-)
+from services.planner.capacity.free import Starts, chosen_start, free_starts, free_time
 from services.planner.capacity.roster import Stretch
 from tests.unit.test_planner_capacity_support import MONDAY, hm, owner
 
@@ -128,9 +121,38 @@ def test_free_starts_are_exactly_the_minutes_a_scan_would_allow(shape, target) -
     }
     free = free_starts(stretches, busy, duration, turnover)
     assert {m for starts in free for m in range(starts.first, starts.last + 1)} == allowed
-    assert earliest(free) == min(allowed, default=None)
-    assert latest_until(free, target) == max((m for m in allowed if m <= target), default=None)
-    assert nearest(free, target) == min(allowed, key=lambda m: (abs(m - target), m), default=None)
+
+
+@st.composite
+def roster_day_shapes(draw: st.DrawFn) -> tuple[list[Stretch], list[tuple[int, int]], int, int]:
+    """`day_shapes` whose stretches never overlap or touch, as a roster's (`roster.py`
+    merges them), given in any order."""
+    _, busy, duration, turnover = draw(day_shapes())
+    cuts = sorted(draw(st.sets(st.integers(0, MINUTES_PER_DAY), max_size=6)))
+    stretches = [Stretch(start, end) for start, end in zip(cuts[::2], cuts[1::2], strict=False)]
+    return draw(st.permutations(stretches)), busy, duration, turnover
+
+
+def test_r_preferred_time_of_two_free_starts_equally_near_the_earlier_is_chosen() -> None:
+    ten = (hm(10), hm(10, 10))  # forbids 9:51 to 10:09 to a session of 10 minutes
+    assert chosen_start([Stretch(hm(8), hm(12))], [ten], 10, 0, nearest_to=hm(10)) == hm(9, 50)
+
+
+@given(roster_day_shapes(), st.integers(-100, 1500))
+def test_the_chosen_start_is_the_one_a_scan_of_the_free_minutes_would_choose(shape, target) -> None:
+    """R-PT-BEFORE: the latest free start at or before the bound; R-PREFERRED-TIME: the
+    nearest to the preferred time, the earlier of two equally near; else the earliest."""
+    stretches, busy, duration, turnover = shape
+    free = free_starts(stretches, busy, duration, turnover)
+    allowed = [m for starts in free for m in range(starts.first, starts.last + 1)]
+    assert chosen_start(stretches, busy, duration, turnover) == min(allowed, default=None)
+    assert chosen_start(stretches, busy, duration, turnover, latest_until=target) == max(
+        (m for m in allowed if m <= target), default=None
+    )
+    nearest = min(allowed, key=lambda m: (abs(m - target), m), default=None)
+    assert chosen_start(stretches, busy, duration, turnover, nearest_to=target) == nearest
+    both = chosen_start(stretches, busy, duration, turnover, nearest_to=0, latest_until=target)
+    assert both == max((m for m in allowed if m <= target), default=None)  # therapy first
 
 
 def test_free_time_is_the_hours_less_each_booking_and_its_turnover() -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from services.planner.capacity.bookings import ONE_DAY, Booking, Owner
 from services.planner.capacity.clock import MINUTES_PER_DAY
-from services.planner.capacity.free import Starts, earliest, free_starts, latest_until, nearest
+from services.planner.capacity.free import Starts, chosen_start, free_starts
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 
 if TYPE_CHECKING:
@@ -64,13 +64,13 @@ def assign_session(
     """A therapist and start for `request`, or None when nobody is free that day."""
     if request.therapist_id is not None:
         # R-CONTINUITY: the course's therapist, when free, is chosen whoever else is.
-        own = _allowed_starts(request, request.therapist_id, roster, bookings, policy)
-        if own:
+        own = _chosen_start(request, request.therapist_id, roster, bookings, policy)
+        if own is not None:
             return Assignment(_booking(request, request.therapist_id, own), continued=True)
     free = {
-        therapist_id: starts
+        therapist_id: start
         for therapist_id in roster.working_on(request.on)
-        if (starts := _allowed_starts(request, therapist_id, roster, bookings, policy))
+        if (start := _chosen_start(request, therapist_id, roster, bookings, policy)) is not None
     }
     if not free:
         return None
@@ -78,8 +78,7 @@ def assign_session(
     return Assignment(_booking(request, therapist_id, free[therapist_id]), continued=False)
 
 
-def _booking(request: SessionRequest, therapist_id: str, free: tuple[Starts, ...]) -> Booking:
-    start = _start(request, free)
+def _booking(request: SessionRequest, therapist_id: str, start: int) -> Booking:
     return Booking(therapist_id, request.on, start, start + request.duration_min, request.owner)
 
 
@@ -112,10 +111,44 @@ def _allowed_starts(
     stretches = roster.stretches_on(therapist_id, request.on)
     if not stretches:  # not working that day: no need to look at the bookings
         return ()
-    day, session_id, turnover = request.on, request.owner.session_id, policy.turnover_min
-    # `Booking.span_from(day)` of the bookings `near` the day, inlined (this runs for every
-    # session placed). Of the neighbours' bookings only those whose turnover reaches into
-    # the day can forbid a start; `free_starts` gives the same for the others kept or not.
+    busy = _busy(request, therapist_id, bookings, policy.turnover_min)
+    starts = free_starts(stretches, busy, request.duration_min, policy.turnover_min)
+    if request.physical_therapy_min is None:
+        return starts
+    bound = request.physical_therapy_min - request.duration_min
+    return tuple(Starts(s.first, min(s.last, bound)) for s in starts if s.first <= bound)
+
+
+def _chosen_start(
+    request: SessionRequest,
+    therapist_id: str,
+    roster: Roster,
+    bookings: HeldBookings,
+    policy: CapacityPolicy,
+) -> int | None:
+    """The start the therapist would be given (R-PT-BEFORE, else R-PREFERRED-TIME, else the
+    earliest), or None when not free: `_allowed_starts` chosen from, without building them
+    (this runs for every session placed)."""
+    stretches = roster.stretches_on(therapist_id, request.on)
+    if not stretches:
+        return None
+    busy = _busy(request, therapist_id, bookings, policy.turnover_min)
+    therapy = request.physical_therapy_min
+    return chosen_start(
+        stretches, busy, request.duration_min, policy.turnover_min,
+        nearest_to=request.preferred_min,
+        latest_until=None if therapy is None else therapy - request.duration_min,
+    )  # fmt: skip
+
+
+def _busy(
+    request: SessionRequest, therapist_id: str, bookings: HeldBookings, turnover: int
+) -> list[tuple[int, int]]:
+    """[start, end) of the therapist's bookings that may forbid a start that day, in minutes
+    from its midnight: `Booking.span_from(day)` of the bookings `near` the day, inlined. Of
+    the neighbours' bookings only those whose turnover reaches into the day can forbid a
+    start; `free_starts` gives the same for the others kept or not."""
+    day, session_id = request.on, request.owner.session_id
     busy = [
         (booking.start_min, booking.end_min)
         for booking in bookings.on(therapist_id, day)
@@ -131,25 +164,4 @@ def _allowed_starts(
         for booking in bookings.on(therapist_id, day + ONE_DAY)
         if booking.start_min < turnover and booking.owner.session_id != session_id
     ]
-    starts = free_starts(
-        stretches,
-        busy,
-        request.duration_min,
-        turnover,
-    )
-    if request.physical_therapy_min is None:
-        return starts
-    bound = request.physical_therapy_min - request.duration_min
-    return tuple(Starts(s.first, min(s.last, bound)) for s in starts if s.first <= bound)
-
-
-def _start(request: SessionRequest, free: tuple[Starts, ...]) -> int:
-    if request.physical_therapy_min is not None:
-        start = latest_until(free, request.physical_therapy_min - request.duration_min)
-    elif request.preferred_min is not None:
-        start = nearest(free, request.preferred_min)
-    else:
-        start = earliest(free)
-    if start is None:
-        raise AssertionError("a free therapist has a free start")
-    return start
+    return busy

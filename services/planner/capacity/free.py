@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from services.planner.capacity.roster import Stretch
 
@@ -46,6 +46,42 @@ def free_starts(
     return tuple(free)
 
 
+def chosen_start(  # noqa: PLR0913 - the day's free starts, then what a start is chosen by
+    stretches: Iterable[Stretch],
+    busy: Iterable[tuple[int, int]],
+    duration_min: int,
+    turnover_min: int,
+    *,
+    nearest_to: int | None = None,
+    latest_until: int | None = None,
+) -> int | None:
+    """The free start `free_starts` leads to, without building its intervals: the latest at
+    or before `latest_until` when given, else the nearest to `nearest_to` (the earlier of two
+    equally near) when given, else the earliest; None when there is none. The stretches do
+    not overlap (a roster's never do: `roster.py` merges them), so the gaps come in order and
+    the scan stops as soon as no later one could be better."""
+    forbidden = sorted(
+        (start - duration_min - turnover_min + 1, end + turnover_min - 1) for start, end in busy
+    )
+    best: int | None = None
+    for stretch in sorted(stretches):
+        last = stretch.end_min - duration_min
+        for gap_first, gap_last in _gap_bounds(stretch.start_min, last, forbidden):
+            if latest_until is not None:
+                if gap_first > latest_until:
+                    return best
+                best = min(gap_last, latest_until)
+            elif nearest_to is not None:
+                start = min(max(nearest_to, gap_first), gap_last)
+                if best is None or abs(start - nearest_to) < abs(best - nearest_to):
+                    best = start
+                if gap_first >= nearest_to:
+                    return best
+            else:
+                return gap_first
+    return best
+
+
 def free_time(
     stretches: Iterable[Stretch], busy: Iterable[tuple[int, int]], turnover_min: int
 ) -> tuple[Starts, ...]:
@@ -60,32 +96,22 @@ def free_time(
 
 def _gaps(first: int, last: int, forbidden: Sequence[tuple[int, int]]) -> list[Starts]:
     """The parts of [first, last] outside every forbidden range (sorted by their start)."""
-    gaps: list[Starts] = []
+    return [
+        Starts(first_free, last_free)
+        for first_free, last_free in _gap_bounds(first, last, forbidden)
+    ]
+
+
+def _gap_bounds(
+    first: int, last: int, forbidden: Sequence[tuple[int, int]]
+) -> Iterator[tuple[int, int]]:
+    """`_gaps` as (first, last) pairs, one at a time."""
     cursor = first
     for forbidden_first, forbidden_last in forbidden:
         if forbidden_first > last:
             break
         if forbidden_first > cursor:
-            gaps.append(Starts(cursor, forbidden_first - 1))
+            yield cursor, forbidden_first - 1
         cursor = max(cursor, forbidden_last + 1)
     if cursor <= last:
-        gaps.append(Starts(cursor, last))
-    return gaps
-
-
-def earliest(free: Sequence[Starts]) -> int | None:
-    return min((starts.first for starts in free), default=None)
-
-
-def latest_until(free: Sequence[Starts], bound: int) -> int | None:
-    """The latest free start at or before `bound`."""
-    return max((min(s.last, bound) for s in free if s.first <= bound), default=None)
-
-
-def nearest(free: Sequence[Starts], target: int) -> int | None:
-    """The free start nearest to `target`; of two equally near, the earlier."""
-    return min(
-        (starts.nearest(target) for starts in free),
-        key=lambda start: (abs(start - target), start),
-        default=None,
-    )
+        yield cursor, last
