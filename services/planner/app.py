@@ -80,7 +80,7 @@ def build_runtime(
     clock = clock or SystemClock(settings.clock_offset_days)
     decider = PlannerDecider(
         calendar_from(settings), settings.policy(), f"{settings.event_source}/planner",
-        settings.topic_schedule, settings.capacity_policy(),
+        settings.topic_schedule, settings.capacity_policy(), settings.topic_planner_commands,
     )  # fmt: skip
     zone = ZoneInfo(settings.clinic_timezone)
 

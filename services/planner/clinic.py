@@ -15,16 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 
-from schemas.codec import new_event
 from schemas.rules import RuleId
 from schemas.staff import StaffEventUnion
 from services.planner.capacity.bookings import Bookings
 from services.planner.capacity.roster import Absent, Roster, Rostered, StaffFact
-from services.planner.staff_commands import SessionsUnstaffed
+from services.planner.staff_commands import SessionsUnstaffedData, place_again
 from services.planner.staff_facts import fact_from_json, fact_to_json, staff_fact
 from services.runtime.decider import Context, Decided, Rejected
 from services.runtime.outbox import OutboxMessage
-from services.runtime.wire import outbox_message
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +120,14 @@ class StaffDecider:
     def _command(
         self, decided: Decided[StaffFact, ClinicState, StaffOutput], hit: SessionsHit
     ) -> OutboxMessage:
-        data = {"clinic_id": decided.key, "therapist_id": hit.therapist_id,
-                "rule": hit.rule.value, "course_ids": hit.course_ids}  # fmt: skip
-        event = new_event(
-            SessionsUnstaffed, source=self.source, subject=hit.patient_id, time=hit.at,
-            data=data, **decided.cause.attributes(),
+        data = SessionsUnstaffedData.model_validate({
+            "clinic_id": decided.key, "therapist_id": hit.therapist_id, "rule": hit.rule.value,
+            "course_ids": hit.course_ids,
+        })  # fmt: skip
+        return place_again(
+            hit.patient_id, data, topic=self.topic, source=self.source, cause=decided.cause,
+            at=hit.at,
         )  # fmt: skip
-        return outbox_message(self.topic, event)
 
 
 def _hit(

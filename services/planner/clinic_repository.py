@@ -33,19 +33,10 @@ class ClinicRepository:
         /,
     ) -> dict[str, ClinicSessions]:
         since = loaded_since(self.today)
-        rows = await conn.fetch(
-            "SELECT clinic_id, patient_id, courses_to_place FROM patients "
-            "WHERE clinic_id = ANY($1::text[]) AND courses_to_place <> '{}' "
-            "ORDER BY clinic_id, patient_id",
-            list(keys),
-        )
-        to_place: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for row in rows:
-            courses = (row["patient_id"], tuple(row["courses_to_place"]))
-            to_place.setdefault(row["clinic_id"], []).append(courses)
+        to_place = await courses_to_place(conn, keys)
         return {
             clinic_id: ClinicSessions(
-                await held(conn, clinic_id, self.zone, since), tuple(to_place.get(clinic_id, ()))
+                await held(conn, clinic_id, self.zone, since), to_place.get(clinic_id, ())
             )
             for clinic_id in keys
         }
@@ -75,3 +66,22 @@ class ClinicRepository:
                 list(states),
                 [state.to_json_text() for state in states.values()],
             )
+
+
+async def courses_to_place(
+    conn: Conn, clinic_ids: Sequence[str]
+) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Per clinic, (patient_id, course_ids) of its patients with courses more capacity could
+    place (`PatientState.courses_to_place`), by patient id; read without the patients' locks."""
+    rows = await conn.fetch(
+        "SELECT clinic_id, patient_id, courses_to_place FROM patients "
+        "WHERE clinic_id = ANY($1::text[]) AND courses_to_place <> '{}' "
+        "ORDER BY clinic_id, patient_id",
+        list(clinic_ids),
+    )
+    to_place: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for row in rows:
+        to_place.setdefault(row["clinic_id"], []).append(
+            (row["patient_id"], tuple(row["courses_to_place"]))
+        )
+    return {clinic_id: tuple(patients) for clinic_id, patients in to_place.items()}

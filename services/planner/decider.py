@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, overload
 
+from schemas.causes import Cause
 from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
 from schemas.rules import RuleId
@@ -23,8 +24,14 @@ from services.planner.decide import decide
 from services.planner.outputs import CourseRejected, Output
 from services.planner.policy import PlannerPolicy
 from services.planner.screening import screen
-from services.planner.staff_commands import SessionsUnstaffed
-from services.planner.staffing import BookingsChanged, ClinicCapacity, Staffing, Unstaffed
+from services.planner.staff_commands import SessionsUnstaffed, SessionsUnstaffedData, place_again
+from services.planner.staffing import (
+    BookingsChanged,
+    CapacityFreed,
+    ClinicCapacity,
+    Staffing,
+    Unstaffed,
+)
 from services.planner.state import PatientState
 from services.planner.translate import eligibility_changed, to_command
 from services.planner.wire_out import Envelopes, to_wire
@@ -49,7 +56,7 @@ def decode_decision(raw: bytes) -> EligibilityDecided | Rejected:
 class Timed:
     """A core output and the moment it was decided at (the `time` of its schedule event)."""
 
-    output: Output | BookingsChanged
+    output: Output | BookingsChanged | CapacityFreed
     at: datetime
 
 
@@ -60,6 +67,7 @@ class PlannerDecider:
     source: str  # the CloudEvents source of published schedule events
     topic: str
     capacity_policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY
+    commands_topic: str = "courseflow.planner-commands"  # the planner's own (`staff_commands`)
 
     @overload
     def translate(self, event: ClinicEvent | EligibilityDecided) -> Command | None: ...
@@ -103,7 +111,8 @@ class PlannerDecider:
             return new_state, tuple(Timed(output, context.now) for output in outputs)
         staffing = self._staffing(clinic, context)
         new_state, shown, booked, freed = staffing.staffed(state, new_state, outputs)
-        return new_state, self._timed(new_state, shown, booked, freed, context)
+        timed = self._timed(new_state, shown, booked, freed, context)
+        return new_state, timed + _waiting_told(new_state.clinic_id, clinic, booked, freed, context)
 
     def _timed(
         self,
@@ -121,7 +130,8 @@ class PlannerDecider:
     def _unstaffed(
         self, state: PatientState, command: Unstaffed, context: Context
     ) -> tuple[PatientState, Sequence[Timed]]:
-        """R-THERAPIST-ABSENT / R-ROSTER: the hit courses placed again around the change."""
+        """R-THERAPIST-ABSENT / R-ROSTER: the hit courses placed again around the change;
+        R-CAPACITY: waiting courses placed again where another patient gave up bookings."""
         clinic = _capacity(context.shared, state.clinic_id)
         moved = command.clinic_id not in ("", state.clinic_id)
         if clinic is None or moved:  # the roster is gone, or the patient moved to another clinic
@@ -136,13 +146,17 @@ class PlannerDecider:
         return Staffing(context.key, clinic, self.calendar, self.capacity_policy, since)
 
     def share(self, shared: Any, decided: Decided[Any, Any, Any]) -> Any:
-        """The clinics' bookings after `decided`: the next decisions of the batch see them."""
+        """The clinics' bookings after `decided`, and the patients it asked to place their
+        waiting courses: the next decisions of the batch see them."""
         changes = [t.output for t in decided.outputs if isinstance(t.output, BookingsChanged)]
-        if not changes:
+        asked = [t.output for t in decided.outputs if isinstance(t.output, CapacityFreed)]
+        if not changes and not asked:
             return shared
         capacity = dict(shared)
         for change in changes:
             capacity[change.clinic_id] = capacity[change.clinic_id].changed_by(change)
+        for freed in asked:
+            capacity[freed.clinic_id] = capacity[freed.clinic_id].asked(freed)
         return capacity
 
     def encode(self, decided: Decided[Any, PatientState, Timed]) -> Sequence[OutboxMessage]:
@@ -150,11 +164,52 @@ class PlannerDecider:
         for timed in decided.outputs:
             if isinstance(timed.output, BookingsChanged):
                 continue
+            if isinstance(timed.output, CapacityFreed):
+                messages += self._place_again(timed.output, decided.cause, timed.at)
+                continue
             envelopes = Envelopes(self.source, decided.key, decided.cause, timed.at)
             event = to_wire(timed.output, decided.state, envelopes)
             if event is not None:
                 messages.append(outbox_message(self.topic, event))
         return messages
+
+    def _place_again(self, freed: CapacityFreed, cause: Cause, at: datetime) -> list[OutboxMessage]:
+        return [
+            place_again(
+                patient_id,
+                SessionsUnstaffedData(
+                    clinic_id=freed.clinic_id, rule="R-CAPACITY", course_ids=course_ids
+                ),
+                topic=self.commands_topic,
+                source=self.source,
+                cause=cause,
+                at=at,
+            )
+            for patient_id, course_ids in freed.waiting
+        ]
+
+
+def _waiting_told(
+    clinic_id: str,
+    clinic: ClinicCapacity,
+    booked: tuple[Booking, ...],
+    freed: tuple[str, ...],
+    context: Context,
+) -> tuple[Timed, ...]:
+    """R-CAPACITY: a decision that gave up bookings (freed, or moved from where they were)
+    tells the clinic's other patients whose courses wait, so that they may take the time.
+
+    As many as it gave up, no more: a clinic short of time may have hundreds waiting, and
+    each told tries its whole horizon again. They are taken in patient id order from the
+    deciding patient's on, round the end, so that the same few are not always told first."""
+    moved = sum(clinic.bookings.of_session(b.owner.session_id) is not None for b in booked)
+    given_up = len(freed) + moved
+    if not given_up or not clinic.waiting:
+        return ()
+    after = [w for w in clinic.waiting if w[0] > context.key]
+    before = [w for w in clinic.waiting if w[0] < context.key]
+    told = tuple((after + before)[:given_up])  # `waiting` is sorted by patient id
+    return (Timed(CapacityFreed(clinic_id, told), context.now),) if told else ()
 
 
 def _capacity(shared: Any, clinic_id: str) -> ClinicCapacity | None:

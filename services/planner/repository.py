@@ -13,7 +13,7 @@ from schemas.clinic import PatientEnrolled
 from services.planner.booking_rows import SEPARATOR, free, held, insert, loaded_since
 from services.planner.capacity.bookings import Booking, Bookings
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
-from services.planner.clinic_repository import ClinicRepository
+from services.planner.clinic_repository import ClinicRepository, courses_to_place
 from services.planner.decider import Timed
 from services.planner.outputs import ArmReminder
 from services.planner.staffing import BookingsChanged, ClinicCapacity
@@ -78,8 +78,11 @@ class PlannerRepository:
         since = loaded_since(self.today)
         rostered = [clinic_id for clinic_id, c in clinics.items() if not c.roster.is_empty]
         bookings = await self._bookings(conn, rostered, since)
+        waiting = await courses_to_place(conn, rostered) if rostered else {}
         capacity = {
-            clinic_id: ClinicCapacity(clinics[clinic_id].roster, bookings[clinic_id])
+            clinic_id: ClinicCapacity(
+                clinics[clinic_id].roster, bookings[clinic_id], waiting.get(clinic_id, ())
+            )
             for clinic_id in rostered
         }
         return capacity or None

@@ -48,9 +48,17 @@ from services.planner.state import UNDER_WAY, PatientState, Placed, Waiting
 class ClinicCapacity:
     roster: Roster
     bookings: Bookings
+    # R-CAPACITY: (patient_id, course_ids) of the clinic's patients whose courses more
+    # capacity could place, as their rows showed when the batch began; a batch asks each
+    # of them once (`asked`).
+    waiting: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def changed_by(self, change: "BookingsChanged") -> "ClinicCapacity":
         return replace(self, bookings=self.bookings.changed(change.freed, change.booked))
+
+    def asked(self, freed: "CapacityFreed") -> "ClinicCapacity":
+        told = {patient_id for patient_id, _ in freed.waiting}
+        return replace(self, waiting=tuple(w for w in self.waiting if w[0] not in told))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,17 @@ class BookingsChanged:
     clinic_id: str
     booked: tuple[Booking, ...]
     freed: tuple[str, ...]  # session keys (`booking_rows.session_key`)
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityFreed:
+    """Not published as a schedule event: a decision on a clinical fact gave up bookings of
+    a clinic where other patients' courses wait (R-CAPACITY). Each of those patients is told
+    on the planner's own topic to have them placed again (`staff_commands`), in its own
+    batch. A placement asked for this way asks nobody in turn, so it cannot echo."""
+
+    clinic_id: str
+    waiting: tuple[tuple[str, tuple[str, ...]], ...]  # (patient_id, course_ids)
 
 
 @dataclass(frozen=True)
@@ -146,7 +165,8 @@ class Staffing:
             if not shown.changes and not newly_short:
                 continue
             if newly_short or any(c.from_on != c.to_on for c in shown.changes):
-                shown = replace(shown, rules=(unstaffed.rule, RuleId.CAPACITY))
+                rules = dict.fromkeys((unstaffed.rule, RuleId.CAPACITY))  # once, if R-CAPACITY
+                shown = replace(shown, rules=tuple(rules))
             outputs.append(shown)
             published[index] = replace(course, version=course.version + 1)
         return replace(after, published=tuple(published)), tuple(outputs)

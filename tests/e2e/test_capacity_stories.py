@@ -171,3 +171,41 @@ async def test_a_shortage_waits_and_the_front_desk_is_told_once_naming_the_days(
     assert waiting[0]["on"] in notice["summary"]
     await system.consumed()
     assert len(shortage_notices() or []) == 1
+
+
+async def test_time_a_patient_gives_up_goes_to_a_course_waiting_for_it(system: System) -> None:
+    """R-CAPACITY: one therapist with time for one session a morning, so a second daily course
+    waits whole. When the first is cancelled (knee surgery, R-POSTOP), its mornings go to the
+    waiting course: rescheduled naming R-CAPACITY, every session given, the front desk told."""
+    monday = next_monday(today())
+    staff = StaffFeed(f"freed-{uuid.uuid4().hex[:8]}")
+    one_a_morning = [(weekday, "08:00", "08:15") for weekday in range(6)]
+    await system.staff(staff.rostered("T1", monday - timedelta(days=7), one_a_morning))
+    await system.consumed()
+    first, second = Clinic(clinic_id=staff.clinic), Clinic(clinic_id=staff.clinic)
+    for clinic in (first, second):  # one after the other: the first takes every morning
+        data = {"course_id": "C1", "sessions": 15, "cadence": "daily",
+                "start_on": monday.isoformat()}  # fmt: skip
+        await system.send(
+            clinic.enrolled(today()), clinic.event("clinic.course.prescribed", today(), data)
+        )
+        (scheduled,) = await system.schedule_events(clinic.patient, 1)
+    waiting = scheduled["data"]
+    assert waiting["capacity_shortage_on"] == [s["on"] for s in waiting["sessions"]]
+
+    await system.send(first.surgery(today()))
+    rescheduled = await system.until(partial(first_rescheduled, system, second.patient))
+    data = rescheduled["data"]
+    assert data["rules"].count("R-CAPACITY") == 1
+    assert not data.get("capacity_shortage_on")
+    assert all(s["therapist_id"] == "T1" for s in data["sessions"])
+    no_overlap_inside_hours(data["sessions"])
+
+    def front_desk_told() -> list[Event] | None:
+        notices = [n for n in system.notices(second.patient)
+                   if n["data"]["cause_id"] == rescheduled["id"]
+                   and n["data"]["kind"] == "sessions_rescheduled"]  # fmt: skip
+        return notices or None
+
+    (notice,) = await system.until(front_desk_told)
+    assert notice["data"]["recipient"] == "front-desk"
