@@ -14,7 +14,8 @@ from services.runtime.db import Conn
 _COLUMNS = (
     "notice_id::text AS notice_id, cause_id, kind, recipient, channel, patient_id, "
     "correlation_id, summary, rules, source_topic, source_partition, source_offset, attempts, "
-    "traceparent, tracestate, calendar::text AS calendar"
+    "traceparent, tracestate, calendar::text AS calendar, "
+    "cardinality(merged_kinds) > 0 AS carries"
 )
 
 
@@ -36,6 +37,9 @@ class DeliveryRow:
     traceparent: str | None = None  # W3C Trace Context of the cause, for notice.issued
     tracestate: str | None = None
     calendar: str | None = None  # CalendarUpdate as JSON (e-mail rows only)
+    # Other notices were merged into this one (coalescing): a carrier always names their
+    # kinds (`coalesce._taking_over`), so a row without any carries none.
+    carries: bool = False
 
     @classmethod
     def from_record(cls, record: Any) -> "DeliveryRow":
@@ -83,6 +87,8 @@ async def start_attempts(conn: Conn, leases: Sequence[tuple[str, datetime]]) -> 
 
 async def carried_by(conn: Conn, notice_ids: Sequence[str]) -> dict[str, list[DeliveryRow]]:
     """For each notice, the notices merged into it (coalescing), oldest first."""
+    if not notice_ids:
+        return {}
     rows = await conn.fetch(
         f"SELECT carried_by::text AS carrier, {_COLUMNS} FROM deliveries "  # noqa: S608
         "WHERE carried_by = ANY($1::uuid[]) ORDER BY created_at",

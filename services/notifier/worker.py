@@ -102,7 +102,10 @@ class DeliveryWorker:
         now = self.clock.now()
         async with conn.transaction():
             due = await deliveries.claim_due(conn, now, self.batch_size)
-            carried = await deliveries.carried_by(conn, [row.notice_id for row in due])
+            # Asked only for carriers: without coalescing (the default) there is none, and
+            # the worker no longer looks the whole queue up at every tick.
+            carriers = [row.notice_id for row in due if row.carries]
+            carried = await deliveries.carried_by(conn, carriers)
             attempts = [
                 Attempt(replace(row, attempts=row.attempts + 1), carried.get(row.notice_id, []))
                 for row in due
