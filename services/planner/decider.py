@@ -202,9 +202,11 @@ def _waiting_told(
     As many as it gave up, no more: a clinic short of time may have hundreds waiting, and
     each told tries its whole horizon again. They are taken in patient id order from the
     deciding patient's on, round the end, so that the same few are not always told first."""
+    if not clinic.waiting:
+        return ()
     moved = sum(clinic.bookings.of_session(b.owner.session_id) is not None for b in booked)
     given_up = len(freed) + moved
-    if not given_up or not clinic.waiting:
+    if not given_up:
         return ()
     after = [w for w in clinic.waiting if w[0] > context.key]
     before = [w for w in clinic.waiting if w[0] < context.key]

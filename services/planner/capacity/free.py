@@ -26,9 +26,6 @@ class Starts:
     first: int
     last: int
 
-    def nearest(self, target: int) -> int:
-        return min(max(target, self.first), self.last)
-
 
 def free_starts(
     stretches: Iterable[Stretch],
