@@ -57,6 +57,7 @@ from bench.processes import (
 )
 from bench.stats import IdleResult, PhaseResult
 from bench.workload import (
+    OUTCOMES,
     PLANNER_CLOCK_OFFSET_DAYS,
     Message,
     generate,
@@ -116,6 +117,14 @@ def _parser() -> argparse.ArgumentParser:
         help="clinics of the workload with rosters; its patients are spread over them",
     )
     p.add_argument("--roster-therapists", type=int, default=5, help="therapists per clinic")
+    p.add_argument(
+        "--outcomes",
+        choices=OUTCOMES,
+        default="daily",
+        help="the day each session is performed: 'daily', session n on the course's day n "
+        "whatever its plan (most outcomes move the rest of the course); 'on-plan', on the day "
+        "its plan gave it (bench/workload.py)",
+    )
     p.add_argument("--replicas", type=int, default=1,
                    help="processes of each service, in one consumer group")  # fmt: skip
     p.add_argument("--durable", action="store_true",
@@ -330,7 +339,7 @@ async def _roster_rounds(
     for number in range(1, args.roster_rounds + 1):
         if number > 1:
             messages = generate(args.patients, args.events, seed=args.seed,
-                                run=f"{run.suffix}a{number}")  # fmt: skip
+                                run=f"{run.suffix}a{number}", outcomes=args.outcomes)  # fmt: skip
             print(f"capacity without rosters, round {number} …", flush=True)
             without = await _phase(
                 run=run, name=f"capacity-{number}", messages=messages, patients=args.patients,
@@ -340,7 +349,8 @@ async def _roster_rounds(
         clinics = rostered_clinics(f"{run.suffix}{number}", args.roster_clinics)
         await _send_rosters(run, clinics, probe)
         messages = generate(args.patients, args.events, seed=args.seed,
-                            run=f"{run.suffix}k{number}", clinics=clinics)  # fmt: skip
+                            run=f"{run.suffix}k{number}", clinics=clinics,
+                            outcomes=args.outcomes)  # fmt: skip
         print(f"capacity with rosters, round {number}: sending as fast as possible …", flush=True)
         with_rosters = await _phase(
             run=run, name=f"capacity-rosters-{number}", messages=messages,
@@ -440,7 +450,7 @@ def _rate_messages(run: Run, phase: RatePhase, number: int) -> tuple[list[Messag
     events = max(int(phase.rate * phase.seconds), per_patient)
     patients = max(events // per_patient, 1)
     messages = generate(patients, patients * per_patient, seed=args.seed + number,
-                        run=f"{run.suffix}r{number}")  # fmt: skip
+                        run=f"{run.suffix}r{number}", outcomes=args.outcomes)  # fmt: skip
     return messages, patients
 
 
@@ -462,8 +472,10 @@ async def _ceiling(run: Run, capacity_messages: list[Message]) -> PassThroughRes
 async def _main(run: Run) -> int:
     args = run.args
     print(f"bench run {run.suffix}: {args.patients} patients, {args.events} events, "
+          f"sessions performed {args.outcomes}, "
           f"{args.replicas} process(es) per service (load {os.getloadavg()[0]:.2f})")  # fmt: skip
-    capacity_messages = generate(args.patients, args.events, seed=args.seed, run=f"{run.suffix}a")
+    capacity_messages = generate(args.patients, args.events, seed=args.seed, run=f"{run.suffix}a",
+                                 outcomes=args.outcomes)  # fmt: skip
     print("event mix:", ", ".join(f"{t.removeprefix('clinic.')} {n}"
                                   for t, n in mix(capacity_messages).most_common()))  # fmt: skip
     ceiling = None if args.skip_ceiling else await _ceiling(run, capacity_messages)
@@ -509,7 +521,9 @@ async def _main(run: Run) -> int:
         idle = await _idle(run, args.idle_seconds)
         report.idle(idle)
     report.summary(
-        report.RunInfo(run.suffix, args.replicas, run.durability, args.log_level),
+        report.RunInfo(
+            run.suffix, args.replicas, run.durability, args.log_level, args.outcomes
+        ),
         capacity=capacity, fixed=fixed, idle=idle, ceiling=ceiling, watcher=watcher,
         peak_kib=run.peak_rss(), rounds=rounds,
         roster_shape=(args.roster_clinics, args.roster_therapists),

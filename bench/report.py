@@ -28,6 +28,7 @@ class RunInfo:
     replicas: int
     durability: dict[str, str]
     log_level: str
+    outcomes: str = "daily"  # the day each session is performed (`bench.workload.OUTCOMES`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,8 @@ def summary(
     )
     print("-" * WIDTH)
     print(f"run {info.suffix}: {info.replicas} process(es) per service; services' log level "
-          f"{info.log_level}; database {durability_line(info.durability)}")  # fmt: skip
+          f"{info.log_level}; database {durability_line(info.durability)}; sessions performed "
+          f"{info.outcomes}")  # fmt: skip
     _row("measure (targets of issues 13 and 14)", "measured", "target")
     rate = capacity.pipeline_rate
     _row(f"clinic events/s through all three services ({capacity.events:,})",

@@ -23,6 +23,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from schemas.codec import new_event, to_bytes
+from services.planner.cadence import Cadence, session_dates
+from services.planner.calendar import ClinicCalendar
 
 SOURCE = "/clinics/bench/emr"
 ROSTER_SOURCE = "/clinics/bench/roster"
@@ -40,6 +42,16 @@ COURSE_START_DAYS = -25  # every course starts this many days from the scripts' 
 # with and without rosters alike, so every session of a course is placed, not only the last.
 # Only the planner's clock moves: eligibility and the notifier keep today.
 PLANNER_CLOCK_OFFSET_DAYS = COURSE_START_DAYS - 1
+# When sessions are performed (`generate`'s `outcomes`):
+# - "daily": session n on day n of the course, whatever its plan: a course every other day,
+#   or one that meets a closed day, has most of its sessions done on another day than
+#   planned, and each such outcome moves the rest of the course (R-CADENCE).
+# - "on-plan": each session on the day its course's first plan gave it (open days, the
+#   course's cadence), as a clinic that keeps its appointments reports them; only episodes
+#   (a flare, a fever, a session not performed) move a course. Never after the scripts'
+#   today: a later session is reported done today.
+OUTCOMES = ("daily", "on-plan")
+PLAN_CALENDAR = ClinicCalendar("UTC", frozenset(OPEN_WEEKDAYS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +66,22 @@ class Message:
 
 class _Patient:
     def __init__(
-        self, run: str, number: int, today: date, rng: random.Random, clinic_id: str
+        self,
+        run: str,
+        number: int,
+        today: date,
+        rng: random.Random,
+        clinic_id: str,
+        *,
+        outcomes: str = "daily",
     ) -> None:
         self.id = f"B-{run}-{number:06d}"
         self.today = today
         self.clinic_id = clinic_id
         self.rng = rng
         self.course = f"C-{self.id}-1"
+        self.outcomes = outcomes
+        self.planned: tuple[date, ...] = ()  # the course's first plan, once prescribed
 
     def day(self, offset: int) -> date:
         return self.today + timedelta(days=offset)
@@ -87,20 +108,32 @@ class _Patient:
         return self.event("clinic.patient.enrolled", -30, data)
 
     def prescribed(self) -> Message:
+        sessions = self.rng.choice((15, 15, 18, 20))
+        cadence = self.rng.choice(("daily", "every_other_day"))
         data = {
-            "course_id": self.course, "sessions": self.rng.choice((15, 15, 18, 20)),
-            "cadence": self.rng.choice(("daily", "every_other_day")),
+            "course_id": self.course, "sessions": sessions, "cadence": cadence,
             "start_on": self.day(COURSE_START_DAYS).isoformat(),
             "preferred_time": self.rng.choice(("09:00", "10:00", "14:30", "16:00")),
         }  # fmt: skip
+        start = self.day(COURSE_START_DAYS)
+        self.planned = session_dates(start, sessions, Cadence(cadence), PLAN_CALENDAR)
         return self.event("clinic.course.prescribed", -28, data)
 
-    def session(self, number: int) -> Message:
-        offset = min(-24 + number, 0)
-        session_id = f"{self.course}-s{number:02d}"
+    def outcome(self, number: int) -> tuple[int, str | None]:
+        """Session `number`'s outcome: None when performed, else why not."""
         if self.rng.random() < 0.1:
-            reason = self.rng.choice(("severe_pain", "discomfort", "patient_absent"))
-            data = {"course_id": self.course, "session_id": session_id, "reason": reason}
+            return number, self.rng.choice(("severe_pain", "discomfort", "patient_absent"))
+        return number, None
+
+    def session(self, number: int, not_performed: str | None) -> Message:
+        """Its outcome on the wire, on its day (`OUTCOMES`): after `prescribed`."""
+        if self.outcomes == "on-plan":
+            offset = min((self.planned[number - 1] - self.today).days, 0)
+        else:
+            offset = min(-24 + number, 0)
+        session_id = f"{self.course}-s{number:02d}"
+        if not_performed is not None:
+            data = {"course_id": self.course, "session_id": session_id, "reason": not_performed}
             return self.event("clinic.session.not_performed", offset, data)
         at = datetime.combine(self.day(offset), time(10), tzinfo=UTC).isoformat()
         data = {"course_id": self.course, "session_id": session_id, "performed_at": at}
@@ -144,7 +177,10 @@ class _Patient:
     def script(self, length: int) -> list[Message]:
         """Exactly `length` events in the order a clinic would send them."""
         rng = self.rng
-        blocks: list[list[Message]] = [[self.session(n)] for n in range(1, 16)]
+        # Outcomes drawn first, put on the wire once the course's plan is known.
+        blocks: list[list[Message | tuple[int, str | None]]] = [
+            [self.outcome(n)] for n in range(1, 16)
+        ]
         episodes: list[list[Message]] = []
         if rng.random() < 0.3:
             episodes.append(self.flare())
@@ -152,7 +188,7 @@ class _Patient:
             episodes.append(self.fever())
         episodes += [self.physical_therapy(n) for n in range(rng.choice((0, 0, 1, 2)))]
         for episode in episodes:
-            blocks.insert(rng.randint(0, min(len(blocks), max(length // 2, 1))), episode)
+            blocks.insert(rng.randint(0, min(len(blocks), max(length // 2, 1))), [*episode])
         tail = self.surgery() if rng.random() < 0.08 and length >= 6 else []
         body = [m for block in blocks for m in block]
         extra = 0
@@ -160,11 +196,18 @@ class _Patient:
             extra += 1
             body += self.physical_therapy(100 + extra)
         head = [self.enrolled(), self.prescribed()]
-        return (head + body)[: length - len(tail)] + tail
+        sent = [m if isinstance(m, Message) else self.session(*m) for m in body]
+        return (head + sent)[: length - len(tail)] + tail
 
 
 def generate(
-    patients: int, events: int, *, seed: int, run: str, clinics: Sequence[str] = UNROSTERED
+    patients: int,
+    events: int,
+    *,
+    seed: int,
+    run: str,
+    clinics: Sequence[str] = UNROSTERED,
+    outcomes: str = "daily",
 ) -> list[Message]:
     """`events` clinic events for `patients` patients, interleaved patient by patient.
 
@@ -178,7 +221,7 @@ def generate(
     today = datetime.now(UTC).date()
     base, remainder = divmod(events, patients)
     scripts = [
-        _Patient(run, n, today, rng, clinics[n % len(clinics)]).script(
+        _Patient(run, n, today, rng, clinics[n % len(clinics)], outcomes=outcomes).script(
             base + (1 if n < remainder else 0)
         )
         for n in range(patients)
