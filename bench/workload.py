@@ -110,12 +110,12 @@ class _Patient:
     def prescribed(self) -> Message:
         sessions = self.rng.choice((15, 15, 18, 20))
         cadence = self.rng.choice(("daily", "every_other_day"))
+        start = self.day(COURSE_START_DAYS)
         data = {
             "course_id": self.course, "sessions": sessions, "cadence": cadence,
-            "start_on": self.day(COURSE_START_DAYS).isoformat(),
+            "start_on": start.isoformat(),
             "preferred_time": self.rng.choice(("09:00", "10:00", "14:30", "16:00")),
         }  # fmt: skip
-        start = self.day(COURSE_START_DAYS)
         self.planned = session_dates(start, sessions, Cadence(cadence), PLAN_CALENDAR)
         return self.event("clinic.course.prescribed", -28, data)
 
