@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from schemas.rules import RuleId
 from schemas.staff import StaffEventUnion
+from schemas.topics import PLANNER_COMMANDS
 from services.planner.capacity.bookings import Bookings
 from services.planner.capacity.roster import Absent, Roster, Rostered, StaffFact
 from services.planner.staff_commands import SessionsUnstaffedData, place_again
@@ -89,7 +90,7 @@ StaffOutput = StaffFactReceived | SessionsHit
 @dataclass(frozen=True)
 class StaffDecider:
     source: str = "/courseflow/planner"
-    topic: str = "courseflow.planner-commands"
+    topic: str = PLANNER_COMMANDS
     key_field: ClassVar[str] = "clinic_id"  # its keys in logs (`runtime.decider.KeyNaming`)
 
     def translate(self, event: StaffEventUnion) -> StaffFact:

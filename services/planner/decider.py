@@ -16,6 +16,7 @@ from schemas.causes import Cause
 from schemas.clinic import ClinicEvent
 from schemas.eligibility import EligibilityDecided
 from schemas.rules import RuleId
+from schemas.topics import PLANNER_COMMANDS
 from services.planner.calendar import ClinicCalendar
 from services.planner.capacity.bookings import Booking
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
@@ -67,7 +68,7 @@ class PlannerDecider:
     source: str  # the CloudEvents source of published schedule events
     topic: str
     capacity_policy: CapacityPolicy = DEFAULT_CAPACITY_POLICY
-    commands_topic: str = "courseflow.planner-commands"  # the planner's own (`staff_commands`)
+    commands_topic: str = PLANNER_COMMANDS  # the planner's own (`staff_commands`)
 
     @overload
     def translate(self, event: ClinicEvent | EligibilityDecided) -> Command | None: ...
@@ -178,7 +179,7 @@ class PlannerDecider:
             place_again(
                 patient_id,
                 SessionsUnstaffedData(
-                    clinic_id=freed.clinic_id, rule="R-CAPACITY", course_ids=course_ids
+                    clinic_id=freed.clinic_id, rule=RuleId.CAPACITY.value, course_ids=course_ids
                 ),
                 topic=self.commands_topic,
                 source=self.source,

@@ -7,6 +7,7 @@ from typing import Any
 
 from schemas.causes import Cause
 from schemas.rules import RuleId
+from schemas.topics import PLANNER_COMMANDS
 from services.planner.decider import PlannerDecider
 from services.planner.outputs import Rescheduled
 from services.planner.staff_commands import SessionsUnstaffed, decode_planner_command
@@ -17,7 +18,6 @@ from tests.clinic_events import ClinicFeed
 from tests.unit.test_planner_decider import D, planner
 from tests.unit.test_planner_staffing import context, course_events, fed, north
 
-COMMANDS = "courseflow.planner-commands"
 # One therapist, time for one session a day: a second daily course finds no day free.
 ONE_A_DAY = [(weekday, "08:00", "08:15") for weekday in range(6)]
 
@@ -61,7 +61,7 @@ def one_placed_one_waiting() -> tuple[PlannerDecider, ClinicFeed, Decided[Any, A
 
 
 def commands(decider: PlannerDecider, decided: Decided[Any, Any, Any]) -> list[SessionsUnstaffed]:
-    told = [m for m in decider.encode(decided) if m.topic == COMMANDS]
+    told = [m for m in decider.encode(decided) if m.topic == PLANNER_COMMANDS]
     decoded = [decode_planner_command(m.value) for m in told]
     assert all(isinstance(command, SessionsUnstaffed) for command in decoded), decoded
     return [c for c in decoded if isinstance(c, SessionsUnstaffed)]
