@@ -10,7 +10,9 @@ first, their carrier in a later batch, so the foreign key always holds.
 A booking that ended before the planner's clinic-local yesterday is never read again by the
 planner (it places nothing there, and keeps a past session's placement without its row);
 it is kept `bookings_days` for operators looking back, then goes: clinic by clinic, each
-batch under the clinic's lock, as a planner batch writes them.
+batch under the clinic's lock, as a planner batch writes them. The bookings of a course with
+one therapist are one row (migration 0010): they go together, once the last has ended
+`bookings_days` ago.
 """
 
 from collections.abc import Callable, Iterable
@@ -44,6 +46,7 @@ class Table:
     # $3 a clinic, each batch under that clinic's lock, as a planner batch writes its bookings
     # (and through `bookings_written` the clinic's token): the two queue, never deadlock.
     per_clinic: bool = False
+    ended: str = ""  # a per-clinic table: the SQL of when a row ended
 
 
 TABLES = (
@@ -67,11 +70,16 @@ TABLES = (
         " ORDER BY d.finished_at LIMIT $2)",
     ),
     Table(
-        "bookings",
+        "course_bookings",
         lambda r: r.bookings_days,
-        "DELETE FROM {t} WHERE (patient_id, session_id) IN (SELECT patient_id, session_id"
-        " FROM {t} WHERE clinic_id = $3 AND ends_at < $1 ORDER BY ends_at LIMIT $2)",
+        "DELETE FROM {t} WHERE (patient_id, course_id, therapist_id, turnover_min) IN"
+        " (SELECT patient_id, course_id, therapist_id, turnover_min FROM {t}"
+        " WHERE clinic_id = $3 AND ends_at[cardinality(ends_at)] < $1"
+        " ORDER BY ends_at[cardinality(ends_at)] LIMIT $2)",
         per_clinic=True,
+        # A row holds a course's sessions with one therapist in order of start: the last
+        # ends last (migration 0010).
+        ended="ends_at[cardinality(ends_at)]",
     ),
 )
 
@@ -121,7 +129,7 @@ async def _clinics(
     if not table.per_clinic:
         return [None]
     rows = await conn.fetch(
-        f"SELECT DISTINCT clinic_id FROM {qualified} WHERE ends_at < $1 ORDER BY 1",  # noqa: S608
+        f"SELECT DISTINCT clinic_id FROM {qualified} WHERE {table.ended} < $1 ORDER BY 1",  # noqa: S608
         cutoff,
     )
     return [row["clinic_id"] for row in rows]

@@ -1,10 +1,12 @@
-"""The `bookings` table seen as the capacity core's `Bookings` of one clinic.
+"""The planner's bookings seen as the capacity core's `Bookings` of one clinic.
 
 A booking is kept in local wall-clock minutes by the core and as instants by the database,
 and a session id is unique only within its patient: the core, which indexes a clinic's
-bookings by session, knows each by its `session_key` (patient and session id).
-whose exclusion constraint (migration 0004) is R-NO-OVERLAP's last guard: a row the core
-should never have produced is refused there, and the batch fails as for any other bug.
+bookings by session, knows each by its `session_key` (patient and session id). Sessions are
+read one row each from the `bookings` view and written a course and therapist a row into
+`course_bookings` (migration 0010), whose exclusion constraint is R-NO-OVERLAP's last guard:
+a row the core should never have produced is refused there, and the batch fails as for any
+other bug.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -15,6 +17,8 @@ from zoneinfo import ZoneInfo
 from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.capacity.clock import MINUTES_PER_DAY, minute_of_day
 from services.runtime.db import Conn
+
+UTC_ZONE = ZoneInfo("UTC")
 
 # Identifiers never hold control characters (CONTRACT.md), so the key is unambiguous.
 SEPARATOR = "\x1f"
@@ -75,45 +79,68 @@ async def book(
     conn: Conn, clinic_id: str, bookings: Iterable[Booking], zone: ZoneInfo, turnover_min: int
 ) -> None:
     """Hold `bookings`, whose owners' session ids are `session_key`s (a session booked
-    again moves: its old row is replaced)."""
-    rows = list(bookings)
-    await free(conn, [b.owner.session_id for b in rows])
-    await insert(conn, [(clinic_id, b) for b in rows], zone, turnover_min)
-
-
-async def insert(
-    conn: Conn, bookings: Iterable[tuple[str, Booking]], zone: ZoneInfo, turnover_min: int
-) -> None:
-    """`book` for sessions that hold no row (freed already), each (clinic, booking), of any
-    clinics in one statement."""
-    rows = sorted(bookings, key=lambda row: (row[0], row[1].owner.session_id))
-    if not rows:
-        return
-    spans = [instants(b, zone) for _, b in rows]
-    await conn.execute(
-        "INSERT INTO bookings (session_id, therapist_id, clinic_id, patient_id, course_id, "
-        "starts_at, ends_at, turnover_min) "
-        "SELECT s, t, k, p, c, st, en, $8 FROM unnest($1::text[], $2::text[], $3::text[], "
-        "$4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[]) "
-        "AS r(s, t, k, p, c, st, en)",
-        [session_id_of(b.owner.session_id)[1] for _, b in rows],
-        [b.therapist_id for _, b in rows],
-        [clinic_id for clinic_id, _ in rows],
-        [b.owner.patient_id for _, b in rows],
-        [b.owner.course_id for _, b in rows],
-        [start for start, _ in spans],
-        [end for _, end in spans],
-        turnover_min,
-    )
+    again moves: its old booking is replaced)."""
+    await rewrite(conn, (), [(clinic_id, b) for b in bookings], zone, turnover_min)
 
 
 async def free(conn: Conn, keys: Sequence[str]) -> None:
     """Free the bookings of these `session_key`s."""
-    pairs = sorted({session_id_of(key) for key in keys})
-    if pairs:
-        await conn.execute(
-            "DELETE FROM bookings b USING unnest($1::text[], $2::text[]) AS f(p, s) "
-            "WHERE b.patient_id = f.p AND b.session_id = f.s",
-            [patient for patient, _ in pairs],
-            [session for _, session in pairs],
+    await rewrite(conn, keys, (), UTC_ZONE, 0)
+
+
+async def rewrite(
+    conn: Conn,
+    freed: Iterable[str],
+    booked: Iterable[tuple[str, Booking]],
+    zone: ZoneInfo,
+    turnover_min: int,
+) -> None:
+    """Free the sessions `freed` (`session_key`s) and hold `booked`, each (clinic, booking)
+    (a session booked again moves), of any clinics, in two statements.
+
+    A row holds the sessions of one course that one therapist gives (migration 0010): every
+    row of each patient named is taken out, and written back as it is now. The sessions
+    left as they were keep the turnover they were booked under."""
+    booked = list(booked)
+    gone = {session_id_of(key) for key in freed}
+    gone |= {session_id_of(b.owner.session_id) for _, b in booked}
+    if not gone:
+        return
+    rows = await conn.fetch(
+        "DELETE FROM course_bookings WHERE patient_id = ANY($1::text[]) "
+        "RETURNING clinic_id, patient_id, course_id, therapist_id, turnover_min, "
+        "session_ids, starts_at, ends_at",
+        sorted({patient_id for patient_id, _ in gone}),
+    )
+    sessions = [
+        (row["clinic_id"], row["patient_id"], row["course_id"], row["therapist_id"],
+         row["turnover_min"], session_id, starts_at, ends_at)
+        for row in rows
+        for session_id, starts_at, ends_at in zip(
+            row["session_ids"], row["starts_at"], row["ends_at"], strict=True
         )
+        if (row["patient_id"], session_id) not in gone
+    ]  # fmt: skip
+    for clinic_id, b in booked:
+        starts_at, ends_at = instants(b, zone)
+        patient_id, session_id = session_id_of(b.owner.session_id)
+        sessions.append((clinic_id, patient_id, b.owner.course_id, b.therapist_id,
+                         turnover_min, session_id, starts_at, ends_at))  # fmt: skip
+    if sessions:
+        await _insert(conn, sessions)
+
+
+async def _insert(conn: Conn, sessions: Sequence[tuple[Any, ...]]) -> None:
+    """Each (clinic, patient, course, therapist, turnover, session, start, end) into its
+    course's row, in order of start."""
+    columns = list(zip(*sorted(sessions), strict=True))
+    await conn.execute(
+        "INSERT INTO course_bookings (clinic_id, patient_id, course_id, therapist_id, "
+        "turnover_min, session_ids, starts_at, ends_at) "
+        "SELECT k, p, c, t, n, array_agg(s ORDER BY st, s), array_agg(st ORDER BY st, s), "
+        "array_agg(en ORDER BY st, s) "
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], "
+        "$7::timestamptz[], $8::timestamptz[]) AS r(k, p, c, t, n, s, st, en) "
+        "GROUP BY k, p, c, t, n",
+        *(list(column) for column in columns),
+    )

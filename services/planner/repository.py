@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from schemas.clinic import PatientEnrolled
-from services.planner.booking_rows import SEPARATOR, free, held, insert, loaded_since
+from services.planner.booking_rows import SEPARATOR, held, loaded_since, rewrite
 from services.planner.capacity.bookings import Booking, Bookings
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY
 from services.planner.clinic_repository import ClinicRepository, courses_to_place
@@ -171,9 +171,8 @@ class PlannerRepository:
                     latest |= {b.owner.session_id: (clinic_id, b) for b in timed.output.booked}
         if not latest:
             return
-        await free(conn, list(latest))
         booked = [(clinic_id, b) for clinic_id, b in latest.values() if b is not None]
-        await insert(conn, booked, self.zone, self.turnover_min)
+        await rewrite(conn, list(latest), booked, self.zone, self.turnover_min)
         await self._keep_written(conn, latest)
 
     async def _keep_written(self, conn: Conn, latest: Written) -> None:

@@ -139,14 +139,14 @@ async def forced_overlap(clinic_id: str, therapist_id: str, starts_at: datetime)
     conn = await asyncpg.connect(PostgresStack.from_env().service_url("planner"), timeout=5)
     try:
         await conn.execute(
-            "INSERT INTO planner.bookings (patient_id, session_id, therapist_id, clinic_id, "
-            "course_id, starts_at, ends_at, turnover_min) VALUES ('P-forced', 'C1-s01', $1, $2, "
-            "'C1', $3, $4, $5)",
+            "INSERT INTO planner.course_bookings (patient_id, course_id, therapist_id, "
+            "clinic_id, turnover_min, session_ids, starts_at, ends_at) VALUES ('P-forced', "
+            "'C1', $1, $2, $3, '{C1-s01}', ARRAY[$4::timestamptz], ARRAY[$5::timestamptz])",
             therapist_id,
             clinic_id,
+            TURNOVER_MIN,
             starts_at + timedelta(minutes=1),
             starts_at + timedelta(minutes=11),
-            TURNOVER_MIN,
         )
     finally:
         await conn.close()

@@ -2,25 +2,29 @@
 come closer than the turnover, whatever code writes them."""
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
+import services.planner
 from schemas.causes import Cause
 from services.ops.prune import Retention, prune
 from services.planner.app import build_runtime
 from services.planner.booking_rows import book, free, held, session_key
-from services.planner.capacity.bookings import Booking, Owner
+from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.clinic import ClinicSessions, ClinicState, StaffDecider
 from services.planner.clinic_repository import ClinicRepository
 from services.planner.decider import Timed
 from services.planner.repository import PlannerRepository
 from services.planner.staffing import BookingsChanged
 from services.planner.state import PatientState
+from services.runtime.db import migrate
 from services.runtime.decider import Decided
 from services.runtime.locks import LockNamespace, lock_keys
 from tests.clinic_events import ClinicFeed
@@ -31,6 +35,7 @@ from tests.staff_events import StaffFeed
 from tests.unit.test_planner_staffing import north, prescribed
 
 MONDAY = date(2026, 11, 23)
+ZONE_INFO = ZoneInfo(ZONE)
 TURNOVER = 5
 
 
@@ -257,7 +262,7 @@ async def test_db_prune_deletes_the_bookings_past_their_retention_only(
         DATABASE_URL, [schema], Retention(30, 7, 30, bookings_days=30),
         batch_size=1, now=now, report=lambda _: None,
     )  # fmt: skip
-    assert (deleted[f"{schema}.bookings"], again[f"{schema}.bookings"]) == (2, 0)
+    assert (deleted[f"{schema}.course_bookings"], again[f"{schema}.course_bookings"]) == (2, 0)
     async with pool.acquire() as conn:
         assert sorted(b.on for b in await held(conn, "north", ZoneInfo(ZONE))) == days[2:]
 
@@ -289,7 +294,7 @@ async def test_db_prune_deletes_a_clinics_bookings_under_its_lock_as_a_planner_b
         assert not pruning.done()
         assert await batch.fetchval("SELECT count(*) FROM bookings") == 1
     deleted = await asyncio.wait_for(pruning, timeout=30)
-    assert deleted[f"{schema}.bookings"] == 1
+    assert deleted[f"{schema}.course_bookings"] == 1
 
 
 async def test_a_clinics_bookings_kept_between_batches_are_read_again_once_changed_elsewhere(
@@ -363,3 +368,110 @@ async def test_a_batch_writes_the_bookings_of_all_its_clinics_and_each_clinics_t
     after = await tokens()
     assert {"north", "south"} <= set(after)
     assert all(after[clinic] != before.get(clinic) for clinic in ("north", "south"))
+
+
+def of_course(patient: int, number: int, therapist: str, start_min: int, on: date) -> Booking:
+    """Session `number` of course C1 of patient P`patient`."""
+    session_id = f"C1-s{number:02d}"
+    owner = Owner(f"P{patient}", "C1", session_key(f"P{patient}", session_id))
+    return Booking(therapist, on, start_min, start_min + 10, owner)
+
+
+async def course_rows(pool: asyncpg.Pool) -> list[tuple[str, str, int, list[str]]]:
+    """(patient, therapist, turnover, session ids) per row of `course_bookings`."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT patient_id, therapist_id, turnover_min, session_ids FROM course_bookings "
+            "ORDER BY patient_id, therapist_id, turnover_min"
+        )
+    return [(r["patient_id"], r["therapist_id"], r["turnover_min"], r["session_ids"]) for r in rows]
+
+
+async def test_a_courses_sessions_with_one_therapist_are_one_row_whatever_is_freed_or_moved(
+    pool: asyncpg.Pool,
+) -> None:
+    days = [MONDAY + timedelta(days=n) for n in range(4)]
+    await booked(pool, *(of_course(1, n + 1, "T1", 540, on) for n, on in enumerate(days)))
+    await booked(pool, of_course(2, 1, "T1", 600, MONDAY))
+    assert await course_rows(pool) == [
+        ("P1", "T1", TURNOVER, ["C1-s01", "C1-s02", "C1-s03", "C1-s04"]),
+        ("P2", "T1", TURNOVER, ["C1-s01"]),
+    ]
+    async with pool.acquire() as conn, conn.transaction():
+        await free(conn, [session_key("P1", "C1-s02")])
+    await booked(pool, of_course(1, 3, "T2", 540, days[2]))  # to another therapist
+    assert await course_rows(pool) == [
+        ("P1", "T1", TURNOVER, ["C1-s01", "C1-s04"]),
+        ("P1", "T2", TURNOVER, ["C1-s03"]),
+        ("P2", "T1", TURNOVER, ["C1-s01"]),
+    ]
+    async with pool.acquire() as conn:
+        assert sorted(
+            (b.owner.patient_id, b.therapist_id, b.on) for b in await held(conn, "north", ZONE_INFO)
+        ) == [("P1", "T1", days[0]), ("P1", "T1", days[3]), ("P1", "T2", days[2]),
+              ("P2", "T1", MONDAY)]  # fmt: skip
+    async with pool.acquire() as conn, conn.transaction():
+        await free(conn, [session_key("P2", "C1-s01")])
+    assert [row[0] for row in await course_rows(pool)] == ["P1", "P1"]  # no empty row left
+
+
+async def test_the_sessions_left_as_they_were_keep_the_turnover_they_were_booked_under(
+    pool: asyncpg.Pool,
+) -> None:
+    await booked(pool, of_course(1, 1, "T1", 540, MONDAY))  # turnover 5
+    async with pool.acquire() as conn, conn.transaction():  # then PLANNER_TURNOVER_MIN=10
+        await book(conn, "north", [of_course(1, 2, "T1", 540, MONDAY + timedelta(days=1))],
+                   ZONE_INFO, 10)  # fmt: skip
+    assert await course_rows(pool) == [
+        ("P1", "T1", TURNOVER, ["C1-s01"]),
+        ("P1", "T1", 10, ["C1-s02"]),
+    ]
+    await booked(pool, of_course(2, 1, "T1", 557, MONDAY))  # 7 minutes after s01: held
+    with pytest.raises(asyncpg.ExclusionViolationError):  # 7 minutes after s02: refused
+        await booked(pool, of_course(3, 1, "T1", 557, MONDAY + timedelta(days=1)))
+
+
+async def test_two_sessions_of_one_course_closer_than_the_turnover_are_refused(
+    pool: asyncpg.Pool,
+) -> None:
+    """Within a row no exclusion constraint applies: its sessions' spans would merge in `busy`,
+    which the row's CHECK refuses."""
+    with pytest.raises(asyncpg.CheckViolationError):
+        await booked(pool, of_course(1, 1, "T1", 540, MONDAY), of_course(1, 2, "T1", 548, MONDAY))
+    async with pool.acquire() as conn:
+        assert await held(conn, "north", ZONE_INFO) == Bookings()
+
+
+async def test_the_bookings_held_before_migration_0010_are_moved_into_course_rows(
+    db: asyncpg.Connection, suffix: str, tmp_path: Path
+) -> None:
+    schema, planner = f"mig_{suffix}", Path(services.planner.__file__).parent / "migrations"
+    before = tmp_path / "planner" / "migrations"
+    before.mkdir(parents=True)
+    for path in sorted(planner.glob("*.sql")):
+        if path.name < "0010":
+            shutil.copy(path, before / path.name)
+    try:
+        await migrate(db, schema, [before])
+        await db.execute(
+            f'INSERT INTO "{schema}".bookings (patient_id, session_id, therapist_id, clinic_id, '
+            "course_id, starts_at, ends_at, turnover_min) VALUES "
+            "('P1', 'C1-s02', 'T1', 'north', 'C1', $1::timestamptz + interval '1 day', "
+            "$1 + interval '1 day 10 minutes', 5), "
+            "('P1', 'C1-s01', 'T1', 'north', 'C1', $1, $1 + interval '10 minutes', 5), "
+            "('P2', 'C1-s01', 'T1', 'north', 'C1', $1 + interval '15 minutes', "
+            "$1 + interval '25 minutes', 5)",
+            datetime.combine(MONDAY, time(9), tzinfo=ZONE_INFO),
+        )  # fmt: skip
+        assert await migrate(db, schema, [planner]) == ["planner/0010_course_bookings.sql"]
+        rows = await db.fetch(
+            f'SELECT patient_id, session_ids FROM "{schema}".course_bookings ORDER BY 1'
+        )
+        assert [(r["patient_id"], r["session_ids"]) for r in rows] == [
+            ("P1", ["C1-s01", "C1-s02"]), ("P2", ["C1-s01"]),
+        ]  # fmt: skip
+        await db.execute(f'SET search_path TO "{schema}"')
+        assert len(await held(db, "north", ZONE_INFO)) == 3
+    finally:
+        await db.execute("RESET search_path")
+        await db.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
