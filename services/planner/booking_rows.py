@@ -96,51 +96,50 @@ async def rewrite(
     turnover_min: int,
 ) -> None:
     """Free the sessions `freed` (`session_key`s) and hold `booked`, each (clinic, booking)
-    (a session booked again moves), of any clinics, in two statements.
+    (a session booked again moves), of any clinics, in one statement.
 
     A row holds the sessions of one course that one therapist gives (migration 0010): every
-    row of each patient named is taken out, and written back as it is now. The sessions
-    left as they were keep the turnover they were booked under."""
-    booked = list(booked)
-    gone = {session_id_of(key) for key in freed}
-    gone |= {session_id_of(b.owner.session_id) for _, b in booked}
-    if not gone:
-        return
-    rows = await conn.fetch(
-        "DELETE FROM course_bookings WHERE patient_id = ANY($1::text[]) "
-        "RETURNING clinic_id, patient_id, course_id, therapist_id, turnover_min, "
-        "session_ids, starts_at, ends_at",
-        sorted({patient_id for patient_id, _ in gone}),
+    row of each patient named is taken out and written back as it is now, in the database:
+    the sessions left as they were never travel to the planner and back, and keep the
+    turnover they were booked under. Every row is taken out before the first is written
+    back (the INSERT's rows are aggregates of all of them), so none collides with itself."""
+    rows = sorted(
+        ((clinic_id, b, *session_id_of(b.owner.session_id)) for clinic_id, b in booked),
+        key=lambda row: (row[0], row[2], row[3]),
     )
-    sessions = [
-        (row["clinic_id"], row["patient_id"], row["course_id"], row["therapist_id"],
-         row["turnover_min"], session_id, starts_at, ends_at)
-        for row in rows
-        for session_id, starts_at, ends_at in zip(
-            row["session_ids"], row["starts_at"], row["ends_at"], strict=True
-        )
-        if (row["patient_id"], session_id) not in gone
-    ]  # fmt: skip
-    for clinic_id, b in booked:
-        starts_at, ends_at = instants(b, zone)
-        patient_id, session_id = session_id_of(b.owner.session_id)
-        sessions.append((clinic_id, patient_id, b.owner.course_id, b.therapist_id,
-                         turnover_min, session_id, starts_at, ends_at))  # fmt: skip
-    if sessions:
-        await _insert(conn, sessions)
-
-
-async def _insert(conn: Conn, sessions: Sequence[tuple[Any, ...]]) -> None:
-    """Each (clinic, patient, course, therapist, turnover, session, start, end) into its
-    course's row, in order of start."""
-    columns = list(zip(*sorted(sessions), strict=True))
+    written = sorted({session_id_of(key) for key in freed} | {(p, s) for *_, p, s in rows})
+    if not written:
+        return
+    spans = [instants(b, zone) for _, b, _, _ in rows]
     await conn.execute(
-        "INSERT INTO course_bookings (clinic_id, patient_id, course_id, therapist_id, "
-        "turnover_min, session_ids, starts_at, ends_at) "
-        "SELECT k, p, c, t, n, array_agg(s ORDER BY st, s), array_agg(st ORDER BY st, s), "
-        "array_agg(en ORDER BY st, s) "
-        "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], "
-        "$7::timestamptz[], $8::timestamptz[]) AS r(k, p, c, t, n, s, st, en) "
-        "GROUP BY k, p, c, t, n",
-        *(list(column) for column in columns),
+        "WITH gone AS ("
+        " DELETE FROM course_bookings WHERE patient_id = ANY($1::text[])"
+        " RETURNING clinic_id, patient_id, course_id, therapist_id, turnover_min, session_ids,"
+        " starts_at, ends_at"
+        "), kept AS ("
+        " SELECT g.clinic_id AS k, g.patient_id AS p, g.course_id AS c, g.therapist_id AS t,"
+        " g.turnover_min AS n, u.s, u.st, u.en"
+        " FROM gone AS g, unnest(g.session_ids, g.starts_at, g.ends_at) AS u(s, st, en)"
+        " WHERE NOT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS w(p, s)"
+        " WHERE w.p = g.patient_id AND w.s = u.s)"
+        "), booked AS ("
+        " SELECT k, p, c, t, $10::int AS n, s, st, en FROM unnest($3::text[], $4::text[],"
+        " $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])"
+        " AS b(k, p, c, t, s, st, en)"
+        ") "
+        "INSERT INTO course_bookings (clinic_id, patient_id, course_id, therapist_id,"
+        " turnover_min, session_ids, starts_at, ends_at) "
+        "SELECT k, p, c, t, n, array_agg(s ORDER BY st, s), array_agg(st ORDER BY st, s),"
+        " array_agg(en ORDER BY st, s) "
+        "FROM (SELECT * FROM kept UNION ALL SELECT * FROM booked) AS a GROUP BY k, p, c, t, n",
+        [patient_id for patient_id, _ in written],
+        [session_id for _, session_id in written],
+        [clinic_id for clinic_id, *_ in rows],
+        [patient_id for *_, patient_id, _ in rows],
+        [b.owner.course_id for _, b, *_ in rows],
+        [b.therapist_id for _, b, *_ in rows],
+        [session_id for *_, session_id in rows],
+        [start for start, _ in spans],
+        [end for _, end in spans],
+        turnover_min,
     )
