@@ -18,7 +18,6 @@ from schemas.eligibility import EligibilityDecided
 from schemas.rules import RuleId
 from schemas.topics import PLANNER_COMMANDS
 from services.planner.calendar import ClinicCalendar
-from services.planner.capacity.bookings import Booking
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 from services.planner.commands import Command
 from services.planner.decide import decide
@@ -30,6 +29,7 @@ from services.planner.staffing import (
     BookingsChanged,
     CapacityFreed,
     ClinicCapacity,
+    Staffed,
     Staffing,
     Unstaffed,
 )
@@ -110,22 +110,18 @@ class PlannerDecider:
         clinic = _capacity(context.shared, new_state.clinic_id)
         if clinic is None:  # no roster: dates only, as the core planned them
             return new_state, tuple(Timed(output, context.now) for output in outputs)
-        staffing = self._staffing(clinic, context)
-        new_state, shown, booked, freed = staffing.staffed(state, new_state, outputs)
-        timed = self._timed(new_state, shown, booked, freed, context)
-        return new_state, timed + _waiting_told(new_state.clinic_id, clinic, booked, freed, context)
+        staffed = self._staffing(clinic, context).staffed(state, new_state, outputs)
+        return staffed.state, self._timed(staffed, context) + _waiting_told(
+            clinic, staffed, context
+        )
 
-    def _timed(
-        self,
-        state: PatientState,
-        outputs: Sequence[Output],
-        booked: tuple[Booking, ...],
-        freed: tuple[str, ...],
-        context: Context,
-    ) -> tuple[Timed, ...]:
-        timed = [Timed(output, context.now) for output in outputs]
-        if booked or freed:
-            timed.append(Timed(BookingsChanged(state.clinic_id, booked, freed), context.now))
+    def _timed(self, staffed: Staffed, context: Context) -> tuple[Timed, ...]:
+        timed = [Timed(output, context.now) for output in staffed.shown]
+        if staffed.booked or staffed.freed:
+            change = BookingsChanged(
+                staffed.state.clinic_id, staffed.booked, staffed.freed, staffed.after
+            )
+            timed.append(Timed(change, context.now))
         return tuple(timed)
 
     def _unstaffed(
@@ -137,9 +133,8 @@ class PlannerDecider:
         moved = command.clinic_id not in ("", state.clinic_id)
         if clinic is None or moved:  # the roster is gone, or the patient moved to another clinic
             return state, ()
-        staffing = self._staffing(clinic, context)
-        new_state, shown, booked, freed = staffing.staffed(state, state, (), command)
-        return new_state, self._timed(new_state, shown, booked, freed, context)
+        staffed = self._staffing(clinic, context).staffed(state, state, (), command)
+        return staffed.state, self._timed(staffed, context)
 
     def _staffing(self, clinic: ClinicCapacity, context: Context) -> Staffing:
         # Bookings are loaded from the clinic-local yesterday on (`PlannerRepository`).
@@ -190,13 +185,7 @@ class PlannerDecider:
         ]
 
 
-def _waiting_told(
-    clinic_id: str,
-    clinic: ClinicCapacity,
-    booked: tuple[Booking, ...],
-    freed: tuple[str, ...],
-    context: Context,
-) -> tuple[Timed, ...]:
+def _waiting_told(clinic: ClinicCapacity, staffed: Staffed, context: Context) -> tuple[Timed, ...]:
     """R-CAPACITY: a decision that gave up bookings (freed, or moved from where they were)
     tells the clinic's other patients whose courses wait, so that they may take the time.
 
@@ -205,14 +194,15 @@ def _waiting_told(
     deciding patient's on, round the end, so that the same few are not always told first."""
     if not clinic.waiting:
         return ()
-    moved = sum(clinic.bookings.of_session(b.owner.session_id) is not None for b in booked)
-    given_up = len(freed) + moved
+    bookings = clinic.bookings
+    moved = sum(bookings.of_session(b.owner.session_id) is not None for b in staffed.booked)
+    given_up = len(staffed.freed) + moved
     if not given_up:
         return ()
     after = [w for w in clinic.waiting if w[0] > context.key]
     before = [w for w in clinic.waiting if w[0] < context.key]
     told = tuple((after + before)[:given_up])  # `waiting` is sorted by patient id
-    return (Timed(CapacityFreed(clinic_id, told), context.now),) if told else ()
+    return (Timed(CapacityFreed(staffed.state.clinic_id, told), context.now),) if told else ()
 
 
 def _capacity(shared: Any, clinic_id: str) -> ClinicCapacity | None:

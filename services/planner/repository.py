@@ -163,23 +163,29 @@ class PlannerRepository:
         """The batch's bookings as its last decision left them: all freed first, so a slot
         one patient gave up may be taken by another in the same batch."""
         latest: dict[str, tuple[str, Booking | None]] = {}
+        last: dict[str, BookingsChanged] = {}  # per clinic
         for one in decided:
             for timed in one.outputs:
                 if isinstance(timed.output, BookingsChanged):
                     clinic_id = timed.output.clinic_id
                     latest |= dict.fromkeys(timed.output.freed, (clinic_id, None))
                     latest |= {b.owner.session_id: (clinic_id, b) for b in timed.output.booked}
+                    last[clinic_id] = timed.output
         if not latest:
             return
         booked = [(clinic_id, b) for clinic_id, b in latest.values() if b is not None]
         await rewrite(conn, list(latest), booked, self.zone, self.turnover_min)
-        await self._keep_written(conn, latest)
+        await self._keep_written(conn, latest, last)
 
-    async def _keep_written(self, conn: Conn, latest: Written) -> None:
+    async def _keep_written(
+        self, conn: Conn, latest: Written, last: Mapping[str, BookingsChanged]
+    ) -> None:
         """The written clinics' bookings kept as the batch left them (each session as its
         last decision left it: booked, or freed), under a token of their own set in this
         transaction: if it rolls back, the table keeps the token before, and the next batch
-        reads the clinic again."""
+        reads the clinic again. A clinic's last change of the batch may carry them built
+        (`BookingsChanged.after`: each decision began with the bookings the ones before it
+        left, from those kept)."""
         clinic_ids = sorted({clinic_id for clinic_id, _ in latest.values()})
         tokens = {clinic_id: str(uuid.uuid4()) for clinic_id in clinic_ids}
         await conn.execute(
@@ -193,9 +199,11 @@ class PlannerRepository:
             kept = self._kept.pop(clinic_id, None)
             if kept is None:  # not read by this batch (cannot happen: it wrote the clinic)
                 continue
-            touched = [(key, b) for key, (c, b) in latest.items() if c == clinic_id]
-            booked = [b for _, b in touched if b is not None]
-            bookings = kept.bookings.changed([key for key, _ in touched], booked)
+            bookings = last[clinic_id].after
+            if bookings is None:
+                touched = [(key, b) for key, (c, b) in latest.items() if c == clinic_id]
+                booked = [b for _, b in touched if b is not None]
+                bookings = kept.bookings.changed([key for key, _ in touched], booked)
             self._kept[clinic_id] = _Kept(token, kept.since, bookings)
 
 

@@ -19,7 +19,7 @@ placed is kept beside it (`PatientState.placements`) and shown in the outputs.
 """
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -54,6 +54,8 @@ class ClinicCapacity:
     waiting: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def changed_by(self, change: "BookingsChanged") -> "ClinicCapacity":
+        if change.after is not None:
+            return replace(self, bookings=change.after)
         return replace(self, bookings=self.bookings.changed(change.freed, change.booked))
 
     def asked(self, freed: "CapacityFreed") -> "ClinicCapacity":
@@ -80,6 +82,21 @@ class BookingsChanged:
     clinic_id: str
     booked: tuple[Booking, ...]
     freed: tuple[str, ...]  # session keys (`booking_rows.session_key`)
+    # The clinic's bookings after them, when the placement built them already: what
+    # `Bookings.changed(freed, booked)` would build again from the bookings it began with.
+    after: Bookings | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Staffed:
+    """`Staffing.staffed`: the state with its placements, the outputs showing them, what
+    was booked and freed, and the clinic's bookings after them (None: not built)."""
+
+    state: PatientState
+    shown: tuple[Output, ...]
+    booked: tuple[Booking, ...]
+    freed: tuple[str, ...]
+    after: Bookings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +124,8 @@ class Staffing:
         after: PatientState,
         outputs: Sequence[Output],
         unstaffed: Unstaffed | None = None,
-    ) -> tuple[PatientState, tuple[Output, ...], tuple[Booking, ...], tuple[str, ...]]:
-        """The state with its placements, the outputs showing them, what was booked and freed.
-
-        `unstaffed`: courses a staff change hit (R-THERAPIST-ABSENT, R-ROSTER); each whose
+    ) -> Staffed:
+        """`unstaffed`: courses a staff change hit (R-THERAPIST-ABSENT, R-ROSTER); each whose
         sessions then show otherwise is `rescheduled` naming the rule."""
         touched = {o.course_id for o in outputs if isinstance(o, CourseEvent)}
         if unstaffed is not None:
@@ -118,9 +133,11 @@ class Staffing:
         kept = [p for p in before.placements if p.course_id not in touched]
         waiting = {w.course_id: w for w in before.waiting if w.course_id not in touched}
         placed: list[Placed] = []
+        bookings_after: list[Bookings | None] = []
         for course_id in sorted(touched):
-            course_placed, days = self._course(after, course_id, before.placements)
+            course_placed, days, course_after = self._course(after, course_id, before.placements)
             placed += course_placed
+            bookings_after.append(course_after)
             if days:
                 waiting[course_id] = Waiting(course_id, days)
         old = {_key(self.patient_id, p): p for p in before.placements if p.course_id in touched}
@@ -137,7 +154,10 @@ class Staffing:
         if unstaffed is not None:
             state, moved = self._rescheduled(was, now, unstaffed, short)
             shown += moved
-        return state, shown, booked, freed
+        # Each course is placed on the bookings the decision began with: those of a lone
+        # course are the clinic's after it.
+        clinic_after = bookings_after[0] if len(bookings_after) == 1 else None
+        return Staffed(state, shown, booked, freed, clinic_after)
 
     def _rescheduled(
         self,
@@ -173,12 +193,14 @@ class Staffing:
 
     def _course(
         self, state: PatientState, course_id: str, placements: Iterable[Placed]
-    ) -> tuple[list[Placed], tuple[date, ...]]:
-        """The course's placements, and the days of its sessions that wait (R-CAPACITY)."""
+    ) -> tuple[list[Placed], tuple[date, ...], Bookings | None]:
+        """The course's placements, the days of its sessions that wait (R-CAPACITY), and the
+        clinic's bookings after them when placed (None when not, or when the placement saw
+        bookings from before `since` that the clinic's do not hold)."""
         published = state.published_course(course_id)
         prescription = next((p for p in state.prescriptions if p.course_id == course_id), None)
         if published is None or prescription is None or published.status not in UNDER_WAY:
-            return [], ()
+            return [], (), None
         held = {p.session_id: p for p in placements if p.course_id == course_id}
         stable = {
             s.session_id: held[s.session_id] for s in published.sessions
@@ -186,13 +208,14 @@ class Staffing:
             and (self._past(held[s.session_id].on) or self._still_held(held[s.session_id]))
         }  # fmt: skip
         sessions = [s for s in published.sessions if s.session_id in stable or not self._past(s.on)]
-        draft = Draft(self.clinic.bookings)
+        draft, past = Draft(self.clinic.bookings), False
         for placement in held.values():
             key = _key(self.patient_id, placement)
             if placement.session_id not in stable:
                 draft.without(key)
             elif self._past(placement.on):  # not loaded: held as placed
                 draft.adding(self._booking(key, placement))
+                past = True
         # Planned on the same day still, yet no longer held: a staff change took them.
         core_on = {s.session_id: s.on for s in published.sessions}
         taken = [
@@ -223,7 +246,8 @@ class Staffing:
                     course_id, session.session_id, planned_on[session.session_id],
                     booking.therapist_id, booking.on, booking.start_min, booking.end_min,
                 ))  # fmt: skip
-        return placed, tuple(sorted(waiting)) if result.shortage is not None else ()
+        days = tuple(sorted(waiting)) if result.shortage is not None else ()
+        return placed, days, None if past else result.bookings
 
     def _past(self, day: date) -> bool:
         return self.since is not None and day < self.since
