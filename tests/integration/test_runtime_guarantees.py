@@ -186,5 +186,14 @@ async def test_migrations_apply_once_and_pool_sees_the_service_schema(suffix: st
             assert first[0] == "runtime/0001_runtime.sql"
             assert second == []
             assert await conn.fetchval("SELECT count(*) FROM outbox") == 0
+            compression = await conn.fetchval(
+                "SELECT attcompression::text FROM pg_attribute "
+                "WHERE attrelid = 'outbox'::regclass AND attname = 'value'"
+            )
+            lz4 = await conn.fetchval(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+            assert compression == ("l" if lz4 else "")  # "": the server's default (pglz)
     finally:
         await pool.close()
