@@ -1,7 +1,7 @@
 """`courseflow therapist <id>`: a therapist's days, each with the roster's hours, an absence,
 the sessions booked and the free time left.
 
-An operator's read-only view of the planner's `clinics` and `bookings` tables with the
+An operator's read-only view of the planner's `clinics` table and `bookings` view with the
 operators' database URL, as `courseflow patient` reads them. The free time is the capacity
 core's (`free_time`): the hours the therapist works that day less each booking with the
 turnover around it, so a free span of d minutes holds exactly the sessions of d minutes the

@@ -1,8 +1,9 @@
 """R-NO-OVERLAP: the bookings a clinic holds, and when two of them conflict.
 
 Two bookings of one therapist conflict iff [s1, e1 + turnover) and [s2, e2 + turnover)
-overlap: the rule the database enforces with
-`EXCLUDE USING gist (therapist_id WITH =, tstzrange(starts_at, ends_at + turnover) WITH &&)`.
+overlap: the rule the database enforces on the multiranges of those spans, a row per course
+and therapist (`EXCLUDE USING gist (clinic_id WITH =, therapist_id WITH =, busy WITH &&)`,
+and within a row a check that no two spans merged; migration 0010).
 Minutes are counted across midnight (a booking ending 23:58 keeps its therapist until
 00:03 the next day), as the database counts instants. Wall-clock minutes and instants
 differ only for a booking that spans a daylight-saving change, at night; there the
