@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 
 from schemas.causes import Cause
 from schemas.codec import to_bytes
+from schemas.eligibility import Block
 from schemas.rules import RuleId
 from services.planner.cadence import Cadence
 from services.planner.calendar import ClinicCalendar
 from services.planner.commands import (
-    Block,
     Command,
     EligibilityChanged,
     NotPerformedReason,
@@ -66,9 +66,9 @@ def _eligibility(
 
 def _admission(patient: str, rng: random.Random) -> list[Command]:
     """The enrolment, the first decision, an earlier course for some, the prescription."""
-    flags = [rng.random() < p for p in (0.1, 0.1, 0.3, 0.1)]
+    rheumatic, impaired, painful, swollen = (rng.random() < p for p in (0.1, 0.1, 0.3, 0.1))
     return [
-        UpdateProfile(f"{patient}-enrolled", _at(-30), *flags),
+        UpdateProfile(f"{patient}-enrolled", _at(-30), rheumatic, impaired, painful, swollen),
         _eligibility(patient, 1, -30, (), ()),
         *(_earlier_course(patient) if rng.random() < RETURNING else ()),
         PrescribeCourse(
