@@ -12,6 +12,9 @@
 -- Two rows of a therapist whose multiranges overlap are refused; within a row, two sessions
 -- that come closer than the turnover would merge into one range of `busy`, and the CHECK
 -- refuses that too (the sessions of one course never share a day).
+--
+-- A planner of an earlier version cannot write bookings after this migration (README,
+-- "Upgrades"): every planner replica is stopped before the first of this version starts.
 
 CREATE OR REPLACE FUNCTION busy_spans(starts_at timestamptz[], ends_at timestamptz[],
                                       turnover_min integer)
