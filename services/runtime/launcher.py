@@ -7,6 +7,7 @@ consumer group and Postgres schema (see `run_service`); no setting changes them.
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import os
 import signal
@@ -23,6 +24,7 @@ import structlog
 import uvloop
 from faststream.asgi import AsgiFastStream
 
+from services.runtime.collector import collect_less, freeze_start_up
 from services.runtime.service import ServiceApp
 from services.runtime.settings import ServiceSettings
 
@@ -32,9 +34,12 @@ def run_service(name: str, *, group: str | None = None) -> int:
     Postgres schema: under a group of its own a benchmarked or tested service does not join
     the groups of whatever else runs on the broker (they would rebalance each other)."""
     settings = service_settings(name)
+    collect_less(settings.gc_young_threshold)
     app_module = importlib.import_module(f"services.{name}.app")
     runtime, _service = app_module.build_runtime(settings, name=group or name)
-    serve(runtime.app(), settings, service=name)
+    app = runtime.app()
+    freeze_start_up()
+    serve(app, settings, service=name)
     return 0
 
 
@@ -45,10 +50,14 @@ def serve(app: ServiceApp, settings: ServiceSettings, *, service: str) -> None:
 
 
 async def _run(app: ServiceApp, settings: ServiceSettings, service: str) -> None:
-    # Which loop really runs, for operators and the test that checks it.
+    # Which loop really runs and how garbage is collected, for operators and the test that
+    # checks it.
     loop = type(asyncio.get_running_loop())
     log = structlog.get_logger().bind(service=service)
-    log.info("event loop", event_loop=f"{loop.__module__}.{loop.__qualname__}")
+    log.info(
+        "event loop", event_loop=f"{loop.__module__}.{loop.__qualname__}",
+        gc_threshold=list(gc.get_threshold()),
+    )  # fmt: skip
     if isinstance(app, AsgiFastStream):
         options: dict[str, str | int] = {
             "host": settings.http_host, "port": settings.http_port, "access_log": "false",

@@ -20,7 +20,7 @@ ALLOWED_KEYS = frozenset(
         "consumer", "reason", "count", "duplicates", "dead_letters", "published",
         "batch_size", "version", "course_id", "notice_id", "kind", "channel", "attempts",
         "delivery", "status", "error", "retry_in_s", "schema", "migration", "address",
-        "event_loop",
+        "event_loop", "gc_threshold",
     }
 )  # fmt: skip
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -87,6 +87,9 @@ class ServiceSettings(BaseSettings):
     # (a topic just created or being recreated is waited for; later rows wait behind it).
     outbox_park_missing_topic_after_s: float = 60.0
     db_pool_max_size: int = 10
+    # Allocations between two collections of the garbage collector's young generation
+    # (Python's default: 700); `services.runtime.collector`.
+    gc_young_threshold: int = Field(default=50_000, ge=700)
     # A lock wait or a statement that takes longer fails as transient: retried, not skipped.
     db_lock_timeout_ms: int = 10_000
     db_command_timeout_s: float = 30.0

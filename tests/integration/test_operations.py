@@ -7,10 +7,12 @@ import uuid
 from asyncio.subprocess import PIPE
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 
+from services.runtime.collector import OLDER_EVERY
 from services.runtime.db import migrate
 from services.runtime.launcher import ServiceProcess, courseflow_command, free_port
 from services.runtime.topics import ensure_topics
@@ -57,7 +59,9 @@ async def test_health_and_metrics_of_a_running_service(bootstrap: str, suffix: s
     assert "courseflow_outbox_backlog" in metrics
 
 
-async def test_a_service_run_by_the_cli_runs_on_uvloop(suffix: str, tmp_path: Path) -> None:
+async def test_a_service_run_by_the_cli_runs_on_uvloop_and_collects_garbage_less_often(
+    suffix: str, tmp_path: Path
+) -> None:
     env = {"COURSEFLOW_LOG_FORMAT": "json", **{
         f"COURSEFLOW_NOTIFIER_{name.upper()}": value for name, value in {
             "topic_schedule": f"sched-{suffix}", "topic_eligibility": f"elig-{suffix}",
@@ -68,10 +72,13 @@ async def test_a_service_run_by_the_cli_runs_on_uvloop(suffix: str, tmp_path: Pa
     log = tmp_path / "notifier.log"
     async with ServiceProcess("notifier", as_service("notifier", env), log_path=log).running():
         loops = await eventually(lambda: _event_loops_logged(log), timeout_s=60)
-    assert loops == [{"event": "event loop", "event_loop": "uvloop.Loop", "service": "notifier"}]
+    assert loops == [{
+        "event": "event loop", "event_loop": "uvloop.Loop", "service": "notifier",
+        "gc_threshold": [50_000, OLDER_EVERY, OLDER_EVERY],
+    }]  # fmt: skip
 
 
-def _event_loops_logged(log: Path) -> list[dict[str, str]] | None:
+def _event_loops_logged(log: Path) -> list[dict[str, Any]] | None:
     """The "event loop" lines logged, once the service says it started (else None)."""
     loops = []
     lines = log.read_bytes().splitlines() if log.exists() else []
@@ -80,7 +87,7 @@ def _event_loops_logged(log: Path) -> list[dict[str, str]] | None:
             continue  # aiokafka's own log lines (rebalancing ...) are plain text
         entry = json.loads(line)
         if entry["event"] == "event loop":
-            loops.append({k: entry[k] for k in ("event", "event_loop", "service")})
+            loops.append({k: entry[k] for k in ("event", "event_loop", "service", "gc_threshold")})
         if entry["event"] == "started":
             return loops
     return None
