@@ -41,7 +41,8 @@ class Retention:
 class Table:
     name: str
     days: Callable[[Retention], int]
-    # One batch: $1 the cut-off time, $2 the batch size; `{t}` is the schema-qualified table.
+    # One batch: $1 the cut-off time, $2 the batch size; `{t}` is the schema-qualified table
+    # (and `{ended}`, of a per-clinic one, `ended`).
     delete_batch: str
     # $3 a clinic, each batch under that clinic's lock, as a planner batch writes its bookings
     # (and through `bookings_written` the clinic's token): the two queue, never deadlock.
@@ -74,8 +75,7 @@ TABLES = (
         lambda r: r.bookings_days,
         "DELETE FROM {t} WHERE (patient_id, course_id, therapist_id, turnover_min) IN"
         " (SELECT patient_id, course_id, therapist_id, turnover_min FROM {t}"
-        " WHERE clinic_id = $3 AND ends_at[cardinality(ends_at)] < $1"
-        " ORDER BY ends_at[cardinality(ends_at)] LIMIT $2)",
+        " WHERE clinic_id = $3 AND {ended} < $1 ORDER BY {ended} LIMIT $2)",
         per_clinic=True,
         # A row holds a course's sessions with one therapist in order of start: the last
         # ends last (migration 0010).
@@ -104,7 +104,7 @@ async def prune(  # noqa: PLR0913 (the keyword-only ones: how, when, where to te
                     continue
                 days = table.days(retention)
                 cutoff = now - timedelta(days=days)
-                statement = table.delete_batch.format(t=qualified)
+                statement = table.delete_batch.format(t=qualified, ended=table.ended)
                 total = 0
                 for clinic_id in await _clinics(conn, table, qualified, cutoff):
                     while True:

@@ -9,7 +9,7 @@ a row the core should never have produced is refused there, and the batch fails 
 other bug.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo
 from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.capacity.clock import MINUTES_PER_DAY, minute_of_day
 from services.runtime.db import Conn
-
-UTC_ZONE = ZoneInfo("UTC")
 
 # Identifiers never hold control characters (CONTRACT.md), so the key is unambiguous.
 SEPARATOR = "\x1f"
@@ -81,11 +79,6 @@ async def book(
     """Hold `bookings`, whose owners' session ids are `session_key`s (a session booked
     again moves: its old booking is replaced)."""
     await rewrite(conn, (), [(clinic_id, b) for b in bookings], zone, turnover_min)
-
-
-async def free(conn: Conn, keys: Sequence[str]) -> None:
-    """Free the bookings of these `session_key`s."""
-    await rewrite(conn, keys, (), UTC_ZONE, 0)
 
 
 async def rewrite(

@@ -16,7 +16,7 @@ import services.planner
 from schemas.causes import Cause
 from services.ops.prune import Retention, prune
 from services.planner.app import build_runtime
-from services.planner.booking_rows import book, free, held, session_key
+from services.planner.booking_rows import book, held, rewrite, session_key
 from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.clinic import ClinicSessions, ClinicState, StaffDecider
 from services.planner.clinic_repository import ClinicRepository
@@ -24,7 +24,7 @@ from services.planner.decider import Timed
 from services.planner.repository import PlannerRepository
 from services.planner.staffing import BookingsChanged
 from services.planner.state import PatientState
-from services.runtime.db import migrate
+from services.runtime.db import Conn, migrate
 from services.runtime.decider import Decided
 from services.runtime.locks import LockNamespace, lock_keys
 from tests.clinic_events import ClinicFeed
@@ -52,6 +52,10 @@ async def pool(suffix: str) -> AsyncIterator[asyncpg.Pool]:
         yield runtime.pool
     finally:
         await runtime.release()
+
+
+async def free(conn: Conn, keys: list[str]) -> None:
+    await rewrite(conn, keys, (), ZoneInfo(ZONE), TURNOVER)
 
 
 async def booked(pool: asyncpg.Pool, *bookings: Booking) -> None:

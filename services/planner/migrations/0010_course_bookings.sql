@@ -19,7 +19,7 @@
 CREATE OR REPLACE FUNCTION busy_spans(starts_at timestamptz[], ends_at timestamptz[],
                                       turnover_min integer)
     RETURNS tstzmultirange LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN (SELECT range_agg(tstzrange(s, e + make_interval(mins => turnover_min)))
+    RETURN (SELECT range_agg(tstzrange(s, busy_until(e, turnover_min)))
             FROM unnest(starts_at, ends_at) AS u(s, e));
 
 CREATE OR REPLACE FUNCTION spans_in(busy tstzmultirange)
