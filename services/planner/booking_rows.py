@@ -104,20 +104,25 @@ async def rewrite(
     if not written:
         return
     spans = [instants(b, zone) for _, b, _, _ in rows]
+    # Each column goes as one text, its values joined by SEPARATOR (no identifier holds it),
+    # and the instants as whole epoch seconds: asyncpg checks every element of an array it
+    # encodes, which cost as much as the statement's own work in the database.
     await conn.execute(
         "WITH gone AS ("
-        " DELETE FROM course_bookings WHERE patient_id = ANY($1::text[])"
+        " DELETE FROM course_bookings WHERE patient_id = ANY(string_to_array($1, $11))"
         " RETURNING clinic_id, patient_id, course_id, therapist_id, turnover_min, session_ids,"
         " starts_at, ends_at"
         "), kept AS ("
         " SELECT g.clinic_id AS k, g.patient_id AS p, g.course_id AS c, g.therapist_id AS t,"
         " g.turnover_min AS n, u.s, u.st, u.en"
         " FROM gone AS g, unnest(g.session_ids, g.starts_at, g.ends_at) AS u(s, st, en)"
-        " WHERE NOT EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS w(p, s)"
-        " WHERE w.p = g.patient_id AND w.s = u.s)"
+        " WHERE NOT EXISTS (SELECT 1 FROM unnest(string_to_array($1, $11),"
+        " string_to_array($2, $11)) AS w(p, s) WHERE w.p = g.patient_id AND w.s = u.s)"
         "), booked AS ("
-        " SELECT k, p, c, t, $10::int AS n, s, st, en FROM unnest($3::text[], $4::text[],"
-        " $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])"
+        " SELECT k, p, c, t, $10::int AS n, s, to_timestamp(st) AS st, to_timestamp(en) AS en"
+        " FROM unnest(string_to_array($3, $11), string_to_array($4, $11),"
+        " string_to_array($5, $11), string_to_array($6, $11), string_to_array($7, $11),"
+        " string_to_array($8, $11)::bigint[], string_to_array($9, $11)::bigint[])"
         " AS b(k, p, c, t, s, st, en)"
         ") "
         "INSERT INTO course_bookings (clinic_id, patient_id, course_id, therapist_id,"
@@ -125,14 +130,19 @@ async def rewrite(
         "SELECT k, p, c, t, n, array_agg(s ORDER BY st, s), array_agg(st ORDER BY st, s),"
         " array_agg(en ORDER BY st, s) "
         "FROM (SELECT * FROM kept UNION ALL SELECT * FROM booked) AS a GROUP BY k, p, c, t, n",
-        [patient_id for patient_id, _ in written],
-        [session_id for _, session_id in written],
-        [clinic_id for clinic_id, *_ in rows],
-        [patient_id for *_, patient_id, _ in rows],
-        [b.owner.course_id for _, b, *_ in rows],
-        [b.therapist_id for _, b, *_ in rows],
-        [session_id for *_, session_id in rows],
-        [start for start, _ in spans],
-        [end for _, end in spans],
+        _joined(patient_id for patient_id, _ in written),
+        _joined(session_id for _, session_id in written),
+        _joined(clinic_id for clinic_id, *_ in rows),
+        _joined(patient_id for *_, patient_id, _ in rows),
+        _joined(b.owner.course_id for _, b, *_ in rows),
+        _joined(b.therapist_id for _, b, *_ in rows),
+        _joined(session_id for *_, session_id in rows),
+        _joined(str(int(start.timestamp())) for start, _ in spans),
+        _joined(str(int(end.timestamp())) for _, end in spans),
         turnover_min,
+        SEPARATOR,
     )
+
+
+def _joined(values: Iterable[str]) -> str:
+    return SEPARATOR.join(values)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from services.planner.capacity.bookings import ONE_DAY, Booking, Owner
 from services.planner.capacity.clock import MINUTES_PER_DAY
-from services.planner.capacity.free import Starts, chosen_start, free_starts
+from services.planner.capacity.free import Starts, chosen_start_in_order, free_starts
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 
 if TYPE_CHECKING:
@@ -134,7 +134,7 @@ def _chosen_start(
         return None
     busy = _busy(request, therapist_id, bookings, policy.turnover_min)
     therapy = request.physical_therapy_min
-    return chosen_start(
+    return chosen_start_in_order(
         stretches, busy, request.duration_min, policy.turnover_min,
         nearest_to=request.preferred_min,
         latest_until=None if therapy is None else therapy - request.duration_min,
@@ -145,23 +145,31 @@ def _busy(
     request: SessionRequest, therapist_id: str, bookings: HeldBookings, turnover: int
 ) -> list[tuple[int, int]]:
     """[start, end) of the therapist's bookings that may forbid a start that day, in minutes
-    from its midnight: `Booking.span_from(day)` of the bookings `near` the day, inlined. Of
-    the neighbours' bookings only those whose turnover reaches into the day can forbid a
-    start; `free_starts` gives the same for the others kept or not."""
+    from its midnight and sorted by start: `Booking.span_from(day)` of the bookings `near`
+    the day, inlined. Of the neighbours' bookings only those whose turnover reaches into the
+    day can forbid a start (`free_starts` gives the same for the others kept or not): the
+    day before's last one (a therapist's bookings of a day end in the order they start)
+    and the day after's first one tell whether any can."""
     day, session_id = request.on, request.owner.session_id
-    busy = [
+    busy = []
+    before = bookings.on(therapist_id, day - ONE_DAY)
+    if before and before[-1].end_min + turnover > MINUTES_PER_DAY:
+        busy += [
+            (booking.start_min - MINUTES_PER_DAY, booking.end_min - MINUTES_PER_DAY)
+            for booking in before
+            if booking.end_min + turnover > MINUTES_PER_DAY
+            and booking.owner.session_id != session_id
+        ]
+    busy += [
         (booking.start_min, booking.end_min)
         for booking in bookings.on(therapist_id, day)
         if booking.owner.session_id != session_id
     ]
-    busy += [
-        (booking.start_min - MINUTES_PER_DAY, booking.end_min - MINUTES_PER_DAY)
-        for booking in bookings.on(therapist_id, day - ONE_DAY)
-        if booking.end_min + turnover > MINUTES_PER_DAY and booking.owner.session_id != session_id
-    ]
-    busy += [
-        (booking.start_min + MINUTES_PER_DAY, booking.end_min + MINUTES_PER_DAY)
-        for booking in bookings.on(therapist_id, day + ONE_DAY)
-        if booking.start_min < turnover and booking.owner.session_id != session_id
-    ]
+    after = bookings.on(therapist_id, day + ONE_DAY)
+    if after and after[0].start_min < turnover:
+        busy += [
+            (booking.start_min + MINUTES_PER_DAY, booking.end_min + MINUTES_PER_DAY)
+            for booking in after
+            if booking.start_min < turnover and booking.owner.session_id != session_id
+        ]
     return busy

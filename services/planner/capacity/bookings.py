@@ -12,6 +12,7 @@ database's constraint remains the guard.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -128,14 +129,14 @@ class Bookings:
         return self.by_session[_shard(session_id)].get(session_id)
 
     def conflicts_with(self, booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
-        return _clashes(self.near(booking.therapist_id, booking.on), booking, turnover_min)
+        return _clashes(self.by_day, booking, turnover_min)
 
     def adding(self, booking: Booking) -> Bookings:
         """These bookings and `booking` (replacing the session's earlier booking, if any)."""
         held = self.without(booking.owner.session_id)
         key = (booking.therapist_id, booking.on)
         by_day = dict(held.by_day)
-        by_day[key] = tuple(sorted([*held.on(*key), booking], key=_order))
+        by_day[key] = _inserted(held.on(*key), booking)
         index = _shard(booking.owner.session_id)
         shard = {**held.by_session[index], booking.owner.session_id: booking}
         return Bookings(by_day, _replaced(held.by_session, index, shard))
@@ -248,12 +249,12 @@ class Draft:
         self.without(session_id)
         shard = self._shard(session_id)
         key = (booking.therapist_id, booking.on)
-        self._by_day[key] = tuple(sorted([*self.on(*key), booking], key=_order))
+        self._by_day[key] = _inserted(self.on(*key), booking)
         shard[session_id] = booking
 
     def book(self, booking: Booking, turnover_min: int) -> None:
         """As `Bookings.book`."""
-        if clashes := _clashes(self.near(booking.therapist_id, booking.on), booking, turnover_min):
+        if clashes := _clashes(self._by_day, booking, turnover_min):
             raise OverlapError(f"{booking.owner.session_id} overlaps {clashes[0].owner.session_id}")
         self.adding(booking)
 
@@ -281,20 +282,41 @@ def _near(
     )
 
 
-def _clashes(near: Iterable[Booking], booking: Booking, turnover_min: int) -> tuple[Booking, ...]:
-    """As `conflict` with each booking near, its arithmetic inlined (a placement's guard
-    runs for every session it books)."""
-    day, start, end = booking.on, booking.start_min, booking.end_min
-    clashes = []
-    for held in near:
-        offset = (held.on - day).days * MINUTES_PER_DAY
-        if (
-            offset + held.start_min < end + turnover_min
-            and start < offset + held.end_min + turnover_min
-            and held.owner != booking.owner
-        ):
-            clashes.append(held)
+def _clashes(
+    by_day: Mapping[tuple[str, date], tuple[Booking, ...]], booking: Booking, turnover_min: int
+) -> tuple[Booking, ...]:
+    """As `conflict` with each booking `near` the booking's day, its arithmetic inlined (a
+    placement's guard runs for every session it books). A neighbour's booking can only clash
+    across midnight: the day before's when the booking starts within the turnover of
+    midnight, the day after's when its own turnover reaches past it."""
+    therapist_id, day = booking.therapist_id, booking.on
+    start, end, owner = booking.start_min, booking.end_min, booking.owner
+    reach = end + turnover_min
+    clashes: list[Booking] = []
+    if start < turnover_min:
+        clashes += [
+            held
+            for held in by_day.get((therapist_id, day - ONE_DAY), ())
+            if start < held.end_min - MINUTES_PER_DAY + turnover_min and held.owner != owner
+        ]
+    clashes += [
+        held
+        for held in by_day.get((therapist_id, day), ())
+        if held.start_min < reach and start < held.end_min + turnover_min and held.owner != owner
+    ]
+    if reach > MINUTES_PER_DAY:
+        clashes += [
+            held
+            for held in by_day.get((therapist_id, day + ONE_DAY), ())
+            if held.start_min + MINUTES_PER_DAY < reach and held.owner != owner
+        ]
     return tuple(clashes)
+
+
+def _inserted(held: tuple[Booking, ...], booking: Booking) -> tuple[Booking, ...]:
+    """A therapist's day, as `_order` sorts it, with `booking` added (after any equal)."""
+    at = bisect_right(held, _in_day(booking), key=_in_day)
+    return (*held[:at], booking, *held[at:])
 
 
 def _replaced(shards: Shards, index: int, shard: Mapping[str, Booking]) -> Shards:
@@ -303,3 +325,8 @@ def _replaced(shards: Shards, index: int, shard: Mapping[str, Booking]) -> Shard
 
 def _order(booking: Booking) -> tuple[date, str, int, str]:
     return (booking.on, booking.therapist_id, booking.start_min, booking.owner.session_id)
+
+
+def _in_day(booking: Booking) -> tuple[int, str]:
+    """`_order` among the bookings of one therapist and day."""
+    return (booking.start_min, booking.owner.session_id)

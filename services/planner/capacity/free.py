@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Sequence
 
     from services.planner.capacity.roster import Stretch
 
@@ -57,13 +57,29 @@ def chosen_start(  # noqa: PLR0913 - the day's free starts, then what a start is
     equally near) when given, else the earliest; None when there is none. The stretches do
     not overlap (a roster's never do: `roster.py` merges them), so the gaps come in order and
     the scan stops as soon as no later one could be better."""
-    forbidden = sorted(
-        (start - duration_min - turnover_min + 1, end + turnover_min - 1) for start, end in busy
-    )
+    return chosen_start_in_order(
+        sorted(stretches), sorted(busy), duration_min, turnover_min,
+        nearest_to=nearest_to, latest_until=latest_until,
+    )  # fmt: skip
+
+
+def chosen_start_in_order(  # noqa: PLR0913 - as `chosen_start`
+    stretches: Iterable[Stretch],
+    busy: Iterable[tuple[int, int]],
+    duration_min: int,
+    turnover_min: int,
+    *,
+    nearest_to: int | None = None,
+    latest_until: int | None = None,
+) -> int | None:
+    """`chosen_start` of stretches and busy spans given sorted by start (a roster's stretches
+    and a day's bookings are kept so): nothing sorted again for each session placed."""
+    before, after = duration_min + turnover_min - 1, turnover_min - 1
+    forbidden = [(start - before, end + after) for start, end in busy]
     best: int | None = None
-    for stretch in sorted(stretches):
+    for stretch in stretches:
         last = stretch.end_min - duration_min
-        for gap_first, gap_last in _gap_bounds(stretch.start_min, last, forbidden):
+        for gap_first, gap_last in _gap_list(stretch.start_min, last, forbidden):
             if latest_until is not None:
                 if gap_first > latest_until:
                     return best
@@ -94,21 +110,22 @@ def free_time(
 def _gaps(first: int, last: int, forbidden: Sequence[tuple[int, int]]) -> list[Starts]:
     """The parts of [first, last] outside every forbidden range (sorted by their start)."""
     return [
-        Starts(first_free, last_free)
-        for first_free, last_free in _gap_bounds(first, last, forbidden)
+        Starts(first_free, last_free) for first_free, last_free in _gap_list(first, last, forbidden)
     ]
 
 
-def _gap_bounds(
-    first: int, last: int, forbidden: Sequence[tuple[int, int]]
-) -> Iterator[tuple[int, int]]:
-    """`_gaps` as (first, last) pairs, one at a time."""
+def _gap_list(first: int, last: int, forbidden: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`_gaps` as (first, last) pairs: a day has a few gaps, and a list of pairs is built
+    faster than they would be yielded one by one."""
+    gaps = []
     cursor = first
     for forbidden_first, forbidden_last in forbidden:
         if forbidden_first > last:
             break
         if forbidden_first > cursor:
-            yield cursor, forbidden_first - 1
-        cursor = max(cursor, forbidden_last + 1)
+            gaps.append((cursor, forbidden_first - 1))
+        if forbidden_last >= cursor:
+            cursor = forbidden_last + 1
     if cursor <= last:
-        yield cursor, last
+        gaps.append((cursor, last))
+    return gaps
