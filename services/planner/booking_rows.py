@@ -11,11 +11,17 @@ other bug.
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.planner.capacity.bookings import Booking, Bookings, Owner
-from services.planner.capacity.clock import MINUTES_PER_DAY, minute_of_day
+from services.planner.capacity.clock import (
+    MINUTES_PER_DAY,
+    epoch_second_at,
+    instant_at,
+    minute_of_day,
+)
 from services.runtime.db import Conn
 
 # Identifiers never hold control characters (CONTRACT.md), so the key is unambiguous.
@@ -34,10 +40,9 @@ def session_id_of(key: str) -> tuple[str, str]:
 
 def instants(booking: Booking, zone: ZoneInfo) -> tuple[datetime, datetime]:
     """The booking's start and end as instants; wall-clock arithmetic in the clinic's zone."""
-    midnight = datetime.combine(booking.on, time(0), tzinfo=zone)
-    start = midnight + timedelta(minutes=booking.start_min)
-    end = midnight + timedelta(minutes=booking.end_min)
-    return start, end
+    return instant_at(booking.on, booking.start_min, zone), instant_at(
+        booking.on, booking.end_min, zone
+    )
 
 
 def booking_of(owner: Owner, therapist_id: str, starts_at: datetime, ends_at: datetime,
@@ -97,13 +102,12 @@ async def rewrite(
     turnover they were booked under. Every row is taken out before the first is written
     back (the INSERT's rows are aggregates of all of them), so none collides with itself."""
     rows = sorted(
-        ((clinic_id, b, *session_id_of(b.owner.session_id)) for clinic_id, b in booked),
-        key=lambda row: (row[0], row[2], row[3]),
+        ((clinic_id, *session_id_of(b.owner.session_id), b) for clinic_id, b in booked),
+        key=itemgetter(0, 1, 2),
     )
-    written = sorted({session_id_of(key) for key in freed} | {(p, s) for *_, p, s in rows})
+    written = sorted({session_id_of(key) for key in freed} | {(p, s) for _, p, s, _ in rows})
     if not written:
         return
-    spans = [instants(b, zone) for _, b, _, _ in rows]
     # Each column goes as one text, its values joined by SEPARATOR (no identifier holds it),
     # and the instants as whole epoch seconds: asyncpg checks every element of an array it
     # encodes, which cost as much as the statement's own work in the database.
@@ -132,13 +136,13 @@ async def rewrite(
         "FROM (SELECT * FROM kept UNION ALL SELECT * FROM booked) AS a GROUP BY k, p, c, t, n",
         _joined(patient_id for patient_id, _ in written),
         _joined(session_id for _, session_id in written),
-        _joined(clinic_id for clinic_id, *_ in rows),
-        _joined(patient_id for *_, patient_id, _ in rows),
-        _joined(b.owner.course_id for _, b, *_ in rows),
-        _joined(b.therapist_id for _, b, *_ in rows),
-        _joined(session_id for *_, session_id in rows),
-        _joined(str(int(start.timestamp())) for start, _ in spans),
-        _joined(str(int(end.timestamp())) for _, end in spans),
+        _joined(clinic_id for clinic_id, _, _, _ in rows),
+        _joined(patient_id for _, patient_id, _, _ in rows),
+        _joined(b.owner.course_id for _, _, _, b in rows),
+        _joined(b.therapist_id for _, _, _, b in rows),
+        _joined(session_id for _, _, session_id, _ in rows),
+        _joined(str(epoch_second_at(b.on, b.start_min, zone)) for _, _, _, b in rows),
+        _joined(str(epoch_second_at(b.on, b.end_min, zone)) for _, _, _, b in rows),
         turnover_min,
         SEPARATOR,
     )

@@ -20,15 +20,14 @@ placed is kept beside it (`PatientState.placements`) and shown in the outputs.
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from schemas.rules import RuleId
 from services.planner.booking_rows import session_key
 from services.planner.calendar import ClinicCalendar
 from services.planner.capacity.bookings import Booking, Bookings, Draft, Owner
-from services.planner.capacity.clock import minute_of_day
+from services.planner.capacity.clock import instant_at, minute_of_day
 from services.planner.capacity.place import CourseToPlace, place_course
 from services.planner.capacity.policy import CapacityPolicy
 from services.planner.capacity.roster import Roster
@@ -395,15 +394,8 @@ def _shown_at(
         if session.on in waiting:
             return (session.on, None, None)
         return (session.on, session.starts_at, session.therapist_id)
-    starts_at = _starts_at(placement.on, placement.start_min, zone)
+    starts_at = instant_at(placement.on, placement.start_min, zone)
     return (placement.on, starts_at, placement.therapist_id)
-
-
-@lru_cache(maxsize=4096)
-def _starts_at(on: date, start_min: int, zone: ZoneInfo) -> datetime:
-    # Cached: every event shows every placed session of its course, and the next decision
-    # shows most of them again (a datetime is immutable, so one may be shared).
-    return datetime.combine(on, time(0), tzinfo=zone) + timedelta(minutes=start_min)
 
 
 def _key(patient_id: str, placement: Placed) -> str:
