@@ -155,27 +155,19 @@ class PlannerRepository:
             )
         if reminders:
             await _arm(conn, reminders)
-        await self._write_bookings(conn, decided)
+        latest, last = _bookings_changed(decided)
+        if latest:  # written by `write_ahead`
+            await self._keep_written(conn, latest, last)
 
-    async def _write_bookings(
+    async def write_ahead(
         self, conn: Conn, decided: Sequence[Decided[Any, PatientState, Timed]]
     ) -> None:
-        """The batch's bookings as its last decision left them: all freed first, so a slot
-        one patient gave up may be taken by another in the same batch."""
-        latest: dict[str, tuple[str, Booking | None]] = {}
-        last: dict[str, BookingsChanged] = {}  # per clinic
-        for one in decided:
-            for timed in one.outputs:
-                if isinstance(timed.output, BookingsChanged):
-                    clinic_id = timed.output.clinic_id
-                    latest |= dict.fromkeys(timed.output.freed, (clinic_id, None))
-                    latest |= {b.owner.session_id: (clinic_id, b) for b in timed.output.booked}
-                    last[clinic_id] = timed.output
-        if not latest:
-            return
-        booked = [(clinic_id, b) for clinic_id, b in latest.values() if b is not None]
-        await rewrite(conn, list(latest), booked, self.zone, self.turnover_min)
-        await self._keep_written(conn, latest, last)
+        """The bookings of `decided` as the last of them left them (`WritingAhead`): all freed
+        first, so a slot one patient gave up may be taken by another in the same call."""
+        latest, _ = _bookings_changed(decided)
+        if latest:
+            booked = [(clinic_id, b) for clinic_id, b in latest.values() if b is not None]
+            await rewrite(conn, list(latest), booked, self.zone, self.turnover_min)
 
     async def _keep_written(
         self, conn: Conn, latest: Written, last: Mapping[str, BookingsChanged]
@@ -232,6 +224,23 @@ async def _lock_clinics(conn: Conn, schema: str, exclusive: set[str], shared: se
             names,
             [True] * len(exclusive) + [False] * len(shared),
         )
+
+
+def _bookings_changed(
+    decided: Sequence[Decided[Any, PatientState, Timed]],
+) -> tuple[Written, dict[str, BookingsChanged]]:
+    """Each session `decided` booked or freed, as the last of them left it, and each
+    clinic's last change."""
+    latest: dict[str, tuple[str, Booking | None]] = {}
+    last: dict[str, BookingsChanged] = {}
+    for one in decided:
+        for timed in one.outputs:
+            if isinstance(timed.output, BookingsChanged):
+                clinic_id = timed.output.clinic_id
+                latest |= dict.fromkeys(timed.output.freed, (clinic_id, None))
+                latest |= {b.owner.session_id: (clinic_id, b) for b in timed.output.booked}
+                last[clinic_id] = timed.output
+    return latest, last
 
 
 def _state(raw: str | None) -> PatientState:

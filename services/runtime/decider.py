@@ -111,6 +111,21 @@ class SharingRepository(Protocol):
         ...
 
 
+@runtime_checkable
+class WritingAhead(Protocol):
+    """A repository that writes some rows of a batch while the batch is still being decided
+    (optional): the pipeline hands `write_ahead` the decisions made since its last call,
+    every few dozen of them, and lets the database write them while the next ones are
+    decided (the writes wait for no decision, the decisions for no write). The last ones
+    are handed over before `save_many`, which never writes those rows itself. Each call
+    writes its decisions as they left the rows: a key decided again in a later call is
+    written again."""
+
+    async def write_ahead(self, conn: Conn, decided: Sequence[Decided[Any, Any, Any]], /) -> None:
+        """Write the rows of `decided`, the decisions since the last call, in order."""
+        ...
+
+
 PATIENT_KEY = "patient_id"
 
 

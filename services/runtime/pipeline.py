@@ -3,9 +3,11 @@
 Per batch: decode and check every record → the keys' locks and the inbox rows (one
 statement each) → `load_many` → `decide` over the batch in memory → the changed states,
 outbox rows and dead letters written at the end → commit; the caller then commits the
-Kafka offsets. Nothing is written before the end, so a rejected event simply drops out of
-the fold (its inbox row taken back with the others in one statement), and a crash at any
-point redelivers a batch whose inbox turns the replay into a no-op.
+Kafka offsets. Only a `WritingAhead` repository writes before the end, the rows of the
+decisions made so far, while the next ones are decided; a rejected event decides nothing,
+so it simply drops out of the fold (its inbox row taken back with the others in one
+statement), and a crash at any point redelivers a batch whose inbox turns the replay into
+a no-op (every write is in the batch's one transaction).
 
 Every value taken from a record is checked before SQL sees it (the key, the inbox key).
 Should the transaction fail for any reason that is neither transient nor a verdict on the
@@ -17,7 +19,9 @@ retried and, if they last, re-raised so that the consumer rewinds and tries agai
 Timers are commands through the same fold (`fire`), one key at a time.
 """
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
@@ -37,6 +41,7 @@ from services.runtime.decider import (
     Repository,
     S,
     SharingRepository,
+    WritingAhead,
 )
 from services.runtime.fold import DEAD_LETTER, DUPLICATE, BatchResult, Fold
 from services.runtime.inbox import first_deliveries, forget_deliveries
@@ -47,6 +52,10 @@ from services.runtime.retry import is_transient, retry_transient
 
 T = TypeVar("T")
 NOT_READ_HERE = "the record's topic is not one this consumer reads"
+# Decisions between two `WritingAhead.write_ahead` calls: the database writes a few dozen
+# decisions' rows in less time than the next few dozen take to decide, and each call costs
+# a statement of its own.
+WRITE_AHEAD_EVERY = 64
 
 
 def subject_of(event: Any) -> str:
@@ -108,6 +117,8 @@ class Pipeline(Generic[Ev, C, S, O]):
         state, outputs = verdict
         decided = Decided(key, command, state, tuple(outputs), cause)
         changed = {} if state == states[key] else {key: state}
+        if isinstance(self.repository, WritingAhead):
+            await self.repository.write_ahead(conn, [decided])
         await self.repository.save_many(conn, changed, [decided])
         return list(self.decider.encode(decided))
 
@@ -189,13 +200,46 @@ class Pipeline(Generic[Ev, C, S, O]):
         fold = self._fold(await self.repository.load_many(conn, keys) if keys else {})
         fold.shared = await self._shared(conn, keys, fold.states, events)
         context = self.context()
-        for incoming, event in zip(records, admitted, strict=True):
-            fold.add(incoming, event, first, context)
+        await self._folding(conn, fold, zip(records, admitted, strict=True), first, context)
         await forget_deliveries(conn, self.consumer, fold.forgotten)
         await self.repository.save_many(conn, fold.changed_states(), fold.decided)
         outbox = [message for decided in fold.decided for message in self.decider.encode(decided)]
         await enqueue(conn, self.schema, outbox + await self._dead_letters(conn, fold))
         return fold.result
+
+    async def _folding(
+        self,
+        conn: Conn,
+        fold: Fold[Ev, C, S, O],
+        records: Iterable[tuple[Incoming, Ev | Rejected]],
+        first: set[tuple[str, str]],
+        context: Context,
+    ) -> None:
+        """Every record through the fold; with a `WritingAhead` repository, the rows of each
+        few dozen decisions written while the next ones are decided (the statement is sent,
+        then the fold goes on: the database works on another core). One statement at a
+        time on the connection: each waits for the one before."""
+        ahead = self.repository if isinstance(self.repository, WritingAhead) else None
+        writing: asyncio.Future[None] | None = None
+        written = 0
+        try:
+            for incoming, event in records:
+                fold.add(incoming, event, first, context)
+                if ahead is not None and len(fold.decided) - written >= WRITE_AHEAD_EVERY:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.ensure_future(ahead.write_ahead(conn, fold.decided[written:]))
+                    written = len(fold.decided)
+                    await asyncio.sleep(0)  # the write sends its statement before the fold goes on
+            if writing is not None:
+                await writing
+            if ahead is not None and len(fold.decided) > written:
+                await ahead.write_ahead(conn, fold.decided[written:])
+        finally:
+            # A fold that failed leaves no statement running on the connection it returns.
+            if writing is not None and not writing.done():
+                with contextlib.suppress(Exception):
+                    await writing
 
     def _admitted(self, incoming: Incoming) -> Ev | Rejected:
         """The decoded event, or why neither it nor its key may go near SQL."""

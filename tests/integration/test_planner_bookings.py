@@ -329,6 +329,7 @@ async def test_a_clinics_bookings_kept_between_batches_are_read_again_once_chang
     async def batch(*, fails: bool) -> None:
         async with pool.acquire() as conn, conn.transaction():
             await repository.load_shared(conn, ["P3"], {"P3": state}, [])
+            await repository.write_ahead(conn, [written])
             await repository.save_many(conn, {}, [written])
             if fails:
                 raise RuntimeError("the batch fails after its write")
@@ -365,7 +366,9 @@ async def test_a_batch_writes_the_bookings_of_all_its_clinics_and_each_clinics_t
 
     before = await tokens()
     async with pool.acquire() as conn, conn.transaction():
-        await PlannerRepository(SCHEMA, zone).save_many(conn, {}, [decided])
+        repository = PlannerRepository(SCHEMA, zone)
+        await repository.write_ahead(conn, [decided])
+        await repository.save_many(conn, {}, [decided])
     async with pool.acquire() as conn:
         assert list(await held(conn, "north", zone)) == [north_booking]
         assert list(await held(conn, "south", zone)) == [south_booking]
