@@ -67,15 +67,16 @@ def assign_session(
         own = _chosen_start(request, request.therapist_id, roster, bookings, policy)
         if own is not None:
             return Assignment(_booking(request, request.therapist_id, own), continued=True)
-    free = {
-        therapist_id: start
-        for therapist_id in roster.working_on(request.on)
-        if (start := _chosen_start(request, therapist_id, roster, bookings, policy)) is not None
-    }
-    if not free:
-        return None
-    therapist_id = min(free, key=lambda t: (bookings.count_on(t, request.on), t))
-    return Assignment(_booking(request, therapist_id, free[therapist_id]), continued=False)
+    # The first free in the order of the choice is the one chosen: the others are not tried.
+    for therapist_id in sorted(
+        roster.working_on(request.on), key=lambda t: (bookings.count_on(t, request.on), t)
+    ):
+        if therapist_id == request.therapist_id:  # not free: tried above
+            continue
+        start = _chosen_start(request, therapist_id, roster, bookings, policy)
+        if start is not None:
+            return Assignment(_booking(request, therapist_id, start), continued=False)
+    return None
 
 
 def _booking(request: SessionRequest, therapist_id: str, start: int) -> Booking:
