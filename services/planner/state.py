@@ -150,6 +150,8 @@ class PatientState:
         return next((p for p in self.published if p.course_id == course_id), None)
 
     def waiting_on(self, course_id: str) -> tuple[date, ...]:
+        if not self.waiting:  # most often: asked for every session shown
+            return ()
         return next((w.days for w in self.waiting if w.course_id == course_id), ())
 
     @property

@@ -238,10 +238,9 @@ class Draft:
             return
         shard = self._shard(session_id)  # first: a draft that is done raises before any change
         key = (booking.therapist_id, booking.on)
-        held = self._by_day.pop(key)
-        if len(held) > 1:  # the very booking the session index holds (`tuple.index`: `is` first)
-            at = held.index(booking)
-            self._by_day[key] = held[:at] + held[at + 1 :]
+        remaining = [b for b in self._by_day.pop(key) if b.owner.session_id != session_id]
+        if remaining:
+            self._by_day[key] = tuple(remaining)
         del shard[session_id]
 
     def adding(self, booking: Booking) -> None:

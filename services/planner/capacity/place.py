@@ -25,16 +25,16 @@ placed in turn with `assign_session`:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from services.planner.cadence import Cadence, next_session_date
 from services.planner.capacity.assign import Assignment, SessionRequest, assign_session
-from services.planner.capacity.bookings import Booking, Bookings, Draft, Owner
+from services.planner.capacity.bookings import ONE_DAY, Booking, Bookings, Draft, Owner
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
+    from datetime import date
 
     from services.planner.calendar import ClinicCalendar
     from services.planner.capacity.roster import Roster
@@ -155,8 +155,14 @@ def _open_days_within_horizon(
     due: date, calendar: ClinicCalendar, policy: CapacityPolicy
 ) -> Iterator[date]:
     """`days_within_horizon` one by one: a session mostly takes the first."""
-    days = (due + timedelta(days=n) for n in range(policy.horizon_days + 1))
-    return (day for day in days if calendar.is_open(day))
+    return (day for day in _days_from(due, policy.horizon_days + 1) if calendar.is_open(day))
+
+
+def _days_from(first: date, count: int) -> Iterator[date]:
+    day = first
+    for _ in range(count):
+        yield day
+        day += ONE_DAY
 
 
 def _due(planned: date, previous: date | None, cadence: Cadence, calendar: ClinicCalendar) -> date:
