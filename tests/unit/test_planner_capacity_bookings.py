@@ -143,6 +143,7 @@ def test_the_chosen_start_is_the_one_a_scan_of_the_free_minutes_would_choose(sha
     """R-PT-BEFORE: the latest free start at or before the bound; R-PREFERRED-TIME: the
     nearest to the preferred time, the earlier of two equally near; else the earliest."""
     stretches, busy, duration, turnover = shape
+    stretches, busy = sorted(stretches), sorted(busy)  # as a roster and a day keep them
     free = free_starts(stretches, busy, duration, turnover)
     allowed = [m for starts in free for m in range(starts.first, starts.last + 1)]
     assert chosen_start(stretches, busy, duration, turnover) == min(allowed, default=None)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from services.planner.capacity.bookings import ONE_DAY, Booking, Owner
 from services.planner.capacity.clock import MINUTES_PER_DAY
-from services.planner.capacity.free import Starts, chosen_start_in_order, free_starts
+from services.planner.capacity.free import Starts, chosen_start, free_starts
 from services.planner.capacity.policy import DEFAULT_CAPACITY_POLICY, CapacityPolicy
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def _chosen_start(
         return None
     busy = _busy(request, therapist_id, bookings, policy.turnover_min)
     therapy = request.physical_therapy_min
-    return chosen_start_in_order(
+    return chosen_start(
         stretches, busy, request.duration_min, policy.turnover_min,
         nearest_to=request.preferred_min,
         latest_until=None if therapy is None else therapy - request.duration_min,

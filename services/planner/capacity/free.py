@@ -54,26 +54,12 @@ def chosen_start(  # noqa: PLR0913 - the day's free starts, then what a start is
 ) -> int | None:
     """The free start `free_starts` leads to, without building its intervals: the latest at
     or before `latest_until` when given, else the nearest to `nearest_to` (the earlier of two
-    equally near) when given, else the earliest; None when there is none. The stretches do
-    not overlap (a roster's never do: `roster.py` merges them), so the gaps come in order and
-    the scan stops as soon as no later one could be better."""
-    return chosen_start_in_order(
-        sorted(stretches), sorted(busy), duration_min, turnover_min,
-        nearest_to=nearest_to, latest_until=latest_until,
-    )  # fmt: skip
+    equally near) when given, else the earliest; None when there is none.
 
-
-def chosen_start_in_order(  # noqa: PLR0913 - as `chosen_start`
-    stretches: Iterable[Stretch],
-    busy: Iterable[tuple[int, int]],
-    duration_min: int,
-    turnover_min: int,
-    *,
-    nearest_to: int | None = None,
-    latest_until: int | None = None,
-) -> int | None:
-    """`chosen_start` of stretches and busy spans given sorted by start (a roster's stretches
-    and a day's bookings are kept so): nothing sorted again for each session placed."""
+    The stretches and the busy spans are given sorted by start, as a roster keeps its
+    stretches (merged: they never overlap) and a day its bookings: nothing is sorted again
+    for each session placed, the gaps come in order, and the scan stops as soon as no later
+    one could be better."""
     before, after = duration_min + turnover_min - 1, turnover_min - 1
     forbidden = [(start - before, end + after) for start, end in busy]
     best: int | None = None
