@@ -19,7 +19,6 @@ from services.planner.capacity.bookings import Booking, Bookings, Owner
 from services.planner.capacity.clock import (
     MINUTES_PER_DAY,
     epoch_second_at,
-    instant_at,
     minute_of_day,
 )
 from services.runtime.db import Conn
@@ -36,13 +35,6 @@ def session_id_of(key: str) -> tuple[str, str]:
     """(patient_id, session_id) of a `session_key`."""
     patient_id, session_id = key.split(SEPARATOR, 1)
     return patient_id, session_id
-
-
-def instants(booking: Booking, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The booking's start and end as instants; wall-clock arithmetic in the clinic's zone."""
-    return instant_at(booking.on, booking.start_min, zone), instant_at(
-        booking.on, booking.end_min, zone
-    )
 
 
 def booking_of(owner: Owner, therapist_id: str, starts_at: datetime, ends_at: datetime,
