@@ -18,6 +18,7 @@ placed is kept beside it (`PatientState.placements`) and shown in the outputs.
   is past, and a booking there could clash with one not loaded); it is not a shortage.
 """
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -228,7 +229,7 @@ class Staffing:
                   for s in sessions),
             preferred_min=None if preferred is None else minute_of_day(preferred),
             physical_therapy=self._physical_therapy(state),
-            therapist_id=next((p.therapist_id for p in stable.values()), None),
+            therapist_id=_course_therapist(held.values()),
             aims={session_key(self.patient_id, p.session_id): (p.on, p.start_min) for p in taken},
         )  # fmt: skip
         result = place_course(
@@ -348,6 +349,15 @@ class _Shown:
             s.session_id: _shown_at(s, placements.get((course_id, s.session_id)), waiting, zone)
             for s in sessions
         }
+
+
+def _course_therapist(placements: Iterable[Placed]) -> str | None:
+    """R-CONTINUITY: the therapist of the course's earlier sessions, whether they keep their
+    day or not (an outcome that moves every later session moves none of them to another
+    therapist): the one who gives most of them, of two as many the one giving the first. A
+    substitute on a day or two does not become the course's therapist."""
+    given = Counter(p.therapist_id for p in placements)  # in course order: ties to the first
+    return given.most_common(1)[0][0] if given else None
 
 
 def _newly_short(before: PatientState, after: PatientState, courses: Iterable[str]) -> set[str]:

@@ -10,12 +10,19 @@ from zoneinfo import ZoneInfo
 from schemas.causes import Cause
 from schemas.codec import parse_event
 from schemas.schedule import CourseScheduled
-from services.planner.capacity.bookings import Bookings, conflict
+from services.planner.booking_rows import session_key
+from services.planner.capacity.bookings import Booking, Bookings, Owner, conflict
 from services.planner.capacity.clock import minute_of_day
 from services.planner.capacity.roster import Roster
 from services.planner.clinic import StaffDecider
 from services.planner.decider import PlannerDecider
-from services.planner.outputs import Cancelled, CourseEvent, PlannedSession, Scheduled
+from services.planner.outputs import (
+    Cancelled,
+    CourseEvent,
+    PlannedSession,
+    Rescheduled,
+    Scheduled,
+)
 from services.planner.staffing import BookingsChanged, ClinicCapacity, shown_session
 from services.planner.state import PatientState, Placed
 from services.runtime.decider import Context, Decided, Rejected
@@ -156,3 +163,30 @@ def test_a_shown_session_changes_day_start_and_therapist_only() -> None:
     assert shown == replace(session, on=wednesday, starts_at=starts_at, therapist_id="T2")
     assert shown_session(session, None, (tuesday,), zone) == replace(session, starts_at=None)
     assert shown_session(session, None, (), zone) is session
+
+
+def test_a_course_an_outcome_moves_keeps_its_therapist_where_that_therapist_is_free() -> None:
+    # R-CONTINUITY: T1 gives the course. Another patient then books T1 at 11:00 every day, so
+    # T2 has fewer bookings on every day; the first session, performed two days late, moves
+    # every later session (R-CADENCE), and T1, still free at 8:00, keeps giving them all.
+    decider, feed, result = prescribed(north("T1", "T2"))
+    (scheduled,) = course_events(result)
+    assert {s.therapist_id for s in scheduled.sessions} == {"T1"}
+    others = [
+        Booking("T1", D + timedelta(days=n), 11 * 60, 11 * 60 + 15,
+                Owner("P-X", "CX", session_key("P-X", f"CX-s{n:02d}")))
+        for n in range(60)
+    ]  # fmt: skip
+    capacity = ClinicCapacity(north("T1", "T2").roster, Bookings.of([*_booked(result), *others]))
+    first = scheduled.sessions[0]
+    late = datetime.combine(first.on + timedelta(days=2), time(9), tzinfo=ZoneInfo("UTC"))
+    data = {"course_id": "C1", "session_id": first.session_id, "performed_at": late.isoformat()}
+    performed = feed.event("clinic.session.completed", late.date(), data)
+    ctx = Context(late.date(), late, {"north": capacity}, "P-1")
+    moved = fed(decider, result.state, performed, ctx)
+    (rescheduled,) = course_events(moved)
+    assert isinstance(rescheduled, Rescheduled)
+    assert {c.session_id for c in rescheduled.changes if c.from_on != c.to_on} == {
+        s.session_id for s in rescheduled.sessions
+    }
+    assert {s.therapist_id for s in rescheduled.sessions} == {"T1"}
