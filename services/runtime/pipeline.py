@@ -4,10 +4,11 @@ Per batch: decode and check every record → the keys' locks and the inbox rows 
 statement each) → `load_many` → `decide` over the batch in memory → the changed states,
 outbox rows and dead letters written at the end → commit; the caller then commits the
 Kafka offsets. Only a `WritingAhead` repository writes before the end, the rows of the
-decisions made so far, while the next ones are decided; a rejected event decides nothing,
-so it simply drops out of the fold (its inbox row taken back with the others in one
-statement), and a crash at any point redelivers a batch whose inbox turns the replay into
-a no-op (every write is in the batch's one transaction).
+decisions made so far, while the next ones are decided (the last ones while the outbox
+messages are encoded); a rejected event decides nothing, so it simply drops out of the fold
+(its inbox row taken back with the others in one statement), and a crash at any point
+redelivers a batch whose inbox turns the replay into a no-op (every write is in the batch's
+one transaction).
 
 Every value taken from a record is checked before SQL sees it (the key, the inbox key).
 Should the transaction fail for any reason that is neither transient nor a verdict on the
@@ -200,10 +201,11 @@ class Pipeline(Generic[Ev, C, S, O]):
         fold = self._fold(await self.repository.load_many(conn, keys) if keys else {})
         fold.shared = await self._shared(conn, keys, fold.states, events)
         context = self.context()
-        await self._folding(conn, fold, zip(records, admitted, strict=True), first, context)
+        outbox = await self._folding(
+            conn, fold, zip(records, admitted, strict=True), first, context
+        )
         await forget_deliveries(conn, self.consumer, fold.forgotten)
         await self.repository.save_many(conn, fold.changed_states(), fold.decided)
-        outbox = [message for decided in fold.decided for message in self.decider.encode(decided)]
         await enqueue(conn, self.schema, outbox + await self._dead_letters(conn, fold))
         return fold.result
 
@@ -214,27 +216,37 @@ class Pipeline(Generic[Ev, C, S, O]):
         records: Iterable[tuple[Incoming, Ev | Rejected]],
         first: set[tuple[str, str]],
         context: Context,
-    ) -> None:
-        """Every record through the fold; with a `WritingAhead` repository, the rows of each
-        few dozen decisions written while the next ones are decided (the statement is sent,
-        then the fold goes on: the database works on another core). One statement at a
-        time on the connection: each waits for the one before."""
+    ) -> list[OutboxMessage]:
+        """Every record through the fold, then the decisions' outbox messages. With a
+        `WritingAhead` repository, the rows of each few dozen decisions are written while
+        the next ones are decided, and the last ones while the messages are encoded (the
+        statement is sent, then the work goes on: the database works on another core). One
+        statement at a time on the connection: each waits for the one before."""
         ahead = self.repository if isinstance(self.repository, WritingAhead) else None
         writing: asyncio.Future[None] | None = None
         written = 0
+
+        async def write_ahead(repository: WritingAhead) -> None:
+            nonlocal writing, written
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(repository.write_ahead(conn, fold.decided[written:]))
+            written = len(fold.decided)
+            await asyncio.sleep(0)  # the write sends its statement before the work goes on
+
         try:
             for incoming, event in records:
                 fold.add(incoming, event, first, context)
                 if ahead is not None and len(fold.decided) - written >= WRITE_AHEAD_EVERY:
-                    if writing is not None:
-                        await writing
-                    writing = asyncio.ensure_future(ahead.write_ahead(conn, fold.decided[written:]))
-                    written = len(fold.decided)
-                    await asyncio.sleep(0)  # the write sends its statement before the fold goes on
+                    await write_ahead(ahead)
+            if ahead is not None and len(fold.decided) > written:
+                await write_ahead(ahead)
+            outbox = [
+                message for decided in fold.decided for message in self.decider.encode(decided)
+            ]
             if writing is not None:
                 await writing
-            if ahead is not None and len(fold.decided) > written:
-                await ahead.write_ahead(conn, fold.decided[written:])
+            return outbox
         finally:
             # A fold that failed leaves no statement running on the connection it returns.
             if writing is not None and not writing.done():

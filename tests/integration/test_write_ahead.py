@@ -2,8 +2,9 @@
 
 The pipeline hands it the decisions of every `WRITE_AHEAD_EVERY` in order, then the last
 ones before `save_many`; the database works on one write while the fold decides the next
-records; a fold that fails with a write in flight leaves the connection usable and writes
-nothing (the one transaction rolls back); a timer's command is written ahead too.
+records, and on the last while the batch's messages are encoded; a fold that fails with a
+write in flight leaves the connection usable and writes nothing (the one transaction rolls
+back); a timer's command is written ahead too.
 """
 
 import json
@@ -17,6 +18,7 @@ from schemas.causes import Cause
 from services.runtime.db import Conn
 from services.runtime.decider import Context, WritingAhead
 from services.runtime.incoming import Incoming
+from services.runtime.outbox import OutboxMessage
 from services.runtime.pipeline import WRITE_AHEAD_EVERY
 from tests.integration.echo.service import (
     EchoDecided,
@@ -39,7 +41,8 @@ async def pool(suffix: str) -> AsyncIterator[asyncpg.Pool]:
 
 @dataclass
 class Journal:
-    """What happened, in order: `write <ids>`, `wrote`, `save <ids>`, `decide <id> <writing>`."""
+    """What happened, in order: `write <ids>`, `wrote`, `save <ids>`, `decide <id> <writing>`,
+    `encode <id> <writing>`."""
 
     lines: list[str] = field(default_factory=list)
     writing: bool = False
@@ -87,6 +90,10 @@ class JournalingDecider(EchoDecider):
             raise RuntimeError("a decision fails")
         return super().decide(state, command, context)
 
+    def encode(self, decided: EchoDecided) -> Sequence[OutboxMessage]:
+        self.journal.lines.append(f"encode {decided.command.id} {self.journal.writing}")
+        return super().encode(decided)
+
 
 def pipeline(schema: str, journal: Journal, failing: str = "") -> EchoPipeline:
     built = echo_pipeline(
@@ -126,8 +133,12 @@ async def test_a_batch_is_written_ahead_in_order_every_so_many_decisions_then_sa
     ]  # fmt: skip
     assert journal.lines[-2:] == ["wrote", f"save {' '.join(ids)}"]
     assert sorted(await effects(pool)) == sorted(ids)
-    # The database wrote the first decisions while the next ones were decided.
+    # The database wrote the first decisions while the next ones were decided, and the last
+    # ones while the batch's messages were encoded.
     assert f"decide e-{WRITE_AHEAD_EVERY} True" in journal.lines
+    assert [line for line in journal.lines if line.startswith("encode")] == [
+        f"encode {event_id} True" for event_id in ids
+    ]
 
 
 async def test_a_fold_failing_with_a_write_in_flight_writes_nothing_and_is_isolated(
@@ -155,5 +166,11 @@ async def test_a_timers_command_is_written_ahead_before_it_is_saved(
     async with pool.acquire() as conn, conn.transaction():
         await built.fire(conn, "P-1", command, Cause.internal("timer"))
 
-    assert journal.lines == ["decide t-1 False", "write t-1", "wrote", "save t-1"]
+    assert journal.lines == [
+        "decide t-1 False",
+        "write t-1",
+        "wrote",
+        "save t-1",
+        "encode t-1 False",
+    ]
     assert await effects(pool) == ["t-1"]
