@@ -21,6 +21,7 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
     UnknownTopicOrPartitionError,
 )
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 # aiokafka's own timeout for one request is 40 s; a batch has had its chance after that.
 ACK_TIMEOUT_S = 60.0
@@ -126,14 +127,32 @@ async def publish(
     missing: MissingTopics | None = None,
     ack_timeout_s: float = ACK_TIMEOUT_S,
 ) -> Delivery:
-    """Send the batch in row order before awaiting any acknowledgement (pipelined); stop
-    sending at the first failure that is not the row's own, so order is kept. Rows for
-    topics the cluster lacks are checked for with `missing` (without it, they fail as
-    aiokafka fails them: transient, after its request timeout)."""
+    """Send the rows in batches as large as the producer makes them (`max_batch_size`), each
+    partition's in row order and the partitions side by side; a partition's next batch goes
+    once the one before is acknowledged, as the producer would send it anyway.
+
+    A batch the broker refuses as too large may hold rows it would take one at a time (a
+    topic whose `max.message.bytes` is below the batch size): its rows are sent again one at
+    a time, in order, before the partition's next ones, and only a row refused on its own is
+    parked. (A refused batch leaves a gap in the idempotent producer's sequence: the broker
+    then refuses the partition's next batch as out of order, and the relay replaces the
+    producer, as after any fatal error; the new one goes on from the first row not sent.)
+    A row larger than a request may be is parked unsent, as `send` refuses it.
+
+    A failure that is not a row's own stops its partition there, so order is kept; the
+    other partitions go on. Rows from the first one for a topic the cluster lacks (and that
+    is not to be parked yet, `missing`) are left for the next attempt."""
     delivery = Delivery()
     gone = await missing.check(producer, {row.topic for row in rows}) if missing else {}
-    in_flight: list[tuple[PendingRow, asyncio.Future[Any]]] = []
+    largest = producer._max_request_size  # noqa: SLF001 - aiokafka exposes no accessor
+    partitions: dict[tuple[str, int], list[PendingRow]] = {}
     for row in rows:
+        if (
+            DefaultRecordBatchBuilder.estimate_size_in_bytes(row.key, row.value, row.headers)
+            > largest
+        ):
+            delivery.parked.append(Parked(row, "too_large"))
+            continue
         if row.topic in gone:
             if not gone[row.topic]:
                 delivery.failed(UnknownTopicOrPartitionError(row.topic))
@@ -141,27 +160,89 @@ async def publish(
             delivery.parked.append(Parked(row, "unknown_topic"))
             continue
         try:
-            future = await producer.send(row.topic, row.value, key=row.key, headers=row.headers)
-        except Exception as exc:  # noqa: BLE001 - classified: parked, or the batch stops here
-            if (reason := park_reason(exc)) is None:
-                delivery.failed(exc)
-                break
-            delivery.parked.append(Parked(row, reason))
-        else:
-            in_flight.append((row, future))
-    if in_flight:
-        await asyncio.wait([future for _, future in in_flight], timeout=ack_timeout_s)
-    for row, future in in_flight:
-        _settle(delivery, row, future)
+            partition = await _partition_of(producer, row)
+        except Exception as exc:  # noqa: BLE001 - no metadata for its topic: the rows stop here
+            delivery.failed(exc)
+            break
+        partitions.setdefault((row.topic, partition), []).append(row)
+    sending = (
+        _PartitionSender(producer, topic, partition, delivery, ack_timeout_s).send(queued)
+        for (topic, partition), queued in partitions.items()
+    )
+    await asyncio.gather(*sending)
+    delivery.sent.sort(key=lambda row: row.id)
+    delivery.parked.sort(key=lambda parked: parked.row.id)
     return delivery
 
 
-def _settle(delivery: Delivery, row: PendingRow, future: asyncio.Future[Any]) -> None:
-    if not future.done() or future.cancelled():
-        delivery.failed(TimeoutError("no acknowledgement in time"))
-    elif (exc := future.exception()) is None:
-        delivery.sent.append(row)
-    elif (reason := park_reason(exc)) is not None:
-        delivery.parked.append(Parked(row, reason))
-    else:
-        delivery.failed(exc)
+async def _partition_of(producer: AIOKafkaProducer, row: PendingRow) -> int:
+    """The partition `send` would choose for the row: the producer's own partitioner."""
+    await producer.partitions_for(row.topic)  # the topic's metadata, fetched if not known
+    return int(producer._partition(row.topic, None, row.key, row.value, row.key, row.value))  # noqa: SLF001
+
+
+@dataclass(frozen=True, slots=True)
+class _PartitionSender:
+    """One partition's rows of a `publish`, a batch at a time."""
+
+    producer: AIOKafkaProducer
+    topic: str
+    partition: int
+    delivery: Delivery
+    ack_timeout_s: float
+
+    async def send(self, rows: Sequence[PendingRow]) -> None:
+        at = 0
+        while at < len(rows):
+            batch, taken = self._batch_of(rows[at:])
+            refused = await self._acknowledged(batch)
+            together = rows[at : at + taken]
+            if refused is None:
+                self.delivery.sent += together
+            elif park_reason(refused) is None:
+                self.delivery.failed(refused)
+                return
+            elif taken == 1:
+                self.delivery.parked.append(Parked(together[0], park_reason(refused) or ""))
+            elif not await self._one_by_one(together):
+                return
+            at += taken
+
+    async def _one_by_one(self, rows: Sequence[PendingRow]) -> bool:
+        """Each row in a batch of its own, in order; False once one fails for a reason that
+        is not its own."""
+        for row in rows:
+            batch, _ = self._batch_of([row])
+            refused = await self._acknowledged(batch)
+            if refused is None:
+                self.delivery.sent.append(row)
+            elif (reason := park_reason(refused)) is not None:
+                self.delivery.parked.append(Parked(row, reason))
+            else:
+                self.delivery.failed(refused)
+                return False
+        return True
+
+    def _batch_of(self, rows: Sequence[PendingRow]) -> tuple[Any, int]:
+        """A batch of the first rows, as many as fit (the first always does), and their count."""
+        batch = self.producer.create_batch()
+        taken = 0
+        for row in rows:
+            if (
+                batch.append(timestamp=None, key=row.key, value=row.value, headers=row.headers)
+                is None
+            ):
+                break  # full: the batch is closed
+            taken += 1
+        return batch, taken
+
+    async def _acknowledged(self, batch: Any) -> BaseException | None:
+        """None once the broker has acknowledged the batch, else why not."""
+        try:
+            future = await self.producer.send_batch(batch, self.topic, partition=self.partition)
+            await asyncio.wait_for(future, self.ack_timeout_s)
+        except TimeoutError:
+            return TimeoutError("no acknowledgement in time")
+        except Exception as exc:  # noqa: BLE001 - classified by the caller
+            return exc
+        return None

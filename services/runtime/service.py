@@ -35,6 +35,13 @@ if TYPE_CHECKING:
     from faststream.asgi.types import ASGIApp, Receive, Scope, Send
 
 
+# The relay's producer batches: a drain of schedule events (about 5 KB each) goes out in a
+# request or two, where aiokafka's default of 16 KiB took one round trip per three events
+# and partition (docs/performance.md). Well below the broker's default 1 MiB per batch; a
+# topic that takes less refuses a batch whole, and the relay then sends its rows one by one.
+OUTBOX_BATCH_BYTES = 512 * 1024
+
+
 async def _skip_decoding(_msg: Any) -> None:
     """The pipeline parses the raw bytes itself, so FastStream never rejects a message."""
 
@@ -272,6 +279,7 @@ class ServiceRuntime:
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
+            max_batch_size=OUTBOX_BATCH_BYTES,
             **client_options(s),
         )
 

@@ -92,6 +92,33 @@ async def test_a_row_the_broker_refuses_as_too_large_is_parked_and_the_rows_afte
     ]  # value + key
 
 
+async def test_rows_the_broker_refuses_only_together_go_out_one_by_one_in_order(
+    echo: ServiceRuntime, bootstrap: str, suffix: str
+) -> None:
+    # Each row fits the topic's 10 kB, a batch of them does not: the broker refuses the
+    # batch as too large. Its rows go out again one at a time, in order, before the rows
+    # after them; only the row too large on its own is parked.
+    small = f"small-{suffix}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        config = {"max.message.bytes": "10000"}
+        await admin.create_topics([NewTopic(small, 1, 1, topic_configs=config)])
+    finally:
+        await admin.close()
+    first = b"first-" + uuid.uuid4().bytes  # the producer has written to the partition
+    await outbox(echo, first, topic=small)
+    await read_until(bootstrap, small, has_values(first))
+    fits = [f"fits-{n}-".encode() + uuid.uuid4().bytes * 250 for n in range(6)]  # 4 kB each
+    after = b"after-" + uuid.uuid4().bytes
+    await outbox(echo, *fits[:3], b"x" * 50_000, *fits[3:], after, topic=small)
+
+    records = await read_until(bootstrap, small, has_values(*fits, after))
+    assert [r.value for r in records] == [first, *fits, after]
+    parked = await eventually(lambda: parked_rows(DATABASE_URL, [echo.schema]))
+    assert [(p.topic, p.reason, p.size) for p in parked] == [(small, "too_large", 50_003)]
+
+
 async def test_a_row_for_a_topic_that_does_not_exist_is_parked(
     echo: ServiceRuntime, bootstrap: str, suffix: str
 ) -> None:
