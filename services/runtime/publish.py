@@ -137,7 +137,7 @@ async def publish(
     parked. (A refused batch leaves a gap in the idempotent producer's sequence: the broker
     then refuses the partition's next batch as out of order, and the relay replaces the
     producer, as after any fatal error; the new one goes on from the first row not sent.)
-    A row larger than a request may be is parked unsent, as `send` refuses it.
+    A row larger than the producer's largest request is parked unsent, as `send` refused it.
 
     A failure that is not a row's own stops its partition there, so order is kept; the
     other partitions go on. Rows from the first one for a topic the cluster lacks (and that
@@ -145,6 +145,7 @@ async def publish(
     delivery = Delivery()
     gone = await missing.check(producer, {row.topic for row in rows}) if missing else {}
     largest = producer._max_request_size  # noqa: SLF001 - aiokafka exposes no accessor
+    unreadable: dict[str, BaseException | None] = {}  # topic → why it has no metadata
     partitions: dict[tuple[str, int], list[PendingRow]] = {}
     for row in rows:
         if (
@@ -159,12 +160,12 @@ async def publish(
                 break
             delivery.parked.append(Parked(row, "unknown_topic"))
             continue
-        try:
-            partition = await _partition_of(producer, row)
-        except Exception as exc:  # noqa: BLE001 - no metadata for its topic: the rows stop here
-            delivery.failed(exc)
+        if row.topic not in unreadable:
+            unreadable[row.topic] = await _metadata_missing(producer, row.topic)
+        if (failure := unreadable[row.topic]) is not None:
+            delivery.failed(failure)
             break
-        partitions.setdefault((row.topic, partition), []).append(row)
+        partitions.setdefault((row.topic, _partition_of(producer, row)), []).append(row)
     sending = (
         _PartitionSender(producer, topic, partition, delivery, ack_timeout_s).send(queued)
         for (topic, partition), queued in partitions.items()
@@ -175,9 +176,17 @@ async def publish(
     return delivery
 
 
-async def _partition_of(producer: AIOKafkaProducer, row: PendingRow) -> int:
+async def _metadata_missing(producer: AIOKafkaProducer, topic: str) -> BaseException | None:
+    """None once the producer knows the topic's partitions (fetched if need be), else why not."""
+    try:
+        await producer.partitions_for(topic)
+    except Exception as exc:  # noqa: BLE001 - the rows stop at the topic's first
+        return exc
+    return None
+
+
+def _partition_of(producer: AIOKafkaProducer, row: PendingRow) -> int:
     """The partition `send` would choose for the row: the producer's own partitioner."""
-    await producer.partitions_for(row.topic)  # the topic's metadata, fetched if not known
     return int(producer._partition(row.topic, None, row.key, row.value, row.key, row.value))  # noqa: SLF001
 
 
