@@ -1,4 +1,4 @@
-"""Publishes committed outbox rows to Kafka, in row order, then marks them sent.
+"""Publishes committed outbox rows to Kafka, each partition's in row order, then marks them sent.
 
 At-least-once by design: a relay that dies after publishing and before marking publishes
 those rows again on restart, and consumers drop the duplicates by event id (the inbox).
