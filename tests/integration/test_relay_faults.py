@@ -70,17 +70,22 @@ async def test_a_row_too_large_to_publish_is_parked_and_the_rows_after_it_go_out
     )
 
 
-async def test_a_row_the_broker_refuses_as_too_large_is_parked_and_the_rows_after_it_go_out(
-    echo: ServiceRuntime, bootstrap: str, suffix: str
-) -> None:
-    small = f"small-{suffix}"  # the broker takes at most 10 kB per record batch here
+async def create_small_topic(bootstrap: str, topic: str) -> None:
+    """One partition that takes at most 10 kB per record batch."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         config = {"max.message.bytes": "10000"}
-        await admin.create_topics([NewTopic(small, 1, 1, topic_configs=config)])
+        await admin.create_topics([NewTopic(topic, 1, 1, topic_configs=config)])
     finally:
         await admin.close()
+
+
+async def test_a_row_the_broker_refuses_as_too_large_is_parked_and_the_rows_after_it_go_out(
+    echo: ServiceRuntime, bootstrap: str, suffix: str
+) -> None:
+    small = f"small-{suffix}"  # the broker takes at most 10 kB per record batch here
+    await create_small_topic(bootstrap, small)
     before, after = b"before-" + uuid.uuid4().bytes, b"after-" + uuid.uuid4().bytes
     await outbox(echo, before, b"x" * 50_000, after, topic=small)
 
@@ -99,13 +104,7 @@ async def test_rows_the_broker_refuses_only_together_go_out_one_by_one_in_order(
     # batch as too large. Its rows go out again one at a time, in order, before the rows
     # after them; only the row too large on its own is parked.
     small = f"small-{suffix}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        config = {"max.message.bytes": "10000"}
-        await admin.create_topics([NewTopic(small, 1, 1, topic_configs=config)])
-    finally:
-        await admin.close()
+    await create_small_topic(bootstrap, small)
     first = b"first-" + uuid.uuid4().bytes  # the producer has written to the partition
     await outbox(echo, first, topic=small)
     await read_until(bootstrap, small, has_values(first))
