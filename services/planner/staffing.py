@@ -7,9 +7,6 @@ placed is kept beside it (`PatientState.placements`) and shown in the outputs.
 
 - R-PLAN-STABLE: a placement stays while the core plans its session on the same day and the
   clinic still holds its booking; the other sessions are placed by `place_course`.
-- R-CONTINUITY: the course's therapist is the one who gives most of its placed sessions,
-  whether they keep their day or not; while none is placed (a suspension frees them all),
-  the one who gave it last (`PatientState.course_therapists`).
 - A course no longer under way (suspended, cancelled, completed) frees its bookings, and so
   does a session the core no longer plans.
 - A session after an R-CAPACITY shortage waits: it is shown as the core dated it, without
@@ -44,7 +41,7 @@ from services.planner.outputs import (
     SessionChange,
 )
 from services.planner.plan import DatedSession
-from services.planner.state import UNDER_WAY, CourseTherapist, PatientState, Placed, Waiting
+from services.planner.state import UNDER_WAY, PatientState, Placed, Waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +134,8 @@ class Staffing:
         waiting = {w.course_id: w for w in before.waiting if w.course_id not in touched}
         placed: list[Placed] = []
         bookings_after: list[Bookings | None] = []
-        therapists = {c.course_id: c.therapist_id for c in before.course_therapists}
         for course_id in sorted(touched):
-            course_placed, days, course_after = self._course(
-                after, course_id, before.placements, therapists.get(course_id)
-            )
-            if (giving := _course_therapist(course_placed)) is not None:
-                therapists[course_id] = giving
+            course_placed, days, course_after = self._course(after, course_id, before.placements)
             placed += course_placed
             bookings_after.append(course_after)
             if days:
@@ -155,7 +147,6 @@ class Staffing:
         state = replace(
             after, placements=tuple(sorted([*kept, *placed], key=_order)),
             waiting=tuple(waiting[course_id] for course_id in sorted(waiting)),
-            course_therapists=tuple(CourseTherapist(c, t) for c, t in sorted(therapists.items())),
         )  # fmt: skip
         short = _newly_short(before, state, touched)
         was, now = _Shown.of(before, self.calendar.zone), _Shown.of(state, self.calendar.zone)
@@ -201,16 +192,11 @@ class Staffing:
         return replace(after, published=tuple(published)), tuple(outputs)
 
     def _course(
-        self,
-        state: PatientState,
-        course_id: str,
-        placements: Iterable[Placed],
-        therapist_id: str | None,
+        self, state: PatientState, course_id: str, placements: Iterable[Placed]
     ) -> tuple[list[Placed], tuple[date, ...], Bookings | None]:
         """The course's placements, the days of its sessions that wait (R-CAPACITY), and the
         clinic's bookings after them when placed (None when not, or when the placement saw
-        bookings from before `since` that the clinic's do not hold). `therapist_id`: who
-        gave the course when it last held placements (R-CONTINUITY)."""
+        bookings from before `since` that the clinic's do not hold)."""
         published = state.published_course(course_id)
         prescription = next((p for p in state.prescriptions if p.course_id == course_id), None)
         if published is None or prescription is None or published.status not in UNDER_WAY:
@@ -243,7 +229,7 @@ class Staffing:
                   for s in sessions),
             preferred_min=None if preferred is None else minute_of_day(preferred),
             physical_therapy=self._physical_therapy(state),
-            therapist_id=_course_therapist(held.values()) or therapist_id,
+            therapist_id=_course_therapist(held.values()),
             aims={session_key(self.patient_id, p.session_id): (p.on, p.start_min) for p in taken},
         )  # fmt: skip
         result = place_course(

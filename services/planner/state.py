@@ -112,15 +112,6 @@ class Waiting:
     days: tuple[date, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class CourseTherapist:
-    """R-CONTINUITY: who gives a course, kept while none of its sessions is placed (a
-    suspension frees them all; the course resumes with the same therapist where free)."""
-
-    course_id: str
-    therapist_id: str
-
-
 UNDER_WAY = (CourseStatus.PENDING, CourseStatus.ACTIVE)
 
 
@@ -141,7 +132,6 @@ class PatientState:
     # What `services.planner.staffing` placed; none while the clinic has no roster.
     placements: tuple[Placed, ...] = ()
     waiting: tuple[Waiting, ...] = ()
-    course_therapists: tuple[CourseTherapist, ...] = ()
 
     @property
     def current_profile(self) -> Profile:
