@@ -16,6 +16,7 @@ import pytest
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.kafka_io import delete_topics
 from services.stack.kafka import KafkaStack
 
 
@@ -31,7 +32,8 @@ def _session_topics_deleted() -> Iterator[None]:
     before = asyncio.run(_topics(bootstrap)) if _listening(bootstrap) else None
     yield
     if before is not None and _listening(bootstrap):
-        asyncio.run(_delete_created_since(bootstrap, before))
+        created = asyncio.run(_topics(bootstrap)) - before
+        asyncio.run(delete_topics(bootstrap, sorted(t for t in created if not t.startswith("__"))))
 
 
 def _listening(bootstrap: str) -> bool:
@@ -49,17 +51,5 @@ async def _topics(bootstrap: str) -> set[str]:
     await admin.start()
     try:
         return set(await admin.list_topics())
-    finally:
-        await admin.close()
-
-
-async def _delete_created_since(bootstrap: str, before: set[str]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        created = set(await admin.list_topics()) - before
-        doomed = sorted(topic for topic in created if not topic.startswith("__"))
-        if doomed:
-            await admin.delete_topics(doomed)
     finally:
         await admin.close()
